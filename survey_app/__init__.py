@@ -1,0 +1,47 @@
+"""Community survey platform on police trust and attitudes.
+
+``create_app`` builds the Flask application. Flask and the extensions are
+imported inside it, not at module level, so that ``survey_app.analysis`` (and
+anything else that needs no web server) can be imported without Flask.
+"""
+from __future__ import annotations
+
+import os
+
+
+def create_app(test_config: dict | None = None):
+    from flask import Flask
+
+    from . import cli, errors
+    from .config import (
+        apply_environment,
+        check_production_config,
+        default_config,
+        normalise_database_url,
+    )
+    from .extensions import csrf, db, migrate
+    from .respond import bp as respond_bp
+    from .results import bp as results_bp
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        apply_environment(app.config)
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    check_production_config(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+
+    app.register_blueprint(respond_bp)
+    app.register_blueprint(results_bp)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    return app

@@ -1,0 +1,1 @@
+"""Flask-WTF forms: the resident form built from a questionnaire (staff forms come later)."""

@@ -1,0 +1,199 @@
+"""The resident's form, built fresh for each questionnaire.
+
+``build_response_form`` makes a new FlaskForm subclass per survey (one field
+per question, named ``q_<code>``), so no shared class is ever mutated and the
+form never queries the database. Choice fields post option *ids*, checked
+against the question's own options, and are stored as the option's *code*.
+
+Each field has exactly one error message at a time, written for a resident;
+WTForms' built-in choice validation is switched off because it adds a second,
+technical message ("Not a valid choice", "could not coerce").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+
+from ..models import Question, Survey
+from ..questionnaire.types import multi_bit
+
+REQUIRED_MESSAGE = "Please answer this question."
+CHOICE_MESSAGE = "Please choose one of the answers listed."
+
+
+@dataclass(frozen=True)
+class AnswerValue:
+    """What one answered question stores (see ``models.Answer``)."""
+
+    question_id: int
+    value: int | None = None
+    number: float | None = None
+    text: str | None = None
+
+
+def field_name(question: Question) -> str:
+    return f"q_{question.code}"
+
+
+def _option_id(raw):
+    """Coerce a posted option id; garbage becomes None for the validator to reject."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+class OneOfOptions:
+    def __init__(self, option_ids):
+        self.option_ids = frozenset(option_ids)
+
+    def __call__(self, form, field):
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if not values or any(v not in self.option_ids for v in values):
+            raise StopValidation(CHOICE_MESSAGE)
+
+
+class RequiredChoice:
+    """InputRequired for checkbox groups: at least one box ticked."""
+
+    def __call__(self, form, field):
+        if not field.raw_data:
+            raise StopValidation(REQUIRED_MESSAGE)
+
+
+class NumberInRange:
+    """Parse a number typed by a resident (a decimal comma is accepted) and check its bounds."""
+
+    def __init__(self, low, high, decimals):
+        self.low, self.high, self.decimals = low, high, decimals
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.decimals == 0 else f"a number with at most {self.decimals} decimals"
+        if self.low is not None and self.high is not None:
+            return f"{kind} from {self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f"{kind} of at least {self.low:g}"
+        if self.high is not None:
+            return f"{kind} of at most {self.high:g}"
+        return kind
+
+    def parse(self, text: str) -> float | None:
+        try:
+            number = Decimal(text.strip().replace(",", "."))
+        except InvalidOperation:
+            return None
+        if not number.is_finite() or -number.as_tuple().exponent > self.decimals:
+            return None
+        value = float(number)
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            return None
+        return value
+
+    def __call__(self, form, field):
+        if self.parse(field.data or "") is None:
+            raise ValidationError(f"Please enter {self.describe()}.")
+
+
+class TextLength:
+    def __init__(self, limit):
+        self.limit = limit
+
+    def __call__(self, form, field):
+        if len(field.data or "") > self.limit:
+            raise ValidationError(
+                f"Please shorten your answer to {self.limit} characters "
+                f"(it is {len(field.data)} now)."
+            )
+
+
+def number_rule(question: Question) -> NumberInRange:
+    config = question.config
+    return NumberInRange(config.get("min"), config.get("max"), config.get("decimals", 0))
+
+
+def _presence(question: Question):
+    return InputRequired(REQUIRED_MESSAGE) if question.required else Optional()
+
+
+def build_field(question: Question) -> Field:
+    """The WTForms field for one question."""
+    label = question.text
+    description = question.help_text
+    option_ids = [o.id for o in question.options]
+    choices = [(o.id, o.label) for o in question.options]
+    if question.type in ("single_choice", "scale"):
+        return RadioField(
+            label,
+            description=description,
+            choices=choices,
+            coerce=_option_id,
+            validate_choice=False,
+            validators=[_presence(question), OneOfOptions(option_ids)],
+        )
+    if question.type == "dropdown":
+        return SelectField(
+            label,
+            description=description,
+            choices=[("", "Choose an answer")] + choices,
+            coerce=_option_id,
+            validate_choice=False,
+            validators=[_presence(question), OneOfOptions(option_ids)],
+        )
+    if question.type == "multiple_choice":
+        presence = RequiredChoice() if question.required else Optional()
+        return SelectMultipleField(
+            label,
+            description=description,
+            choices=choices,
+            coerce=_option_id,
+            validate_choice=False,
+            validators=[presence, OneOfOptions(option_ids)],
+        )
+    if question.type == "numeric":
+        return StringField(
+            label, description=description, validators=[_presence(question), number_rule(question)]
+        )
+    if question.type == "text":
+        field_class = TextAreaField if question.config.get("multiline", True) else StringField
+        return field_class(
+            label,
+            description=description,
+            validators=[_presence(question), TextLength(question.config.get("max_length", 500))],
+        )
+    raise ValueError(f"no form field for question type {question.type!r}")
+
+
+def build_response_form(survey: Survey) -> type[FlaskForm]:
+    attributes = {field_name(q): build_field(q) for q in survey.questions}
+    return type("ResponseForm", (FlaskForm,), attributes)
+
+
+def answers_from_form(survey: Survey, form: FlaskForm) -> list[AnswerValue]:
+    """The answers of a validated form, ready to store; unanswered questions are left out."""
+    answers = []
+    for question in survey.questions:
+        field = form[field_name(question)]
+        codes = {o.id: o.code for o in question.options}
+        if question.type in ("single_choice", "scale", "dropdown"):
+            if field.data is not None:
+                answers.append(AnswerValue(question.id, value=codes[field.data]))
+        elif question.type == "multiple_choice":
+            if field.data:
+                mask = 0
+                for option_id in field.data:
+                    mask |= multi_bit(codes[option_id])
+                answers.append(AnswerValue(question.id, value=mask))
+        elif question.type == "numeric":
+            if field.data and field.data.strip():
+                answers.append(AnswerValue(question.id, number=number_rule(question).parse(field.data)))
+        elif question.type == "text":
+            text = (field.data or "").strip()
+            if text:
+                answers.append(AnswerValue(question.id, text=text))
+    return answers

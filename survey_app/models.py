@@ -1,0 +1,292 @@
+"""Database tables.
+
+The shape follows the one-way data flow: a questionnaire (``Survey`` -> ``Page``
+-> ``Question`` -> ``AnswerOption``) is answered by ``Response`` rows, each with
+one ``Answer`` row per question answered.
+
+Answers are coded, not free-form: a choice question stores its option's
+integer ``code`` (stable across waves, unlike option ids), a multiple-choice
+question a bit mask of option codes, a numeric question a float, and only text
+questions store text. That keeps the table narrow and typed on SQLite and
+PostgreSQL alike, so a million responses load into pandas as integer arrays
+(see ``analysis/frame.py``). JSON is used only for configuration (question
+settings, display conditions, translations), never for answers.
+
+Privacy: nothing in ``Response`` or ``Answer`` identifies a resident. A response
+keeps the date it was submitted (not the time), its mode and its language.
+Invitations record that a code was used, never which response used it.
+
+Some tables are laid out here for later work and are not yet used by any
+screen: survey series and waves, pages with display conditions, translations,
+invitations, population margins for weighting, and published snapshots.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .questionnaire.types import DONT_KNOW, MISSING_CODES, PREFER_NOT_TO_SAY  # noqa: F401 (re-exported)
+
+SURVEY_STATUSES = ("draft", "open", "closed")
+ACCESS_MODES = ("open", "invitation")
+RESPONSE_MODES = ("web", "paper", "phone", "import")
+SNAPSHOT_STATUSES = ("draft", "published", "withdrawn")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class SurveySeries(db.Model):
+    """Surveys repeated over time (waves) that share question codes."""
+
+    __tablename__ = "survey_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    surveys: Mapped[list[Survey]] = relationship(back_populates="series", order_by="Survey.wave")
+
+
+class Survey(db.Model):
+    __tablename__ = "survey"
+    __table_args__ = (
+        CheckConstraint(_in("status", SURVEY_STATUSES), name="status"),
+        CheckConstraint(_in("access_mode", ACCESS_MODES), name="access_mode"),
+        CheckConstraint("min_cell_size >= 1", name="min_cell_size"),
+        UniqueConstraint("series_id", "wave", name="uq_survey_series_wave"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    thank_you_text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Optional window inside which an open survey accepts responses.
+    opens_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    access_mode: Mapped[str] = mapped_column(String(16), default="open")
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("survey_series.id"))
+    wave: Mapped[int] = mapped_column(Integer, default=1)
+    default_language: Mapped[str] = mapped_column(String(8), default="en")
+    # Staff-entered translations: {"es": {"title": ..., "introduction": ...}}.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Disclosure control: fewest unweighted respondents behind any published figure.
+    min_cell_size: Mapped[int] = mapped_column(Integer, default=10)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    series: Mapped[SurveySeries | None] = relationship(back_populates="surveys")
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="survey", order_by="Page.position", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    def availability(self, now: dt.datetime | None = None) -> str:
+        """'open', or why the survey does not take responses: 'draft', 'closed', 'not_yet_open'."""
+        if self.status != "open":
+            return self.status
+        now = now or utcnow()
+        if self.opens_at and now < _aware(self.opens_at):
+            return "not_yet_open"
+        if self.closes_at and now >= _aware(self.closes_at):
+            return "closed"
+        return "open"
+
+    def __repr__(self) -> str:
+        return f"<Survey {self.slug}>"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+class Page(db.Model):
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    # Shown only when earlier answers match, e.g. {"question": "contact_12m", "in": [1]}.
+    display_condition: Mapped[dict | None] = mapped_column(JSON)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    survey: Mapped[Survey] = relationship(back_populates="pages")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="page", order_by="Question.position"
+    )
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("survey_id", "code", name="uq_question_survey_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"), index=True)
+    # A matrix is a parent question whose rows are child questions on one scale.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    # Variable name, stable across waves and used as the column name in analysis.
+    code: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    help_text: Mapped[str] = mapped_column(Text, default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    # Type settings: {"min": 0, "max": 100, "decimals": 0}, {"max_length": 500}, {"scale": "agreement"}.
+    config: Mapped[dict] = mapped_column(JSON, default=dict)
+    display_condition: Mapped[dict | None] = mapped_column(JSON)
+    # Question-bank tags used to build indices.
+    construct: Mapped[str | None] = mapped_column(String(64))
+    reverse_coded: Mapped[bool] = mapped_column(default=False)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    survey: Mapped[Survey] = relationship(back_populates="questions")
+    page: Mapped[Page] = relationship(back_populates="questions")
+    options: Mapped[list[AnswerOption]] = relationship(
+        back_populates="question", order_by="AnswerOption.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Question {self.code} ({self.type})>"
+
+
+class AnswerOption(db.Model):
+    __tablename__ = "answer_option"
+    __table_args__ = (UniqueConstraint("question_id", "code", name="uq_answer_option_question_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    # The stored value. Negative codes are non-substantive (see MISSING_CODES).
+    code: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(300))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    question: Mapped[Question] = relationship(back_populates="options")
+
+    @property
+    def is_missing_code(self) -> bool:
+        return self.code in MISSING_CODES
+
+
+class Response(db.Model):
+    """One submitted questionnaire. Deliberately holds nothing that identifies who sent it."""
+
+    __tablename__ = "response"
+    __table_args__ = (CheckConstraint(_in("mode", RESPONSE_MODES), name="mode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    # The date only: an exact time could be matched against server logs or an invitation.
+    submitted_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
+    mode: Mapped[str] = mapped_column(String(16), default="web")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Answer(db.Model):
+    """One answered question of one response; exactly one of the value columns is set."""
+
+    __tablename__ = "answer"
+    __table_args__ = (Index("ix_answer_question_id", "question_id"),)
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Option code (single choice, dropdown, scale) or bit mask of option codes
+    # (multiple choice: bit ``code - 1`` set for each chosen option).
+    value: Mapped[int | None] = mapped_column(Integer)
+    # Numeric answers.
+    number: Mapped[float | None] = mapped_column(Float)
+    # Free text: never leaves the database except in staff-only exports.
+    text: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Invitation(db.Model):
+    """A single-use code mailed to a sampled address. Never linked to the response it produced."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    # A hash of the code, so a database leak does not hand out usable codes.
+    code_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PopulationMargin(db.Model):
+    """A population total for one category of a weighting variable (e.g. district = 3)."""
+
+    __tablename__ = "population_margin"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "variable", "category_code", name="uq_population_margin_cell"),
+        CheckConstraint("population >= 0", name="population"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    # The question code of the weighting variable, and the option code of the category.
+    variable: Mapped[str] = mapped_column(String(64))
+    category_code: Mapped[int] = mapped_column(Integer)
+    population: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Snapshot(db.Model):
+    """An immutable published version of a survey's results, stored as files."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "version", name="uq_snapshot_survey_version"),
+        CheckConstraint(_in("status", SNAPSHOT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    storage_path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawal_notice: Mapped[str] = mapped_column(Text, default="")

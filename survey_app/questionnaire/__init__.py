@@ -1,0 +1,1 @@
+"""Questionnaires: question types, survey definitions and the built-in demo survey."""

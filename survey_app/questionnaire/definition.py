@@ -1,0 +1,251 @@
+"""Survey definitions as plain data (the future JSON import/export format).
+
+A definition is a dict::
+
+    {"slug": "community-trust", "title": "...", "introduction": "...",
+     "consent_text": "...", "thank_you_text": "...", "min_cell_size": 10,
+     "pages": [{"title": "...", "questions": [
+         {"code": "trust_overall", "type": "scale", "text": "...",
+          "required": true, "config": {"scale": "agreement", "missing": ["dont_know"]},
+          "construct": "overall_trust"},
+         {"code": "district", "type": "dropdown", "text": "...",
+          "options": [{"code": 1, "label": "North"}, ...]},
+         {"code": "years_in_city", "type": "numeric", "text": "...",
+          "config": {"min": 0, "max": 100, "decimals": 0}}]}]}
+
+``survey_from_definition`` checks everything before building anything and
+names the field at fault (``pages[1].questions[2].options``), so a bad
+definition never half-creates a survey.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import AnswerOption, Page, Question, Survey
+from .types import (
+    CODE_PATTERN,
+    DONT_KNOW,
+    MAX_MULTI_OPTION_CODE,
+    MISSING_CODES,
+    MULTI,
+    PREFER_NOT_TO_SAY,
+    QUESTION_TYPES,
+    SCALES,
+    SLUG_PATTERN,
+    question_type,
+    scale_options,
+)
+
+MISSING_NAMES = {"dont_know": DONT_KNOW, "prefer_not_to_say": PREFER_NOT_TO_SAY}
+MAX_TEXT_LENGTH = 10_000
+
+
+class DefinitionError(ValueError):
+    """A definition is invalid; ``path`` names the field at fault."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+def _require(condition: bool, path: str, message: str) -> None:
+    if not condition:
+        raise DefinitionError(path, message)
+
+
+def _text(data: dict, key: str, path: str, required: bool = False, limit: int | None = None) -> str:
+    value = data.get(key, "")
+    _require(isinstance(value, str), f"{path}.{key}", "must be text")
+    _require(not required or value.strip(), f"{path}.{key}", "is required")
+    _require(limit is None or len(value) <= limit, f"{path}.{key}", f"is longer than {limit} characters")
+    return value
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_config(qtype: str, config: dict, path: str) -> dict:
+    _require(isinstance(config, dict), path, "must be an object")
+    merged = {**question_type(qtype).default_config, **config}
+    if qtype == "scale":
+        _require(merged["scale"] in SCALES, f"{path}.scale", f"must be one of {', '.join(SCALES)}")
+        missing = merged.get("missing", ["dont_know"])
+        _require(
+            isinstance(missing, list) and all(m in MISSING_NAMES for m in missing),
+            f"{path}.missing",
+            f"must be a list drawn from {', '.join(MISSING_NAMES)}",
+        )
+        merged["missing"] = missing
+    elif qtype == "numeric":
+        low, high, decimals = merged["min"], merged["max"], merged["decimals"]
+        for key in ("min", "max"):
+            value = merged[key]
+            _require(
+                value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)),
+                f"{path}.{key}",
+                "must be a number",
+            )
+        _require(low is None or high is None or low <= high, path, "min must not exceed max")
+        _require(_int(decimals) and 0 <= decimals <= 6, f"{path}.decimals", "must be 0 to 6")
+    elif qtype == "text":
+        limit = merged["max_length"]
+        _require(
+            _int(limit) and 1 <= limit <= MAX_TEXT_LENGTH,
+            f"{path}.max_length",
+            f"must be a whole number from 1 to {MAX_TEXT_LENGTH}",
+        )
+    return merged
+
+
+def _check_options(qtype: str, options: Any, path: str) -> list[tuple[int, str]]:
+    _require(isinstance(options, list) and len(options) >= 2, path, "needs at least two options")
+    seen: set[int] = set()
+    checked = []
+    for i, option in enumerate(options):
+        opath = f"{path}[{i}]"
+        _require(isinstance(option, dict), opath, "must be an object")
+        code = option.get("code")
+        _require(_int(code), f"{opath}.code", "must be a whole number")
+        _require(code not in seen, f"{opath}.code", f"duplicates code {code}")
+        if question_type(qtype).kind == MULTI:
+            _require(
+                1 <= code <= MAX_MULTI_OPTION_CODE,
+                f"{opath}.code",
+                f"must be 1 to {MAX_MULTI_OPTION_CODE} in a multiple-choice question",
+            )
+        else:
+            _require(
+                code > 0 or code in MISSING_CODES,
+                f"{opath}.code",
+                f"must be positive, or {DONT_KNOW} (don't know) or {PREFER_NOT_TO_SAY} (prefer not to say)",
+            )
+        seen.add(code)
+        checked.append((code, _text(option, "label", opath, required=True, limit=300)))
+    return checked
+
+
+def survey_from_definition(definition: dict) -> Survey:
+    """Build (unsaved) ORM objects for a survey; raise DefinitionError before building if invalid."""
+    _require(isinstance(definition, dict), "definition", "must be an object")
+    slug = definition.get("slug", "")
+    _require(
+        isinstance(slug, str) and bool(SLUG_PATTERN.match(slug)),
+        "slug",
+        "must be 1-80 lowercase letters, digits or hyphens",
+    )
+    min_cell = definition.get("min_cell_size", 10)
+    _require(_int(min_cell) and min_cell >= 1, "min_cell_size", "must be a whole number of at least 1")
+    pages = definition.get("pages")
+    _require(isinstance(pages, list) and pages, "pages", "needs at least one page")
+
+    # First pass: validate everything, collecting plain values.
+    codes: set[str] = set()
+    checked_pages = []
+    for p, page in enumerate(pages):
+        ppath = f"pages[{p}]"
+        _require(isinstance(page, dict), ppath, "must be an object")
+        questions = page.get("questions")
+        _require(isinstance(questions, list) and questions, f"{ppath}.questions", "needs at least one question")
+        checked_questions = []
+        for q, item in enumerate(questions):
+            qpath = f"{ppath}.questions[{q}]"
+            _require(isinstance(item, dict), qpath, "must be an object")
+            code = item.get("code")
+            _require(
+                isinstance(code, str) and bool(CODE_PATTERN.match(code)),
+                f"{qpath}.code",
+                "must start with a lowercase letter and use only a-z, 0-9 and _ (at most 64)",
+            )
+            _require(code not in codes, f"{qpath}.code", f"duplicates question code {code!r}")
+            codes.add(code)
+            qtype = item.get("type")
+            _require(qtype in QUESTION_TYPES, f"{qpath}.type", f"must be one of {', '.join(QUESTION_TYPES)}")
+            config = _check_config(qtype, item.get("config", {}), f"{qpath}.config")
+            if qtype == "scale":
+                options = scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))
+                _require("options" not in item, f"{qpath}.options", "a scale's options come from its config.scale")
+            elif question_type(qtype).has_options:
+                options = _check_options(qtype, item.get("options"), f"{qpath}.options")
+            else:
+                _require("options" not in item, f"{qpath}.options", f"a {qtype} question has no options")
+                options = []
+            required = item.get("required", False)
+            _require(isinstance(required, bool), f"{qpath}.required", "must be true or false")
+            reverse = item.get("reverse_coded", False)
+            _require(isinstance(reverse, bool), f"{qpath}.reverse_coded", "must be true or false")
+            construct = item.get("construct")
+            _require(construct is None or isinstance(construct, str), f"{qpath}.construct", "must be text")
+            checked_questions.append(
+                dict(
+                    code=code,
+                    type=qtype,
+                    text=_text(item, "text", qpath, required=True, limit=MAX_TEXT_LENGTH),
+                    help_text=_text(item, "help_text", qpath, limit=MAX_TEXT_LENGTH),
+                    required=required,
+                    config=config,
+                    construct=construct,
+                    reverse_coded=reverse,
+                    options=options,
+                )
+            )
+        checked_pages.append((_text(page, "title", ppath, limit=200), checked_questions))
+
+    survey = Survey(
+        slug=slug,
+        title=_text(definition, "title", "definition", required=True, limit=200),
+        introduction=_text(definition, "introduction", "definition", limit=MAX_TEXT_LENGTH),
+        consent_text=_text(definition, "consent_text", "definition", limit=MAX_TEXT_LENGTH),
+        thank_you_text=_text(definition, "thank_you_text", "definition", limit=MAX_TEXT_LENGTH),
+        min_cell_size=min_cell,
+        status="draft",
+        translations={},
+    )
+    position = 0
+    for page_position, (title, questions) in enumerate(checked_pages):
+        page = Page(position=page_position, title=title, translations={})
+        survey.pages.append(page)
+        for spec in questions:
+            options = spec.pop("options")
+            question = Question(position=position, translations={}, **spec)
+            question.options = [
+                AnswerOption(position=i, code=code, label=label, translations={})
+                for i, (code, label) in enumerate(options)
+            ]
+            page.questions.append(question)
+            survey.questions.append(question)
+            position += 1
+    return survey
+
+
+def definition_from_survey(survey: Survey) -> dict:
+    """The definition a survey was (or could have been) built from."""
+    pages = []
+    for page in survey.pages:
+        questions = []
+        for question in page.questions:
+            item: dict[str, Any] = {"code": question.code, "type": question.type, "text": question.text}
+            if question.help_text:
+                item["help_text"] = question.help_text
+            if question.required:
+                item["required"] = True
+            if question.construct:
+                item["construct"] = question.construct
+            if question.reverse_coded:
+                item["reverse_coded"] = True
+            if question.config:
+                item["config"] = dict(question.config)
+            if question.type != "scale" and question.options:
+                item["options"] = [{"code": o.code, "label": o.label} for o in question.options]
+            questions.append(item)
+        pages.append({"title": page.title, "questions": questions})
+    return {
+        "slug": survey.slug,
+        "title": survey.title,
+        "introduction": survey.introduction,
+        "consent_text": survey.consent_text,
+        "thank_you_text": survey.thank_you_text,
+        "min_cell_size": survey.min_cell_size,
+        "pages": pages,
+    }

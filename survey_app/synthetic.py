@@ -1,0 +1,187 @@
+"""Synthetic responses from a fixed seed, for the demo, the tests and the benchmarks.
+
+Each simulated resident has a latent trust score made of district, age,
+race/ethnicity and contact effects plus noise; scale items are that score
+plus item noise cut into five points, so districts and groups differ the way
+they do in real police-trust surveys (younger residents, Black and Hispanic
+residents, and people stopped by police report lower trust). The sample is
+skewed towards older residents and women, as online samples are, so that
+weighting has something to correct later.
+
+Questions the model does not know by code get plausible generic answers
+(uniform choices, values inside the bounds), so any questionnaire can be
+filled. Plain numpy, no Flask: benchmarks use it directly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .questionnaire.types import DONT_KNOW, PREFER_NOT_TO_SAY, multi_bit
+
+NOT_ANSWERED = 0  # no option has code 0 and an empty bit mask is no answer
+
+# Shares in the simulated (respondent, not population) sample.
+DISTRICT_P = [0.22, 0.18, 0.25, 0.15, 0.20]
+AGE_P = [0.07, 0.13, 0.17, 0.19, 0.20, 0.22]
+GENDER_P = [0.56, 0.41, 0.015]
+RACE_P = [0.22, 0.50, 0.15, 0.07, 0.04]
+PREFER_NOT_P = 0.02
+
+# Effects on latent trust (standard-deviation units).
+DISTRICT_EFFECT = np.array([0.30, -0.45, 0.0, 0.20, -0.20])
+AGE_EFFECT = np.array([-0.35, -0.20, -0.05, 0.05, 0.20, 0.35])
+RACE_EFFECT = np.array([-0.20, 0.15, -0.55, 0.05, -0.10])
+STOPPED_EFFECT = -0.45
+CUTS = np.array([-1.4, -0.55, 0.25, 1.05])  # latent -> 5 points
+DONT_KNOW_P = 0.04
+SKIP_OPTIONAL_P = 0.05
+
+PROBLEMS = [
+    "Cars speeding on residential streets",
+    "Break-ins to parked cars",
+    "Drug dealing near the park",
+    "Poor street lighting at night",
+    "Noise and fights late at night",
+    "It takes too long for police to come when we call",
+    "Packages stolen from doorsteps",
+    "Graffiti and vandalism",
+]
+
+
+@dataclass
+class SyntheticResponses:
+    """Answers for ``n`` residents, column by column, keyed by question code."""
+
+    n: int
+    submitted_on: list[dt.date]
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # option code or mask; 0 = not answered
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)  # NaN = not answered
+    texts: dict[str, list[str | None]] = field(default_factory=dict)
+
+
+def _categorical(rng, n, shares, prefer_not=False):
+    codes = rng.choice(np.arange(1, len(shares) + 1), size=n, p=np.asarray(shares) / sum(shares))
+    if prefer_not:
+        codes[rng.random(n) < PREFER_NOT_P] = PREFER_NOT_TO_SAY
+    return codes
+
+
+def _effect(codes, effects):
+    """Effect per respondent; 'prefer not to say' and unknown codes get none."""
+    out = np.zeros(len(codes))
+    known = (codes >= 1) & (codes <= len(effects))
+    out[known] = effects[codes[known] - 1]
+    return out
+
+
+def _five_points(latent):
+    return np.searchsorted(CUTS, latent) + 1
+
+
+def _option_codes(question):
+    return [o.code for o in question.options]
+
+
+def generate_responses(questions, n: int, seed: int = 2026, field_start=dt.date(2026, 10, 1),
+                       field_days: int = 30) -> SyntheticResponses:
+    """Answers to ``questions`` (objects with code, type, required, options, config) for n residents."""
+    rng = np.random.default_rng(seed)
+    by_code = {q.code: q for q in questions}
+    district = _categorical(rng, n, DISTRICT_P)
+    age = _categorical(rng, n, AGE_P, prefer_not=True)
+    gender = _categorical(rng, n, GENDER_P, prefer_not=True)
+    race = _categorical(rng, n, RACE_P, prefer_not=True)
+
+    contact_p = np.where(age <= 2, 0.32, 0.20)
+    contact = np.where(rng.random(n) < contact_p, 1, 2)
+    had_contact = contact == 1
+    contact_mask = np.zeros(n, dtype=np.int64)
+    stopped = np.zeros(n, dtype=bool)
+    type_p = [0.45, 0.25, 0.12, 0.20, 0.10, 0.08]
+    for code, p in enumerate(type_p, start=1):
+        chosen = had_contact & (rng.random(n) < p)
+        contact_mask[chosen] |= multi_bit(code)
+        if code in (2, 3):
+            stopped |= chosen
+    none_chosen = had_contact & (contact_mask == 0)
+    contact_mask[none_chosen] = multi_bit(1)
+
+    trust = (
+        rng.standard_normal(n)
+        + _effect(district, DISTRICT_EFFECT)
+        + _effect(age, AGE_EFFECT)
+        + _effect(race, RACE_EFFECT)
+        + STOPPED_EFFECT * stopped
+    )
+    # Safety follows district more than trust does.
+    safety = 0.4 * trust + 1.2 * _effect(district, DISTRICT_EFFECT) + 0.8 * rng.standard_normal(n)
+
+    known = {"district": district, "age_band": age, "gender": gender, "race_ethnicity": race,
+             "contact_12m": contact}
+    out = SyntheticResponses(
+        n=n,
+        submitted_on=[field_start + dt.timedelta(days=int(d)) for d in rng.integers(0, field_days, n)],
+    )
+    for question in questions:
+        code, qtype = question.code, question.type
+        codes = _option_codes(question)
+        positive = [c for c in codes if c > 0]
+        answered = np.ones(n, dtype=bool)
+        if not question.required:
+            answered &= rng.random(n) >= SKIP_OPTIONAL_P
+        if code.startswith("contact_") and code != "contact_12m" and "contact_12m" in by_code:
+            answered &= had_contact  # asked of those who had contact
+
+        if qtype == "text":
+            picks = rng.integers(0, len(PROBLEMS), n)
+            wrote = answered & (rng.random(n) < 0.35)
+            limit = question.config.get("max_length", 500)
+            out.texts[code] = [PROBLEMS[i][:limit] if w else None for i, w in zip(picks, wrote)]
+            continue
+        if qtype == "numeric":
+            low = question.config.get("min")
+            high = question.config.get("max")
+            low = 0.0 if low is None else float(low)
+            high = low + 100.0 if high is None else float(high)
+            if code == "years_in_city":
+                values = np.minimum(rng.gamma(2.0, 8.0, n) + np.where(age >= 4, 10, 0), high)
+            else:
+                values = rng.uniform(low, high, n)
+            decimals = question.config.get("decimals", 0)
+            values = np.clip(np.round(values, decimals), low, high)
+            out.numbers[code] = np.where(answered, values, np.nan)
+            continue
+
+        if code in known:
+            values = known[code].copy()
+        elif code == "contact_type":
+            values = contact_mask.copy()
+        elif qtype == "scale":
+            latent = trust + 0.7 * rng.standard_normal(n)
+            if code == "contact_satisfaction":
+                latent = latent - 0.8 * stopped
+            if question.reverse_coded:
+                latent = -latent
+            values = _five_points(latent)
+            values[rng.random(n) < DONT_KNOW_P] = DONT_KNOW
+        elif code in ("safe_day", "safe_night"):
+            shift = 0.0 if code == "safe_day" else -0.9
+            # code 1 = very safe ... 4 = very unsafe
+            values = 5 - np.searchsorted(np.array([-1.6, -0.6, 0.5]), safety + shift + 0.5 * rng.standard_normal(n))
+            values = np.clip(values, 1, 4)
+        elif qtype == "multiple_choice":
+            values = np.zeros(n, dtype=np.int64)
+            for option_code in positive:
+                values[rng.random(n) < 0.3] |= multi_bit(option_code)
+            values[values == 0] = multi_bit(positive[0])
+        else:
+            values = rng.choice(np.asarray(positive), size=n)
+        values = np.asarray(values, dtype=np.int64)
+        # Only codes the question actually offers (a customised copy may drop some).
+        values[~np.isin(values, codes) & (qtype != "multiple_choice")] = positive[0]
+        values[~answered] = NOT_ANSWERED
+        out.values[code] = values
+    return out
