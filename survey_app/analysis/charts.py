@@ -109,9 +109,11 @@ def save(figure: Figure, directory: Path, name: str) -> dict[str, str]:
     """Write PNG (download) and SVG (page); return the file names."""
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
-    for fmt in ("svg", "png"):
-        path = directory / f"{name}.{fmt}"
-        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-        figure.savefig(path, format=fmt, metadata=metadata)
-        files[fmt] = path.name
+    # The SVG settings (hash salt, text as text) are read at save time.
+    with matplotlib.rc_context(STYLE):
+        for fmt in ("svg", "png"):
+            path = directory / f"{name}.{fmt}"
+            metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+            figure.savefig(path, format=fmt, metadata=metadata)
+            files[fmt] = path.name
     return files

@@ -125,13 +125,13 @@ def build_field(question: Question) -> Field:
     """The WTForms field for one question."""
     label = question.text
     description = question.help_text
+    # Options are rendered by the template and checked by OneOfOptions, so the
+    # fields get no ``choices`` of their own.
     option_ids = [o.id for o in question.options]
-    choices = [(o.id, o.label) for o in question.options]
     if question.type in ("single_choice", "scale"):
         return RadioField(
             label,
             description=description,
-            choices=choices,
             coerce=_option_id,
             validate_choice=False,
             validators=[_presence(question), OneOfOptions(option_ids)],
@@ -140,7 +140,6 @@ def build_field(question: Question) -> Field:
         return SelectField(
             label,
             description=description,
-            choices=[("", "Choose an answer")] + choices,
             coerce=_option_id,
             validate_choice=False,
             validators=[_presence(question), OneOfOptions(option_ids)],
@@ -150,7 +149,6 @@ def build_field(question: Question) -> Field:
         return SelectMultipleField(
             label,
             description=description,
-            choices=choices,
             coerce=_option_id,
             validate_choice=False,
             validators=[presence, OneOfOptions(option_ids)],
