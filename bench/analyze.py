@@ -13,45 +13,24 @@ process. Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from survey_app import create_app  # noqa: E402
 from survey_app.analysis.pipeline import analyze_survey  # noqa: E402
 from survey_app.cli import create_demo_survey  # noqa: E402
-from survey_app.config import normalise_database_url  # noqa: E402
 from survey_app.extensions import db  # noqa: E402
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str | None, folder: Path):
-    if not server_url:
-        yield f"sqlite:///{folder / 'bench.sqlite'}"
-        return
-    server = make_url(normalise_database_url(server_url))
-    name = f"survey_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from survey_app.scratch import scratch_database  # noqa: E402
 
 
 def peak_memory_mb() -> float:
@@ -66,7 +45,7 @@ def main() -> None:
                         help="PostgreSQL server URL (default: a temporary SQLite file)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder, scratch_database(args.database, Path(folder)) as url:
+    with tempfile.TemporaryDirectory() as folder, scratch_database(args.database, Path(folder), prefix="survey_bench") as url:
         app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 40,
                           "SQLALCHEMY_DATABASE_URI": url, "GENERATED_DIR": f"{folder}/generated"})
         with app.app_context():

@@ -8,39 +8,22 @@ test all tables are emptied.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from survey_app import create_app
-from survey_app.config import normalise_database_url
 from survey_app.extensions import db
+from survey_app.scratch import scratch_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
-@contextlib.contextmanager
 def fresh_database(tmp_dir):
-    """Yield the URL of a new, empty database; drop it afterwards."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_dir / f'test-{uuid.uuid4().hex[:8]}.sqlite'}"
-        return
-    server = make_url(normalise_database_url(TEST_DATABASE_URL))
-    name = f"survey_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A new, empty database for this run (SQLite file, or PostgreSQL database on TEST_DATABASE_URL's server)."""
+    return scratch_database(TEST_DATABASE_URL, tmp_dir, prefix="survey_test")
 
 
 def make_test_config(database_url: str, generated_dir) -> dict:

@@ -228,3 +228,20 @@ def test_analysis_package_does_not_import_flask():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_survey_without_responses_loads_and_publishes_nothing(app, tmp_path):
+    make_survey()
+    data = load()
+    assert data.n_responses == 0 and list(data.frame.columns) == ["trust", "district", "contact", "kinds", "years"]
+    with db.engine.connect() as connection:
+        run = analyze_survey(connection, "small", tmp_path)
+    assert run.results["suppressed"] and run.results["n_responses"] == 0
+
+
+def test_loading_in_chunks_gives_the_same_frame(hand_survey, monkeypatch):
+    from survey_app.analysis import frame as frame_module
+
+    whole = load().frame
+    monkeypatch.setattr(frame_module, "FETCH_CHUNK", 5)  # 12 responses, ~50 answers: many chunks
+    pd.testing.assert_frame_equal(load().frame, whole)

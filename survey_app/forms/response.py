@@ -117,6 +117,14 @@ def number_rule(question: Question) -> NumberInRange:
     return NumberInRange(config.get("min"), config.get("max"), config.get("decimals", 0))
 
 
+CHOICE_FIELDS = {
+    "single_choice": RadioField,
+    "scale": RadioField,
+    "dropdown": SelectField,
+    "multiple_choice": SelectMultipleField,
+}
+
+
 def _presence(question: Question):
     return InputRequired(REQUIRED_MESSAGE) if question.required else Optional()
 
@@ -125,33 +133,19 @@ def build_field(question: Question) -> Field:
     """The WTForms field for one question."""
     label = question.text
     description = question.help_text
-    # Options are rendered by the template and checked by OneOfOptions, so the
-    # fields get no ``choices`` of their own.
-    option_ids = [o.id for o in question.options]
-    if question.type in ("single_choice", "scale"):
-        return RadioField(
+    if question.type in CHOICE_FIELDS:
+        # Options are rendered by the template and checked by OneOfOptions, so
+        # the field gets no ``choices`` of its own.
+        if question.type == "multiple_choice":
+            presence = RequiredChoice() if question.required else Optional()
+        else:
+            presence = _presence(question)
+        return CHOICE_FIELDS[question.type](
             label,
             description=description,
             coerce=_option_id,
             validate_choice=False,
-            validators=[_presence(question), OneOfOptions(option_ids)],
-        )
-    if question.type == "dropdown":
-        return SelectField(
-            label,
-            description=description,
-            coerce=_option_id,
-            validate_choice=False,
-            validators=[_presence(question), OneOfOptions(option_ids)],
-        )
-    if question.type == "multiple_choice":
-        presence = RequiredChoice() if question.required else Optional()
-        return SelectMultipleField(
-            label,
-            description=description,
-            coerce=_option_id,
-            validate_choice=False,
-            validators=[presence, OneOfOptions(option_ids)],
+            validators=[presence, OneOfOptions(o.id for o in question.options)],
         )
     if question.type == "numeric":
         return StringField(

@@ -49,15 +49,16 @@ def survey(slug: str):
         return render_template(template, survey=survey), status
 
     form = build_response_form(survey)()
-    status = 200
+    status, token_expired = 200, False
     if request.method == "POST":
         if form.validate():
             record_response(survey, answers_from_form(survey, form))
             return redirect(url_for(".thanks", slug=slug), code=303)
         # A bad or missing token: 400; answers that fail their checks: 422.
-        status = 400 if form.csrf_token.errors else 422
+        token_expired = bool(form.meta.csrf and form.csrf_token.errors)
+        status = 400 if token_expired else 422
     return render_template("respond/survey.html", survey=survey, form=form, field_name=field_name,
-                           token_expired=bool(form.csrf_token.errors)), status
+                           token_expired=token_expired), status
 
 
 @bp.get("/s/<slug>/thanks")
