@@ -24,7 +24,17 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..questionnaire.types import MISSING_CODES, MULTI, NUMERIC, ORDINAL, TEXT, TOP_BOX_CODES, multi_bit
+from ..questionnaire.types import (
+    CATEGORICAL,
+    MISSING_CODES,
+    MULTI,
+    NUMERIC,
+    ORDINAL,
+    TEXT,
+    TOP_BOX_CODES,
+    multi_bit,
+)
+from . import variance
 from .frame import QuestionInfo, SurveyData, substantive
 
 
@@ -132,3 +142,163 @@ def summarise_question(data: SurveyData, question: QuestionInfo) -> dict:
 
 def summarise_survey(data: SurveyData) -> list[dict]:
     return [summarise_question(data, q) for q in data.codebook.questions]
+
+
+# --- Weighted estimates with standard errors -------------------------------------------------
+#
+# Every estimate is a (domain) ratio mean, linearised as in variance.py. "Don't know" and
+# "prefer not to say" are missing for estimates; respondents who did not report the
+# breakdown variable belong to no group. Percentages are on the 0-100 scale.
+
+ESTIMATE_COLUMNS = ["group", "statistic", "option", "estimate", "se", "lci", "uci", "n", "df"]
+
+
+def _groups(frame: pd.DataFrame, by: str | None, codebook) -> tuple[np.ndarray, list]:
+    """Group index of every respondent (-1: in no group) and the group codes, in display order."""
+    n = len(frame)
+    if by is None:
+        return np.zeros(n, dtype=np.int64), [None]
+    codes = [c for c, _ in codebook.question(by).options if c not in MISSING_CODES]
+    values = frame[by].astype("float64").to_numpy()
+    index = np.full(n, -1, dtype=np.int64)
+    for position, code in enumerate(codes):
+        index[values == code] = position
+    return index, codes
+
+
+def _rows(lin, groups, statistic, options, scale, proportion) -> list[dict]:
+    se = lin.se
+    est = lin.estimate
+    bounds = (variance.logit_interval(est, se, lin.df) if proportion
+              else variance.interval(est, se, lin.df))
+    rows = []
+    for e, (group, option) in enumerate((g, o) for g in groups for o in options):
+        rows.append({
+            "group": group, "statistic": statistic, "option": option,
+            "estimate": est[e] * scale, "se": se[e] * scale,
+            "lci": bounds["lci"][e] * scale, "uci": bounds["uci"][e] * scale,
+            "n": int(lin.n_valid[e]), "df": int(lin.df[e]),
+        })
+    return rows
+
+
+def _sums(key, weights, size, y=None):
+    """Unweighted, weighted and squared-weight sums of y (or of 1) over each key."""
+    ones = np.ones(len(key)) if y is None else y
+    return (np.bincount(key, ones, minlength=size),
+            np.bincount(key, weights * ones, minlength=size),
+            np.bincount(key, weights * weights * ones, minlength=size))
+
+
+def linearise_item(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
+                   by: str | None = None, codebook=None) -> dict[str, variance.Linearised]:
+    """Linearised estimates of one item, per group of ``by``; keyed by statistic.
+
+    Statistics: "percent" (one estimate per group and option), and for scales
+    "mean" and "percent_agree"; for numbers "mean". Estimates are ordered group by group.
+    """
+    group, groups = _groups(frame, by, codebook)
+    n_groups = len(groups)
+    cells = design.n_cells
+    w = design.weights
+    out = {}
+    if question.kind in (CATEGORICAL, ORDINAL):
+        options = [c for c, _ in question.options if c not in MISSING_CODES]
+        values = frame[question.code].astype("float64").to_numpy()
+        option_index = np.full(len(values), -1, dtype=np.int64)
+        for k, code in enumerate(options):
+            option_index[values == code] = k
+        valid = (option_index >= 0) & (group >= 0)
+        n_opts = len(options)
+        key = (design.cell[valid] * n_groups + group[valid]) * n_opts + option_index[valid]
+        shape = (cells, n_groups, n_opts)
+        a, cw, b = (s.reshape(shape) for s in _sums(key, w[valid], cells * n_groups * n_opts))
+        flat = (cells, n_groups * n_opts)
+
+        def per_option(x):  # cells x groups x options -> cells x (groups * options)
+            return x.reshape(flat)
+
+        def repeated(x):  # cells x groups -> the same total for every option of the group
+            return np.repeat(x, n_opts, axis=1)
+
+        a_total, cw_total, b_total = a.sum(axis=2), cw.sum(axis=2), b.sum(axis=2)
+        n_group = a_total.sum(axis=0)
+        out["percent"] = variance.ratio_means(
+            design, repeated(a_total), per_option(a), repeated(cw_total), per_option(cw),
+            repeated(b_total), per_option(b), per_option(b), np.repeat(n_group, n_opts))
+        if question.kind == ORDINAL:
+            points = np.asarray(options, dtype=np.float64)
+            out["mean"] = variance.ratio_means(
+                design, a_total, a @ points, cw_total, cw @ points, b_total, b @ points,
+                b @ points ** 2, n_group)
+            top = np.isin(points, TOP_BOX_CODES).astype(np.float64)
+            agree = b @ top
+            out["percent_agree"] = variance.ratio_means(
+                design, a_total, a @ top, cw_total, cw @ top, b_total, agree, agree, n_group)
+    elif question.kind == MULTI:
+        masks = frame[question.code]
+        answered = masks.notna().to_numpy()
+        mask_values = masks.fillna(0).to_numpy(dtype=np.int64)
+        valid = answered & (group >= 0)
+        key = design.cell[valid] * n_groups + group[valid]
+        size = cells * n_groups
+        n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+        codes = [c for c, _ in question.options]
+        sums = [[s.reshape(cells, n_groups) for s in
+                 _sums(key, w[valid], size, ((mask_values[valid] & multi_bit(c)) != 0).astype(np.float64))]
+                for c in codes]
+        stack = [np.stack([s[i] for s in sums], axis=2).reshape(cells, -1) for i in range(3)]
+        n_group = n_z.sum(axis=0)
+
+        def repeated(x):
+            return np.repeat(x, len(codes), axis=1)
+
+        out["percent"] = variance.ratio_means(
+            design, repeated(n_z), stack[0], repeated(wz), stack[1], repeated(q0), stack[2], stack[2],
+            np.repeat(n_group, len(codes)))
+    elif question.kind == NUMERIC:
+        y = frame[question.code].to_numpy(dtype=np.float64)
+        valid = ~np.isnan(y) & (group >= 0)
+        key = design.cell[valid] * n_groups + group[valid]
+        size = cells * n_groups
+        n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+        t_y, wy, q1 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size, y[valid]))
+        q2 = np.bincount(key, w[valid] ** 2 * y[valid] ** 2, minlength=size).reshape(cells, n_groups)
+        out["mean"] = variance.ratio_means(design, n_z, t_y, wz, wy, q0, q1, q2, n_z.sum(axis=0))
+    return out
+
+
+def estimate_item(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
+                  by: str | None = None, codebook=None) -> pd.DataFrame:
+    """Every estimate of one item (per group of ``by``) with SE, 95% CI, n and df, as a tidy frame."""
+    _, groups = _groups(frame, by, codebook)
+    rows = []
+    for statistic, lin in linearise_item(frame, design, question, by, codebook).items():
+        if statistic == "percent":
+            options = ([c for c, _ in question.options] if question.kind == MULTI
+                       else [c for c, _ in question.options if c not in MISSING_CODES])
+            rows += _rows(lin, groups, statistic, options, 100.0, proportion=True)
+        elif statistic == "percent_agree":
+            rows += _rows(lin, groups, statistic, [None], 100.0, proportion=True)
+        else:
+            rows += _rows(lin, groups, statistic, [None], 1.0, proportion=False)
+    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+
+
+def group_gap(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo, by: str,
+              first, second, statistic: str, option=None, codebook=None) -> dict:
+    """Difference first - second between two groups of ``by`` for one statistic, with CI and test."""
+    lin = linearise_item(frame, design, question, by, codebook)[statistic]
+    _, groups = _groups(frame, by, codebook)
+    if statistic == "percent":
+        options = ([c for c, _ in question.options] if question.kind == MULTI
+                   else [c for c, _ in question.options if c not in MISSING_CODES])
+        width, offset = len(options), options.index(option)
+    else:
+        width, offset = 1, 0
+    i = groups.index(first) * width + offset
+    j = groups.index(second) * width + offset
+    gap = lin.difference(i, j)
+    scale = 100.0 if statistic.startswith("percent") else 1.0
+    return {**gap, **{k: gap[k] * scale for k in ("estimate", "se", "lci", "uci")},
+            "n_first": int(lin.n_valid[i]), "n_second": int(lin.n_valid[j])}

@@ -1,0 +1,184 @@
+"""Weights: raking (iterative proportional fitting) to population margins.
+
+``rake`` calibrates unit starting weights so that the weighted count of
+respondents in every category of every weighting variable equals the
+population figure staff entered (census tables). The raking itself is svy's
+(``Sample.weighting.rake``, a Rust IPF kernel), run to a tolerance far below
+anything published, so that the weights after each margin's last step equal
+the final weights; the variance code (``variance.py``) relies on that.
+
+Choices made here, stated in the methodology:
+
+* Respondents who did not give a weighting variable ("prefer not to say",
+  or skipped) form a category of their own whose target is their sample
+  share of the population: they keep their share, and the other categories
+  are raked to the population shares of the rest. Every respondent stays in
+  the design and the controls stay plain counts, as R's ``rake`` expects.
+* Margins that describe slightly different totals (tables from different
+  sources) are each used as shares of the first margin's total; the largest
+  relative difference is reported.
+* A population category with no respondent cannot be raked to: that is an
+  error naming the variable and category, never a silent zero.
+
+Without margins, ``unweighted`` gives every respondent weight 1 and results
+say they are unweighted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..questionnaire.types import MISSING_CODES
+from .frame import Codebook
+
+NOT_REPORTED = -99  # the category of respondents who did not give a weighting variable
+RAKE_TOLERANCE = 1e-12
+RAKE_MAX_ITERATIONS = 1000
+
+
+class WeightingError(ValueError):
+    """Margins that cannot be raked to; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Margin:
+    """Population counts for the categories of one weighting variable (a question code)."""
+
+    variable: str
+    population: dict[int, float]  # option code -> population count
+    source: str = ""
+
+
+@dataclass
+class Weights:
+    """One weight per response, with what the variance code needs to credit the raking."""
+
+    values: np.ndarray  # aligned with the frame's rows
+    weighted: bool
+    # Per margin: the category code of every respondent (NOT_REPORTED where not given),
+    # and the controls actually raked to (including NOT_REPORTED's fixed share).
+    categories: dict[str, np.ndarray] = field(default_factory=dict)
+    controls: dict[str, dict[int, float]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    total_mismatch: float = 0.0  # largest relative difference between margin totals
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def design_effect(self) -> float:
+        """Kish's design effect due to weighting: n * sum(w^2) / sum(w)^2."""
+        w = self.values
+        return float(len(w) * np.dot(w, w) / w.sum() ** 2) if len(w) else float("nan")
+
+    @property
+    def effective_n(self) -> float:
+        """Kish's effective sample size: sum(w)^2 / sum(w^2)."""
+        w = self.values
+        return float(w.sum() ** 2 / np.dot(w, w)) if len(w) else 0.0
+
+    def cells(self) -> np.ndarray:
+        """Cell id of every respondent in the cross-classification of the margins (0 if unweighted)."""
+        cell = np.zeros(self.n, dtype=np.int64)
+        for variable in self.categories:
+            _, index = np.unique(self.categories[variable], return_inverse=True)
+            cell = cell * (index.max() + 1 if self.n else 1) + index
+        return np.unique(cell, return_inverse=True)[1] if self.n else cell
+
+
+def unweighted(n: int) -> Weights:
+    return Weights(values=np.ones(n), weighted=False)
+
+
+def respondent_categories(frame: pd.DataFrame, variable: str) -> np.ndarray:
+    """Option codes of a single-answer column, with skipped and missing codes as NOT_REPORTED."""
+    column = frame[variable]
+    codes = np.asarray(column.astype("float64").fillna(NOT_REPORTED), dtype=np.int64)
+    codes[np.isin(codes, MISSING_CODES)] = NOT_REPORTED
+    return codes
+
+
+def _labels(codebook: Codebook | None, variable: str) -> dict[int, str]:
+    if codebook is None:
+        return {}
+    try:
+        return dict(codebook.question(variable).options)
+    except KeyError:
+        return {}
+
+
+def build_controls(frame: pd.DataFrame, margins: list[Margin],
+                   codebook: Codebook | None = None) -> tuple[dict, dict, float]:
+    """Per margin, respondents' categories and the population counts to rake to; checks them first."""
+    if not margins:
+        raise WeightingError("No population margins were given.")
+    n = len(frame)
+    totals = [sum(m.population.values()) for m in margins]
+    if any(t <= 0 for t in totals):
+        bad = margins[[t <= 0 for t in totals].index(True)].variable
+        raise WeightingError(f"The population figures for '{bad}' add up to zero.")
+    grand_total = totals[0]
+    mismatch = max(abs(t - grand_total) / grand_total for t in totals)
+
+    variables = [m.variable for m in margins]
+    repeated = {v for v in variables if variables.count(v) > 1}
+    if repeated:
+        raise WeightingError(f"'{sorted(repeated)[0]}' has population figures twice.")
+    categories, controls = {}, {}
+    for margin in margins:
+        if margin.variable not in frame.columns:
+            raise WeightingError(f"'{margin.variable}' is not a question of this survey.")
+        labels = _labels(codebook, margin.variable)
+        codes = respondent_categories(frame, margin.variable)
+        present, counts = np.unique(codes, return_counts=True)
+        counted = dict(zip(present.tolist(), counts.tolist()))
+        for code, population in margin.population.items():
+            if population < 0:
+                raise WeightingError(f"The population of {margin.variable} = "
+                                     f"'{labels.get(code, code)}' is negative.")
+            if population > 0 and counted.get(code, 0) == 0:
+                raise WeightingError(
+                    f"No respondent is in {margin.variable} = '{labels.get(code, code)}', so the "
+                    f"responses cannot be weighted to its population of {population:,.0f}. Combine "
+                    f"it with a neighbouring category, or leave {margin.variable} out of the weighting."
+                )
+        unknown = [c for c in counted if c != NOT_REPORTED and c not in margin.population]
+        if unknown:
+            raise WeightingError(
+                f"The population figures for {margin.variable} have no figure for "
+                f"'{labels.get(unknown[0], unknown[0])}', which {counted[unknown[0]]} respondents chose."
+            )
+        # Population shares, applied to the respondents who reported this variable.
+        share_reported = 1.0 - counted.get(NOT_REPORTED, 0) / n
+        scale = grand_total * share_reported / sum(margin.population.values())
+        control = {code: pop * scale for code, pop in margin.population.items() if pop > 0}
+        if NOT_REPORTED in counted:
+            control[NOT_REPORTED] = grand_total * (1.0 - share_reported)
+        categories[margin.variable] = codes
+        controls[margin.variable] = control
+    return categories, controls, mismatch
+
+
+def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None = None) -> Weights:
+    """Rake unit weights to the margins with svy; raise WeightingError with a clear message if impossible."""
+    import polars as pl
+    import svy
+
+    categories, controls, mismatch = build_controls(frame, margins, codebook)
+    data = pl.DataFrame({**{v: c for v, c in categories.items()}, "_w": np.ones(len(frame))})
+    sample = svy.Sample(data, svy.Design(wgt="_w"))
+    try:
+        raked = sample.weighting.rake(
+            controls=controls, tol=RAKE_TOLERANCE, max_iter=RAKE_MAX_ITERATIONS, wgt_name="_raked"
+        )
+    except Exception as error:  # svy's own message names the problem; ours says what to do
+        raise WeightingError(
+            f"The responses could not be weighted to these margins ({error}). Check that the "
+            "population figures are consistent, or weight on fewer variables."
+        ) from error
+    values = raked.data["_raked"].to_numpy()
+    return Weights(values=values, weighted=True, categories=categories, controls=controls,
+                   sources={m.variable: m.source for m in margins}, total_mismatch=mismatch)

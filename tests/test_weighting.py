@@ -1,0 +1,106 @@
+"""Raking: reproduces the margins, equals a plain IPF, and explains what it cannot do."""
+import numpy as np
+import pytest
+
+from survey_app.analysis.frame import load_codebook, load_survey_data
+from survey_app.analysis.weighting import NOT_REPORTED, Margin, Weights, WeightingError, rake, unweighted
+from survey_app.cli import create_demo_survey
+from survey_app.extensions import db
+
+from .reference_survey import rake_plain
+
+# Population of a city of 200,000 aged 16+ (made-up census-like figures).
+DEMO_MARGINS = [
+    Margin("district", {1: 44_000, 2: 38_000, 3: 46_000, 4: 32_000, 5: 40_000}, "Census 2020, table P1"),
+    Margin("age_band", {1: 30_000, 2: 42_000, 3: 36_000, 4: 32_000, 5: 30_000, 6: 30_000}, "ACS 2024"),
+    Margin("gender", {1: 101_000, 2: 97_000, 3: 2_000}, "ACS 2024"),
+    Margin("race_ethnicity", {1: 58_000, 2: 84_000, 3: 36_000, 4: 14_000, 5: 8_000}, "ACS 2024"),
+]
+
+
+@pytest.fixture
+def demo(app):
+    survey = create_demo_survey(responses=3000, seed=5)
+    with db.engine.connect() as connection:
+        codebook = load_codebook(connection, survey.slug)
+        return load_survey_data(connection, codebook)
+
+
+def weighted_counts(weights: Weights, variable: str) -> dict:
+    codes = weights.categories[variable]
+    return {int(c): float(weights.values[codes == c].sum()) for c in np.unique(codes)}
+
+
+def test_raking_reproduces_every_margin(demo):
+    weights = rake(demo.frame, DEMO_MARGINS, demo.codebook)
+    assert weights.weighted and weights.n == 3000
+    assert weights.values.sum() == pytest.approx(200_000, rel=1e-10)
+    for variable, control in weights.controls.items():
+        achieved = weighted_counts(weights, variable)
+        assert set(achieved) == set(control)
+        for code, target in control.items():
+            assert achieved[code] == pytest.approx(target, rel=1e-8), (variable, code)
+
+
+def test_non_reporters_keep_their_sample_share(demo):
+    weights = rake(demo.frame, DEMO_MARGINS, demo.codebook)
+    age = weights.categories["age_band"]
+    share = np.mean(age == NOT_REPORTED)
+    assert 0 < share < 0.05  # the generator has about 2% "prefer not to say"
+    assert weights.controls["age_band"][NOT_REPORTED] == pytest.approx(200_000 * share)
+    # The reporters are raked to the census shares.
+    reported = 200_000 * (1 - share)
+    assert weighted_counts(weights, "age_band")[6] == pytest.approx(reported * 30_000 / 200_000, rel=1e-8)
+
+
+def test_raking_equals_a_plain_ipf(demo):
+    weights = rake(demo.frame, DEMO_MARGINS, demo.codebook)
+    plain = rake_plain(weights.categories, weights.controls)
+    assert np.max(np.abs(weights.values - plain) / plain) < 1e-9
+
+
+def test_raking_corrects_the_sample_skew(demo):
+    # The generator over-represents older residents; weighting must pull the youngest up.
+    weights = rake(demo.frame, DEMO_MARGINS, demo.codebook)
+    youngest = weights.categories["age_band"] == 1
+    assert weights.values[youngest].mean() > 1.5 * weights.values[~youngest].mean()
+
+
+def test_category_without_respondents_is_a_clear_error(demo):
+    frame = demo.frame[demo.frame["district"] != 5]
+    with pytest.raises(WeightingError, match="No respondent is in district = 'Central'.*Combine it"):
+        rake(frame, DEMO_MARGINS, demo.codebook)
+
+
+def test_respondent_category_missing_from_the_margins_is_a_clear_error(demo):
+    margins = [Margin("district", {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0})]
+    with pytest.raises(WeightingError, match="no figure for 'Central'"):
+        rake(demo.frame, margins, demo.codebook)
+
+
+@pytest.mark.parametrize("margins, message", [
+    ([], "No population margins"),
+    ([Margin("nope", {1: 5.0})], "'nope' is not a question"),
+    ([Margin("district", {1: 0.0})], "add up to zero"),
+    ([Margin("district", {1: 5.0, 2: -1.0, 3: 1, 4: 1, 5: 1})], "negative"),
+    ([DEMO_MARGINS[0], DEMO_MARGINS[0]], "twice"),
+])
+def test_bad_margins_are_refused(demo, margins, message):
+    with pytest.raises(WeightingError, match=message):
+        rake(demo.frame, margins, demo.codebook)
+
+
+def test_margins_with_different_totals_are_used_as_shares(demo):
+    margins = [DEMO_MARGINS[0], Margin("gender", {1: 1010.0, 2: 970.0, 3: 20.0})]  # shares, not counts
+    weights = rake(demo.frame, margins, demo.codebook)
+    assert weights.total_mismatch == pytest.approx(1 - 2000 / 200_000)
+    assert weights.values.sum() == pytest.approx(200_000)
+
+
+def test_design_effect_and_effective_sample_size_by_hand():
+    weights = Weights(values=np.array([1.0, 1.0, 2.0, 4.0]), weighted=True)
+    # n * sum(w^2) / sum(w)^2 = 4 * 22 / 64; effective n = 64 / 22
+    assert weights.design_effect == pytest.approx(4 * 22 / 64)
+    assert weights.effective_n == pytest.approx(64 / 22)
+    assert unweighted(7).design_effect == pytest.approx(1.0)
+    assert unweighted(7).effective_n == pytest.approx(7.0)
