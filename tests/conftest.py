@@ -75,3 +75,15 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo questionnaire with 3,000 synthetic responses, loaded as the analysis sees it."""
+    from survey_app.analysis.frame import load_codebook, load_survey_data
+    from survey_app.cli import create_demo_survey
+
+    survey = create_demo_survey(responses=3000, seed=5)
+    with db.engine.connect() as connection:
+        codebook = load_codebook(connection, survey.slug)
+        return load_survey_data(connection, codebook)

@@ -13,7 +13,7 @@ from survey_app.analysis.variance import Design
 from survey_app.analysis.weighting import rake, unweighted
 
 from .reference_survey import domain_difference_plain, domain_mean_plain
-from .test_weighting import DEMO_MARGINS, demo  # noqa: F401 (fixture)
+from .test_weighting import DEMO_MARGINS
 
 REL = 1e-9
 

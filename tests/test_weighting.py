@@ -4,26 +4,11 @@ import pytest
 
 from survey_app.analysis.frame import load_codebook, load_survey_data
 from survey_app.analysis.weighting import NOT_REPORTED, Margin, Weights, WeightingError, rake, unweighted
-from survey_app.cli import create_demo_survey
-from survey_app.extensions import db
+from survey_app.questionnaire.demo import DEMO_POPULATION
 
 from .reference_survey import rake_plain
 
-# Population of a city of 200,000 aged 16+ (made-up census-like figures).
-DEMO_MARGINS = [
-    Margin("district", {1: 44_000, 2: 38_000, 3: 46_000, 4: 32_000, 5: 40_000}, "Census 2020, table P1"),
-    Margin("age_band", {1: 30_000, 2: 42_000, 3: 36_000, 4: 32_000, 5: 30_000, 6: 30_000}, "ACS 2024"),
-    Margin("gender", {1: 101_000, 2: 97_000, 3: 2_000}, "ACS 2024"),
-    Margin("race_ethnicity", {1: 58_000, 2: 84_000, 3: 36_000, 4: 14_000, 5: 8_000}, "ACS 2024"),
-]
-
-
-@pytest.fixture
-def demo(app):
-    survey = create_demo_survey(responses=3000, seed=5)
-    with db.engine.connect() as connection:
-        codebook = load_codebook(connection, survey.slug)
-        return load_survey_data(connection, codebook)
+DEMO_MARGINS = [Margin(variable, population, source) for variable, source, population in DEMO_POPULATION]
 
 
 def weighted_counts(weights: Weights, variable: str) -> dict:

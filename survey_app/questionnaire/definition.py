@@ -28,6 +28,7 @@ from .types import (
     MAX_MULTI_OPTION_CODE,
     MISSING_CODES,
     MULTI,
+    ORDERINGS,
     PREFER_NOT_TO_SAY,
     QUESTION_TYPES,
     SCALES,
@@ -89,6 +90,12 @@ def _check_config(qtype: str, config: dict, path: str) -> dict:
             )
         _require(low is None or high is None or low <= high, path, "min must not exceed max")
         _require(_int(decimals) and 0 <= decimals <= 6, f"{path}.decimals", "must be 0 to 6")
+    elif qtype in ("single_choice", "dropdown") and "ordered" in merged:
+        _require(
+            merged["ordered"] in ORDERINGS,
+            f"{path}.ordered",
+            f"must be one of {', '.join(ORDERINGS)} (which end of the options is the favourable one)",
+        )
     elif qtype == "text":
         limit = merged["max_length"]
         _require(

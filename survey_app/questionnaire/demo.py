@@ -112,6 +112,7 @@ COMMUNITY_TRUST = {
                     "text": "How safe do you feel walking alone in your neighbourhood during the day?",
                     "required": True,
                     "construct": "safety",
+                    "config": {"ordered": "first_high"},
                     "options": _options(SAFETY),
                 },
                 {
@@ -120,6 +121,7 @@ COMMUNITY_TRUST = {
                     "text": "How safe do you feel walking alone in your neighbourhood after dark?",
                     "required": True,
                     "construct": "safety",
+                    "config": {"ordered": "first_high"},
                     "options": _options(SAFETY),
                 },
                 _agree(
@@ -173,6 +175,7 @@ COMMUNITY_TRUST = {
                 {
                     "code": "district",
                     "type": "dropdown",
+                    "construct": "demographics",
                     "text": "Which police district do you live in?",
                     "help_text": "The district map is on the city's website.",
                     "required": True,
@@ -181,6 +184,7 @@ COMMUNITY_TRUST = {
                 {
                     "code": "age_band",
                     "type": "single_choice",
+                    "construct": "demographics",
                     "text": "How old are you?",
                     "required": True,
                     "options": _options(AGE_BANDS, prefer_not_to_say=True),
@@ -188,6 +192,7 @@ COMMUNITY_TRUST = {
                 {
                     "code": "gender",
                     "type": "single_choice",
+                    "construct": "demographics",
                     "text": "What is your gender?",
                     "required": True,
                     "options": _options(GENDERS, prefer_not_to_say=True),
@@ -195,6 +200,7 @@ COMMUNITY_TRUST = {
                 {
                     "code": "race_ethnicity",
                     "type": "single_choice",
+                    "construct": "demographics",
                     "text": "Which group best describes you?",
                     "required": True,
                     "options": _options(RACE_ETHNICITY, prefer_not_to_say=True),
@@ -210,3 +216,16 @@ COMMUNITY_TRUST = {
         },
     ],
 }
+
+
+# Population aged 16+ of the demo city (made-up, census-like figures): what staff would
+# enter from census tables to weight the demo survey. (variable, source, {option code: count})
+DEMO_POPULATION = [
+    ("district", "Census 2020, table P1 (made-up demo figures)",
+     {1: 44_000, 2: 38_000, 3: 46_000, 4: 32_000, 5: 40_000}),
+    ("age_band", "ACS 2024 5-year, table B01001 (made-up demo figures)",
+     {1: 30_000, 2: 42_000, 3: 36_000, 4: 32_000, 5: 30_000, 6: 30_000}),
+    ("gender", "ACS 2024 5-year (made-up demo figures)", {1: 101_000, 2: 97_000, 3: 2_000}),
+    ("race_ethnicity", "ACS 2024 5-year, table B03002 (made-up demo figures)",
+     {1: 58_000, 2: 84_000, 3: 36_000, 4: 14_000, 5: 8_000}),
+]

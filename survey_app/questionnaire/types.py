@@ -44,6 +44,13 @@ SCALES: dict[str, list[str]] = {
         "Very satisfied",
     ],
 }
+# An ordered single-choice item (e.g. "Very safe" ... "Very unsafe") says which end is the
+# favourable one, so that it can be scored into an index; unordered items cannot be.
+ORDERINGS = ("first_high", "last_high")
+
+# Breakdown variables: questions tagged with this construct (district, age band, ...).
+DEMOGRAPHICS = "demographics"
+
 # "Agreeing" means the top two boxes of a 5-point scale.
 TOP_BOX_CODES = (4, 5)
 

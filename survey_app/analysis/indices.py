@@ -1,0 +1,145 @@
+"""Composite indices (0-100) from the constructs tagged on questions, with Cronbach's alpha.
+
+How a score is made, as the methodology says:
+
+* Items: the questions tagged with a construct that can be scored: 5-point
+  scales (1..5, higher = more agreement or satisfaction) and ordered single
+  choice items (``config.ordered``: "first_high" when the first option is the
+  favourable one, "last_high" otherwise). Multiple choice, numbers and text
+  are not scored. A construct needs at least two items to make an index.
+* Each item is put on 0-100: point p of K becomes 100 (p - 1) / (K - 1),
+  favourable end high; a reverse-coded item ("the police treat people
+  differently...") becomes 100 minus that. "Don't know" and "prefer not to
+  say" are missing.
+* A respondent gets a score only with more than half of the items answered
+  (the Urban Institute's rule); the score is the mean of the answered items,
+  never their sum. Everyone else is missing for that index.
+* The index estimate is the (weighted) mean of the scores, with its SE from
+  the same linearisation as any other mean. It is a score, not a percentage.
+* Cronbach's alpha: k / (k - 1) * (1 - sum of item variances / variance of
+  the total), over the respondents who answered every item, unweighted,
+  variances with n - 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MISSING_CODES, ORDINAL
+from .frame import Codebook, QuestionInfo
+
+INDEX_PREFIX = "index_"
+INDEX_LABELS = {
+    "overall_trust": "Trust index",
+    "fair_treatment": "Fair treatment index",
+    "legitimacy": "Legitimacy index",
+    "effectiveness": "Effectiveness index",
+    "safety": "Safety index",
+    "recent_contact": "Recent contact index",
+    "cooperation": "Cooperation index",
+}
+
+
+def scorable(question: QuestionInfo) -> bool:
+    if not question.construct or question.construct == DEMOGRAPHICS:
+        return False
+    if question.kind == ORDINAL:
+        return True
+    return question.kind == CATEGORICAL and question.config.get("ordered") in ("first_high", "last_high")
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    construct: str
+    items: tuple[QuestionInfo, ...]
+
+    @property
+    def code(self) -> str:
+        return INDEX_PREFIX + self.construct
+
+    @property
+    def label(self) -> str:
+        return INDEX_LABELS.get(self.construct, self.construct.replace("_", " ").capitalize() + " index")
+
+    @property
+    def min_items(self) -> int:
+        """Answered items a respondent needs: more than half."""
+        return len(self.items) // 2 + 1
+
+    def as_question(self) -> QuestionInfo:
+        """The index as a numeric pseudo-question, so every estimator and breakdown applies to it."""
+        items = ", ".join(q.code for q in self.items)
+        return QuestionInfo(id=-1, code=self.code, type="numeric", text=f"{self.label} (0-100; items: {items})",
+                            page="Indices", options=(), config={"min": 0, "max": 100},
+                            construct=self.construct, reverse_coded=False)
+
+
+def define_indices(codebook: Codebook) -> list[IndexDefinition]:
+    """One index per construct with at least two scorable items, in questionnaire order."""
+    by_construct: dict[str, list[QuestionInfo]] = {}
+    for question in codebook.questions:
+        if scorable(question):
+            by_construct.setdefault(question.construct, []).append(question)
+    return [IndexDefinition(c, tuple(items)) for c, items in by_construct.items() if len(items) >= 2]
+
+
+def item_scores(series: pd.Series, question: QuestionInfo) -> np.ndarray:
+    """One item on 0-100 (favourable end high, reverse coding applied); NaN where missing."""
+    points = [code for code, _ in question.options if code not in MISSING_CODES]
+    if question.kind == CATEGORICAL and question.config.get("ordered") == "first_high":
+        points = points[::-1]  # the first option is the favourable end
+    position = {code: p for p, code in enumerate(points)}
+    values = series.astype("float64").to_numpy()
+    scores = np.full(len(values), np.nan)
+    for code, p in position.items():
+        scores[values == code] = 100.0 * p / (len(points) - 1)
+    if question.reverse_coded:
+        scores = 100.0 - scores
+    return scores
+
+
+def item_matrix(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:
+    """Respondents x items, each item on 0-100."""
+    return np.column_stack([item_scores(frame[q.code], q) for q in definition.items])
+
+
+def index_scores(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:
+    """Each respondent's index score, or NaN with half of the items or fewer answered."""
+    matrix = item_matrix(frame, definition)
+    answered = (~np.isnan(matrix)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        means = np.nanmean(np.where(answered[:, None] > 0, matrix, 0.0), axis=1)
+    return np.where(answered >= definition.min_items, means, np.nan)
+
+
+def cronbach_alpha(matrix: np.ndarray) -> tuple[float | None, int]:
+    """Alpha over complete cases, and how many there were (None with fewer than 2, or no variance)."""
+    complete = matrix[~np.isnan(matrix).any(axis=1)]
+    n, k = complete.shape
+    if n < 2 or k < 2:
+        return None, n
+    total_variance = complete.sum(axis=1).var(ddof=1)
+    if total_variance == 0:
+        return None, n
+    return float(k / (k - 1) * (1 - complete.var(axis=0, ddof=1).sum() / total_variance)), n
+
+
+def add_indices(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, list[dict]]:
+    """The frame with one score column per index, and what each index is (items, alpha)."""
+    definitions = define_indices(codebook)
+    columns, described = {}, []
+    for definition in definitions:
+        columns[definition.code] = index_scores(frame, definition)
+        alpha, n_alpha = cronbach_alpha(item_matrix(frame, definition))
+        described.append({
+            "code": definition.code, "construct": definition.construct, "label": definition.label,
+            "items": [{"code": q.code, "text": q.text, "reverse_coded": q.reverse_coded}
+                      for q in definition.items],
+            "min_items": definition.min_items, "alpha": alpha, "n_alpha": n_alpha,
+            "question": definition.as_question(),
+        })
+    if columns:
+        frame = frame.assign(**columns)
+    return frame, described
