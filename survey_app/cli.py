@@ -6,10 +6,12 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from .analysis.frame import SurveyNotFound
+from .analysis.weighting import Margin
 from .analysis.pipeline import analyze_survey
 from .extensions import db
 from .models import Survey
-from .questionnaire.demo import COMMUNITY_TRUST, DEMO_SLUG
+from .population import MarginsError, margins_csv, parse_margins_csv, save_margins
+from .questionnaire.demo import COMMUNITY_TRUST, DEMO_POPULATION, DEMO_SLUG
 from .questionnaire.definition import survey_from_definition
 from .responses import insert_synthetic_responses
 from .synthetic import generate_responses
@@ -21,9 +23,17 @@ def create_demo_survey(responses: int, seed: int) -> Survey:
     survey.status = "open"
     db.session.add(survey)
     db.session.commit()
+    save_margins(survey, [Margin(variable, population, source) for variable, source, population in DEMO_POPULATION])
     batch = generate_responses(survey.questions, responses, seed=seed)
     with db.engine.begin() as connection:
         insert_synthetic_responses(connection, survey, batch)
+    return survey
+
+
+def _survey(slug: str) -> Survey:
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+    if survey is None:
+        raise click.ClickException(f"There is no survey with the slug '{slug}'.")
     return survey
 
 
@@ -64,6 +74,65 @@ def analyze_command(slug: str) -> None:
     click.echo("Timings: " + ", ".join(f"{stage} {seconds:.3f}s" for stage, seconds in run.timings.items()))
 
 
+@click.group("margins")
+def margins_group() -> None:
+    """Population margins for weighting (census figures), per survey."""
+
+
+@margins_group.command("import")
+@click.argument("slug")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def margins_import_command(slug: str, csv_file) -> None:
+    """Replace a survey's margins with those in CSV_FILE (columns variable, category, population, source)."""
+    survey = _survey(slug)
+    try:
+        margins = parse_margins_csv(csv_file.read(), survey)
+    except MarginsError as error:
+        click.echo(f"Nothing was stored: {len(error.errors)} problem(s) in {csv_file.name}:", err=True)
+        for line in error.errors:
+            click.echo(f"  - {line}", err=True)
+        raise SystemExit(1) from None
+    save_margins(survey, margins)
+    click.echo(f"Stored margins for {', '.join(m.variable for m in margins)} on '{slug}'. "
+               f"Run `flask analyze {slug}` to weight the results.")
+
+
+@margins_group.command("show")
+@click.argument("slug")
+def margins_show_command(slug: str) -> None:
+    """Print a survey's margins as CSV (the import format)."""
+    click.echo(margins_csv(_survey(slug)), nl=False)
+
+
+@margins_group.command("clear")
+@click.argument("slug")
+def margins_clear_command(slug: str) -> None:
+    """Delete a survey's margins: its results become unweighted."""
+    save_margins(_survey(slug), [])
+    click.echo(f"Deleted the margins of '{slug}'; its results will be unweighted.")
+
+
+@margins_group.command("trim")
+@click.argument("slug")
+@click.argument("cap")
+def margins_trim_command(slug: str, cap: str) -> None:
+    """Cap weights at CAP times the mean weight (e.g. 5), or 'off'."""
+    survey = _survey(slug)
+    if cap.lower() in ("off", "none", "0"):
+        survey.weight_trim = None
+    else:
+        try:
+            value = float(cap)
+        except ValueError:
+            raise click.BadParameter(f"'{cap}' is not a number; give a cap such as 5, or 'off'.") from None
+        if not value > 1:
+            raise click.BadParameter("The cap must be more than 1 (times the mean weight).")
+        survey.weight_trim = value
+    db.session.commit()
+    click.echo(f"Weight trimming for '{slug}': {'off' if survey.weight_trim is None else survey.weight_trim}.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
+    app.cli.add_command(margins_group)

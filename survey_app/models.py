@@ -95,6 +95,8 @@ class Survey(db.Model):
     translations: Mapped[dict] = mapped_column(JSON, default=dict)
     # Disclosure control: fewest unweighted respondents behind any published figure.
     min_cell_size: Mapped[int] = mapped_column(Integer, default=10)
+    # Optional cap on weights after raking, as a multiple of the mean weight (None: no trimming).
+    weight_trim: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

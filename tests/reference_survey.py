@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 
-def rake_plain(categories: dict[str, np.ndarray], controls: dict[str, dict], tol=1e-13, max_iter=10_000):
+def rake_plain(categories: dict[str, np.ndarray], controls: dict[str, dict], tol=1e-13, max_iter=10_000,
+               start=None):
     n = len(next(iter(categories.values())))
-    w = np.ones(n)
+    w = np.ones(n) if start is None else np.array(start, dtype=np.float64)
     for _ in range(max_iter):
         before = w.copy()
         for variable, codes in categories.items():

@@ -89,3 +89,32 @@ def test_design_effect_and_effective_sample_size_by_hand():
     assert weights.effective_n == pytest.approx(64 / 22)
     assert unweighted(7).design_effect == pytest.approx(1.0)
     assert unweighted(7).effective_n == pytest.approx(7.0)
+
+
+def test_trimming_caps_weights_and_keeps_the_margins(demo):
+    untrimmed = rake(demo.frame, DEMO_MARGINS, demo.codebook)
+    cap = 2.5
+    assert untrimmed.values.max() / untrimmed.values.mean() > cap  # so the cap has work to do
+    weights = rake(demo.frame, DEMO_MARGINS, demo.codebook, trim=cap)
+    assert weights.values.max() / weights.values.mean() <= cap * 1.001
+    assert weights.n_trimmed > 0 and weights.design_effect < untrimmed.design_effect
+    for variable, control in weights.controls.items():
+        achieved = weighted_counts(weights, variable)
+        for code, target in control.items():
+            assert achieved[code] == pytest.approx(target, rel=1e-8)
+    # The same alternation written plainly: cap at 2.5 x mean, rake again from the capped weights.
+    plain = rake_plain(weights.categories, weights.controls)
+    while plain.max() > cap * plain.mean() * 1.001:
+        plain = rake_plain(weights.categories, weights.controls,
+                           start=np.minimum(plain, cap * plain.mean()))
+    assert np.max(np.abs(weights.values - plain) / plain) < 1e-8
+    summary = weights.summary()
+    assert summary["trim"] == cap and summary["variables"] == [m.variable for m in DEMO_MARGINS]
+
+
+def test_impossible_trimming_is_a_clear_error(demo):
+    with pytest.raises(WeightingError, match="more than 1"):
+        rake(demo.frame, DEMO_MARGINS, demo.codebook, trim=1.0)
+    # A cap this tight cannot hold together with the margins: an error, not a silent misfit.
+    with pytest.raises(WeightingError, match="cannot be kept under 1.2 times the mean"):
+        rake(demo.frame, DEMO_MARGINS, demo.codebook, trim=1.2)

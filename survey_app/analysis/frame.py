@@ -59,6 +59,9 @@ class Codebook:
     title: str
     min_cell_size: int
     questions: tuple[QuestionInfo, ...]
+    weight_trim: float | None = None
+    series_id: int | None = None
+    wave: int = 1
 
     def question(self, code: str) -> QuestionInfo:
         for question in self.questions:
@@ -91,7 +94,8 @@ def _json(value) -> dict:
 
 def load_codebook(connection: Connection, slug: str) -> Codebook:
     survey = connection.execute(
-        text("SELECT id, slug, title, min_cell_size FROM survey WHERE slug = :slug"), {"slug": slug}
+        text("SELECT id, slug, title, min_cell_size, weight_trim, series_id, wave FROM survey WHERE slug = :slug"),
+        {"slug": slug},
     ).first()
     if survey is None:
         raise SurveyNotFound(f"no survey with slug {slug!r}")
@@ -118,6 +122,9 @@ def load_codebook(connection: Connection, slug: str) -> Codebook:
         slug=survey.slug,
         title=survey.title,
         min_cell_size=survey.min_cell_size,
+        weight_trim=survey.weight_trim,
+        series_id=survey.series_id,
+        wave=survey.wave,
         questions=tuple(
             QuestionInfo(
                 id=q.id,
@@ -227,3 +234,9 @@ def substantive(series: pd.Series) -> pd.Series:
         missing = [c for c in series.cat.categories if c in MISSING_CODES]
         return series.cat.remove_categories(missing) if missing else series
     return series
+
+
+def series_slugs(connection: Connection, series_id: int) -> list[tuple[int, str]]:
+    """(wave, slug) of every survey in a series, oldest wave first."""
+    return [(int(w), s) for w, s in connection.execute(
+        text("SELECT wave, slug FROM survey WHERE series_id = :sid ORDER BY wave, id"), {"sid": series_id})]

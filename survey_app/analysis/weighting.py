@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from ..questionnaire.types import MISSING_CODES
 from .frame import Codebook
@@ -63,6 +65,24 @@ class Weights:
     controls: dict[str, dict[int, float]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     total_mismatch: float = 0.0  # largest relative difference between margin totals
+    trim: float | None = None  # cap on weights, times the mean weight, if trimmed
+    n_trimmed: int = 0  # weights that were over the cap
+
+    def summary(self) -> dict:
+        """What the methodology reports about the weights (JSON-ready)."""
+        w = self.values
+        return {
+            "weighted": self.weighted,
+            "variables": list(self.controls),
+            "sources": dict(self.sources),
+            "design_effect": self.design_effect if len(w) else None,
+            "effective_n": self.effective_n,
+            "min_weight_ratio": float(w.min() / w.mean()) if len(w) else None,
+            "max_weight_ratio": float(w.max() / w.mean()) if len(w) else None,
+            "trim": self.trim,
+            "n_trimmed": self.n_trimmed,
+            "total_mismatch": self.total_mismatch,
+        }
 
     @property
     def n(self) -> int:
@@ -91,6 +111,20 @@ class Weights:
 
 def unweighted(n: int) -> Weights:
     return Weights(values=np.ones(n), weighted=False)
+
+
+def load_margins(connection: Connection, survey_id: int) -> list:
+    """The population margins staff entered for a survey, one ``Margin`` per variable."""
+    figures: dict[str, dict[int, float]] = {}
+    sources: dict[str, str] = {}
+    for variable, code, population, source in connection.execute(
+        text("SELECT variable, category_code, population, source FROM population_margin "
+             "WHERE survey_id = :sid ORDER BY id"), {"sid": survey_id}
+    ):
+        figures.setdefault(variable, {})[int(code)] = float(population)
+        if source:
+            sources.setdefault(variable, source)
+    return [Margin(v, p, sources.get(v, "")) for v, p in figures.items()]
 
 
 def respondent_categories(frame: pd.DataFrame, variable: str) -> np.ndarray:
@@ -162,13 +196,11 @@ def build_controls(frame: pd.DataFrame, margins: list[Margin],
     return categories, controls, mismatch
 
 
-def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None = None) -> Weights:
-    """Rake unit weights to the margins with svy; raise WeightingError with a clear message if impossible."""
+def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> np.ndarray:
     import polars as pl
     import svy
 
-    categories, controls, mismatch = build_controls(frame, margins, codebook)
-    data = pl.DataFrame({**{v: c for v, c in categories.items()}, "_w": np.ones(len(frame))})
+    data = pl.DataFrame({**{v: c for v, c in categories.items()}, "_w": start})
     sample = svy.Sample(data, svy.Design(wgt="_w"))
     try:
         raked = sample.weighting.rake(
@@ -179,6 +211,41 @@ def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None =
             f"The responses could not be weighted to these margins ({error}). Check that the "
             "population figures are consistent, or weight on fewer variables."
         ) from error
-    values = raked.data["_raked"].to_numpy()
+    return raked.data["_raked"].to_numpy()
+
+
+TRIM_MAX_ROUNDS = 50
+
+
+def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None = None,
+         trim: float | None = None) -> Weights:
+    """Rake unit weights to the margins with svy; raise WeightingError with a clear message if impossible.
+
+    ``trim``: optional cap on a weight, as a multiple of the mean weight (5 is
+    common). Trimming and raking alternate, each raking starting from the
+    capped weights, until the raked weights are under the cap (to 0.1%): the
+    margins still hold exactly, and the capped weights act as base weights,
+    which is how the variance treats them (as R's ``trimWeights`` does).
+    """
+    categories, controls, mismatch = build_controls(frame, margins, codebook)
+    n = len(frame)
+    values = _rake_from(np.ones(n), categories, controls)
+    trimmed = 0
+    if trim is not None:
+        if trim <= 1:
+            raise WeightingError("The trimming cap must be more than 1 (times the mean weight).")
+        for _ in range(TRIM_MAX_ROUNDS):
+            cap = trim * values.mean()
+            over = values > cap * 1.001
+            if not over.any():
+                break
+            trimmed = max(trimmed, int(over.sum()))
+            values = _rake_from(np.minimum(values, cap), categories, controls)
+        else:
+            raise WeightingError(
+                f"The weights cannot be kept under {trim:g} times the mean while matching the margins: "
+                "raise the cap, or weight on fewer or coarser categories."
+            )
     return Weights(values=values, weighted=True, categories=categories, controls=controls,
-                   sources={m.variable: m.source for m in margins}, total_mismatch=mismatch)
+                   sources={m.variable: m.source for m in margins}, total_mismatch=mismatch,
+                   trim=trim, n_trimmed=trimmed)
