@@ -53,7 +53,8 @@ def test_unweighted_estimates_by_hand():
     agree = row(table, "percent", option=4)
     assert agree["estimate"] == pytest.approx(40.0)
     assert agree["se"] == pytest.approx(100 * math.sqrt(p * (1 - p) / 9))
-    assert (agree["n"], agree["df"]) == (10, 9)
+    assert (agree["count"], agree["n"], agree["df"]) == (4, 10, 9)
+    assert row(table, "percent_agree")["count"] == 7 and row(table, "percent", option=1)["count"] == 1
     mean = row(table, "mean")
     assert mean["estimate"] == pytest.approx(3.7)
     assert mean["se"] == pytest.approx(np.std(trust, ddof=1) / math.sqrt(10))

@@ -150,7 +150,8 @@ def summarise_survey(data: SurveyData) -> list[dict]:
 # "prefer not to say" are missing for estimates; respondents who did not report the
 # breakdown variable belong to no group. Percentages are on the 0-100 scale.
 
-ESTIMATE_COLUMNS = ["group", "statistic", "option", "estimate", "se", "lci", "uci", "n", "df"]
+# count: unweighted respondents with the option (proportions only); n: unweighted base.
+ESTIMATE_COLUMNS = ["group", "statistic", "option", "estimate", "se", "lci", "uci", "count", "n", "df"]
 
 
 def _groups(frame: pd.DataFrame, by: str | None, codebook) -> tuple[np.ndarray, list]:
@@ -175,8 +176,9 @@ def _rows(lin, groups, statistic, options, scale, proportion) -> list[dict]:
     for e, (group, option) in enumerate((g, o) for g in groups for o in options):
         rows.append({
             "group": group, "statistic": statistic, "option": option,
-            "estimate": est[e] * scale, "se": se[e] * scale,
-            "lci": bounds["lci"][e] * scale, "uci": bounds["uci"][e] * scale,
+            "estimate": _clean(est[e] * scale), "se": _clean(se[e] * scale),
+            "lci": _clean(bounds["lci"][e] * scale), "uci": _clean(bounds["uci"][e] * scale),
+            "count": int(round(lin.y_total[e])) if proportion else None,
             "n": int(lin.n_valid[e]), "df": int(lin.df[e]),
         })
     return rows
@@ -191,13 +193,14 @@ def _sums(key, weights, size, y=None):
 
 
 def linearise_item(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
-                   by: str | None = None, codebook=None) -> dict[str, variance.Linearised]:
+                   by: str | None = None, codebook=None, grouping=None) -> dict[str, variance.Linearised]:
     """Linearised estimates of one item, per group of ``by``; keyed by statistic.
 
     Statistics: "percent" (one estimate per group and option), and for scales
     "mean" and "percent_agree"; for numbers "mean". Estimates are ordered group by group.
+    ``grouping``: ``_groups(frame, by, codebook)`` computed once by a caller that reuses it.
     """
-    group, groups = _groups(frame, by, codebook)
+    group, groups = grouping if grouping is not None else _groups(frame, by, codebook)
     n_groups = len(groups)
     cells = design.n_cells
     w = design.weights
@@ -268,21 +271,37 @@ def linearise_item(frame: pd.DataFrame, design: variance.Design, question: Quest
     return out
 
 
+def estimated_options(question: QuestionInfo) -> list[int]:
+    """The options that get a percentage: all of a multiple choice, the substantive ones otherwise."""
+    if question.kind == MULTI:
+        return [c for c, _ in question.options]
+    return [c for c, _ in question.options if c not in MISSING_CODES]
+
+
+def scale_of(statistic: str) -> float:
+    """Percentages are published on 0-100, means as they are."""
+    return 100.0 if statistic.startswith("percent") else 1.0
+
+
+def estimate_records(lins: dict[str, variance.Linearised], groups: list, question: QuestionInfo) -> list[dict]:
+    """Linearised estimates as records: SE, 95% CI, count, n and df per group, statistic and option."""
+    rows = []
+    for statistic, lin in lins.items():
+        options = estimated_options(question) if statistic == "percent" else [None]
+        rows += _rows(lin, groups, statistic, options, scale_of(statistic),
+                      proportion=statistic.startswith("percent"))
+    return rows
+
+
+def tidy_estimates(lins: dict[str, variance.Linearised], groups: list, question: QuestionInfo) -> pd.DataFrame:
+    return pd.DataFrame(estimate_records(lins, groups, question), columns=ESTIMATE_COLUMNS)
+
+
 def estimate_item(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
                   by: str | None = None, codebook=None) -> pd.DataFrame:
     """Every estimate of one item (per group of ``by``) with SE, 95% CI, n and df, as a tidy frame."""
-    _, groups = _groups(frame, by, codebook)
-    rows = []
-    for statistic, lin in linearise_item(frame, design, question, by, codebook).items():
-        if statistic == "percent":
-            options = ([c for c, _ in question.options] if question.kind == MULTI
-                       else [c for c, _ in question.options if c not in MISSING_CODES])
-            rows += _rows(lin, groups, statistic, options, 100.0, proportion=True)
-        elif statistic == "percent_agree":
-            rows += _rows(lin, groups, statistic, [None], 100.0, proportion=True)
-        else:
-            rows += _rows(lin, groups, statistic, [None], 1.0, proportion=False)
-    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    grouping = _groups(frame, by, codebook)
+    return tidy_estimates(linearise_item(frame, design, question, by, codebook, grouping), grouping[1], question)
 
 
 def group_gap(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo, by: str,
@@ -291,14 +310,18 @@ def group_gap(frame: pd.DataFrame, design: variance.Design, question: QuestionIn
     lin = linearise_item(frame, design, question, by, codebook)[statistic]
     _, groups = _groups(frame, by, codebook)
     if statistic == "percent":
-        options = ([c for c, _ in question.options] if question.kind == MULTI
-                   else [c for c, _ in question.options if c not in MISSING_CODES])
+        options = estimated_options(question)
         width, offset = len(options), options.index(option)
     else:
         width, offset = 1, 0
     i = groups.index(first) * width + offset
     j = groups.index(second) * width + offset
-    gap = lin.difference(i, j)
-    scale = 100.0 if statistic.startswith("percent") else 1.0
-    return {**gap, **{k: gap[k] * scale for k in ("estimate", "se", "lci", "uci")},
-            "n_first": int(lin.n_valid[i]), "n_second": int(lin.n_valid[j])}
+    return scaled_gaps(lin, [(i, j)], statistic)[0]
+
+
+def scaled_gaps(lin: variance.Linearised, pairs: list[tuple[int, int]], statistic: str) -> list[dict]:
+    """Differences between estimates i and j of disjoint groups, on the statistic's published scale."""
+    scale = scale_of(statistic)
+    return [{**gap, **{k: gap[k] * scale for k in ("estimate", "se", "lci", "uci")},
+             "n_first": int(lin.n_valid[i]), "n_second": int(lin.n_valid[j])}
+            for (i, j), gap in zip(pairs, lin.differences(pairs))]

@@ -88,14 +88,18 @@ class Design:
         if not self.margin_levels:
             return offsets
         count = self.count[:, None]
+        # Per margin, a categories x cells indicator matrix: summing by category is a
+        # matrix product (much faster than np.add.at on a few hundred cells).
+        indicators = []
+        for level in self.margin_levels:
+            n_levels = int(level.max()) + 1
+            indicator = np.zeros((n_levels, len(level)))
+            indicator[level, np.arange(len(level))] = 1.0
+            indicators.append((indicator, (indicator @ self.count)[:, None]))
         for _ in range(SWEEP_ITERATIONS):
-            for level in self.margin_levels:
+            for indicator, level_count in indicators:
                 residual = u_sums - count * offsets
-                n_levels = int(level.max()) + 1
-                level_sum = np.zeros((n_levels, u_sums.shape[1]))
-                np.add.at(level_sum, level, residual)
-                level_count = np.bincount(level, self.count, minlength=n_levels)[:, None]
-                offsets += (level_sum / level_count)[level]
+                offsets += indicator.T @ ((indicator @ residual) / level_count)
         return offsets
 
 
@@ -112,6 +116,7 @@ class Linearised:
     w2u_sums: np.ndarray  # per cell: sum of w_i^2 u_i
     w2u2: np.ndarray  # sum over respondents of w_i^2 u_i^2
     design: Design
+    y_total: np.ndarray | None = None  # unweighted sum of y (for a proportion: the count)
 
     def _variance(self, u_sums, w2u_sums, w2u2) -> np.ndarray:
         offsets = self.design.sweep(u_sums)
@@ -138,21 +143,33 @@ class Linearised:
         """Degrees of freedom: respondents holding the estimate, less one (svy's domain rule)."""
         return np.maximum(self.n_valid - 1, 0)
 
-    def difference(self, i: int, j: int) -> dict:
-        """Estimate i minus estimate j, for estimates over disjoint groups (levels of one breakdown).
+    def differences(self, pairs: list[tuple[int, int]]) -> list[dict]:
+        """Estimate i minus estimate j for each pair, for estimates over disjoint groups.
 
         The influence of a difference is the difference of influences; disjoint
-        domains make the cross term sum(w^2 u_i u_j) vanish.
+        domains make the cross term sum(w^2 u_i u_j) vanish. All pairs share one sweep.
         """
+        if not pairs:
+            return []
+        first = np.array([i for i, _ in pairs])
+        second = np.array([j for _, j in pairs])
         variance = self._variance(
-            (self.u_sums[:, i] - self.u_sums[:, j])[:, None],
-            (self.w2u_sums[:, i] - self.w2u_sums[:, j])[:, None],
-            np.array([self.w2u2[i] + self.w2u2[j]]),
-        )[0]
-        diff = float(self.estimate[i] - self.estimate[j])
-        se = float(np.sqrt(variance))
-        df = int(min(self.df[i], self.df[j]))
-        return {"estimate": diff, "se": se, "df": df, **interval(diff, se, df), **t_test(diff, se, df)}
+            self.u_sums[:, first] - self.u_sums[:, second],
+            self.w2u_sums[:, first] - self.w2u_sums[:, second],
+            self.w2u2[first] + self.w2u2[second],
+        )
+        out = []
+        for (i, j), var in zip(pairs, variance):
+            diff = float(self.estimate[i] - self.estimate[j])
+            se = float(np.sqrt(var))
+            df = int(min(self.df[i], self.df[j]))
+            bounds = interval(diff, se, df)
+            out.append({"estimate": diff, "se": se, "df": df, "lci": float(bounds["lci"]),
+                        "uci": float(bounds["uci"]), **t_test(diff, se, df)})
+        return out
+
+    def difference(self, i: int, j: int) -> dict:
+        return self.differences([(i, j)])[0]
 
 
 def ratio_means(design: Design, n_z, t_y, wz, wy, q0, q1, q2, n_valid) -> Linearised:
@@ -170,7 +187,7 @@ def ratio_means(design: Design, n_z, t_y, wz, wy, q0, q1, q2, n_valid) -> Linear
         w2u_sums = (q1 - est * q0) / safe
         w2u2 = (q2 - 2 * est * q1 + est ** 2 * q0).sum(axis=0) / safe ** 2
     return Linearised(estimate=estimate, n_valid=np.asarray(n_valid), u_sums=u_sums,
-                      w2u_sums=w2u_sums, w2u2=w2u2, design=design)
+                      w2u_sums=w2u_sums, w2u2=w2u2, design=design, y_total=t_y.sum(axis=0))
 
 
 def _t_quantile(df) -> np.ndarray:

@@ -1,0 +1,171 @@
+"""Every estimate of an item, overall and by each breakdown variable, with gaps, after disclosure control.
+
+For an item this gives what a results page and the open data show:
+
+* ``overall``: its estimates (percent per option; for scales also mean and
+  percent agreeing; for numbers and indices the mean) with SE, 95% CI and n;
+* ``breakdowns``: the same by each breakdown variable (the questions tagged
+  ``demographics``: district, age band, gender, race/ethnicity), and the gap
+  between every two groups on the item's headline statistic (percent
+  agreeing for scales, the mean for numbers and indices) with its 95% CI and
+  a two-sided t test at 5%;
+* every figure that disclosure control hides (``disclosure.py``) is None and
+  its row says ``suppressed``; gaps are given only between two shown groups.
+
+An item's overall figures are protected together with each of its
+breakdowns; the overall figures hidden by any breakdown are hidden in all
+of them (hiding more never reveals more). Breakdowns by different variables
+are protected one at a time, which the methodology says.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MULTI, NUMERIC, ORDINAL, TOP_BOX_CODES
+from . import variance
+from .disclosure import protect_breakdown
+from .estimates import _clean, _groups, estimate_records, estimated_options, linearise_item, scaled_gaps
+from .frame import Codebook, QuestionInfo
+
+HEADLINE = {ORDINAL: "percent_agree", NUMERIC: "mean"}
+
+
+def breakdown_variables(codebook: Codebook) -> list[QuestionInfo]:
+    return [q for q in codebook.questions if q.construct == DEMOGRAPHICS and q.kind == CATEGORICAL]
+
+
+def groupings(frame: pd.DataFrame, codebook: Codebook) -> dict[str, tuple[np.ndarray, list]]:
+    """Each breakdown variable's group index per respondent, computed once for all items."""
+    return {q.code: _groups(frame, q.code, codebook) for q in breakdown_variables(codebook)}
+
+
+def _count_tables(records: list[dict], question: QuestionInfo, groups: list) -> list[np.ndarray]:
+    """The unweighted count tables disclosure control works on (groups x cells), one per protected unit."""
+    percent = [r for r in records if r["statistic"] == "percent"]
+    if question.kind in (CATEGORICAL, ORDINAL):
+        return [np.array([r["count"] for r in percent], dtype=np.int64).reshape(len(groups), -1)]
+    if question.kind == MULTI:
+        chosen = np.array([r["count"] for r in percent], dtype=np.int64).reshape(len(groups), -1)
+        base = np.array([r["n"] for r in percent], dtype=np.int64).reshape(len(groups), -1)
+        return [np.column_stack([chosen[:, o], base[:, o] - chosen[:, o]]) for o in range(chosen.shape[1])]
+    return [np.array([r["n"] for r in records], dtype=np.int64).reshape(len(groups), 1)]
+
+
+def _top(question: QuestionInfo) -> list[int] | None:
+    if question.kind != ORDINAL:
+        return None
+    options = estimated_options(question)
+    return [i for i, code in enumerate(options) if code in TOP_BOX_CODES]
+
+
+def _hidden_rows(records: list[dict], question: QuestionInfo, groups: list, protections: list) -> np.ndarray:
+    """Per record: whether disclosure control hides it."""
+    group_pos = {g: i for i, g in enumerate(groups)}
+    options = estimated_options(question)
+    option_pos = {o: i for i, o in enumerate(options)}
+    hidden = np.zeros(len(records), dtype=bool)
+    for r, record in enumerate(records):
+        statistic, option = record["statistic"], record["option"]
+        g = group_pos[record["group"]]
+        if question.kind == MULTI:
+            hidden[r] = protections[option_pos[option]].cells[g].any()
+        elif question.kind == NUMERIC:
+            hidden[r] = protections[0].cells[g, 0]
+        elif statistic == "percent":
+            hidden[r] = protections[0].cells[g, option_pos[option]]
+        elif statistic == "mean":
+            hidden[r] = protections[0].mean[g]
+        else:  # percent_agree
+            hidden[r] = protections[0].top[g]
+    return hidden
+
+
+def _group_hidden(question: QuestionInfo, protections: list, g: int) -> bool:
+    return bool(all(p.rows[g] for p in protections))
+
+
+def _published(records: list[dict], hidden: np.ndarray, group_hidden: dict) -> list[dict]:
+    """The records with what disclosure control hides set to None, each marked ``suppressed``."""
+    out = []
+    for record, is_hidden in zip(records, hidden):
+        record = dict(record)
+        record["suppressed"] = bool(is_hidden)
+        if is_hidden:
+            for key in ("estimate", "se", "lci", "uci", "count"):
+                record[key] = None
+        if group_hidden.get(record["group"], False):
+            record["n"] = None
+            record["df"] = None
+        out.append(record)
+    return out
+
+
+def item_estimates(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
+                   codebook: Codebook, k: int, grouping_cache: dict | None = None) -> dict:
+    """Overall and breakdown estimates of one item, protected, as JSON-ready records."""
+    if question.kind not in (CATEGORICAL, ORDINAL, MULTI, NUMERIC):
+        raise ValueError(f"{question.code}: free text has no estimates")
+    cache = grouping_cache if grouping_cache is not None else groupings(frame, codebook)
+    overall_grouping = (np.zeros(len(frame), dtype=np.int64), [None])
+    overall_lins = linearise_item(frame, design, question, grouping=overall_grouping)
+    overall_table = estimate_records(overall_lins, [None], question)
+    overall_counts = _count_tables(overall_table, question, [None])
+    top = _top(question)
+
+    computed = []
+    overall_hidden_cells = [np.zeros_like(c[0], dtype=bool) for c in overall_counts]
+    overall_hidden_rows = [False] * len(overall_counts)
+    overall_top_hidden = False
+    for by in breakdown_variables(codebook):
+        if by.code == question.code:
+            continue
+        grouping = cache[by.code]
+        lins = linearise_item(frame, design, question, by.code, codebook, grouping)
+        table = estimate_records(lins, grouping[1], question)
+        protections = []
+        for u, (overall_c, group_c) in enumerate(zip(overall_counts, _count_tables(table, question, grouping[1]))):
+            overall_p, group_p = protect_breakdown(overall_c[0], group_c, k, top=top)
+            overall_hidden_cells[u] |= overall_p.cells[0]
+            overall_hidden_rows[u] |= bool(overall_p.rows[0])
+            overall_top_hidden |= bool(overall_p.top[0]) and top is not None
+            protections.append(group_p)
+        computed.append((by, grouping, lins, table, protections))
+
+    # The overall table on its own, then with everything any breakdown hid.
+    final_overall = []
+    for u, counts in enumerate(overall_counts):
+        alone, _ = protect_breakdown(counts[0], np.zeros((0, counts.shape[1]), dtype=np.int64), k, top=top)
+        alone.cells[0] |= overall_hidden_cells[u]
+        alone.rows[0] |= overall_hidden_rows[u]
+        alone.top[0] |= overall_top_hidden or alone.rows[0]
+        alone.mean[0] |= alone.cells[0].any() or alone.rows[0]
+        final_overall.append(alone)
+    overall_hidden = _hidden_rows(overall_table, question, [None], final_overall)
+    result = {
+        "overall": _published(overall_table, overall_hidden, {None: _group_hidden(question, final_overall, 0)}),
+        "breakdowns": [],
+    }
+
+    headline = HEADLINE.get(question.kind)
+    for by, (_, groups), lins, table, protections in computed:
+        hidden = _hidden_rows(table, question, groups, protections)
+        group_hidden = {g: _group_hidden(question, protections, i) for i, g in enumerate(groups)}
+        entry = {
+            "variable": by.code,
+            "text": by.text,
+            "groups": [{"code": g, "label": by.label_of(g), "suppressed": group_hidden[g]} for g in groups],
+            "rows": _published(table, hidden, group_hidden),
+            "gaps": [],
+        }
+        if headline is not None:
+            positions = [r for r, record in enumerate(table) if record["statistic"] == headline]
+            published = [i for i, r in enumerate(positions) if not hidden[r]]
+            pairs = list(combinations(published, 2))
+            for (i, j), gap in zip(pairs, scaled_gaps(lins[headline], pairs, headline)):
+                entry["gaps"].append({"statistic": headline, "first": groups[i], "second": groups[j],
+                                      **{key: _clean(value) for key, value in gap.items()}})
+        result["breakdowns"].append(entry)
+    return result
