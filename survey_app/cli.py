@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from .analysis.frame import SurveyNotFound
-from .analysis.weighting import Margin
+from .analysis.weighting import Margin, WeightingError
 from .analysis.pipeline import analyze_survey
 from .extensions import db
 from .models import Survey
@@ -66,9 +66,13 @@ def analyze_command(slug: str) -> None:
             run = analyze_survey(connection, slug, current_app.config["GENERATED_DIR"])
     except SurveyNotFound:
         raise click.ClickException(f"There is no survey with the slug '{slug}'.") from None
+    except WeightingError as error:
+        raise click.ClickException(f"The results of '{slug}' were not updated: {error} "
+                                   f"(`flask margins show {slug}` lists the figures.)") from None
     results = run.results
     click.echo(f"Analysed '{slug}': {results['n_responses']} responses, "
-               f"{len(results['questions'])} questions -> {run.output_dir}")
+               f"{len(results['questions'])} questions, {len(results['indices'])} indices, "
+               f"{'weighted' if results['weighted'] else 'unweighted'} -> {run.output_dir}")
     if results["suppressed"]:
         click.echo(f"Fewer than {results['min_cell_size']} responses: no figures are shown yet.")
     click.echo("Timings: " + ", ".join(f"{stage} {seconds:.3f}s" for stage, seconds in run.timings.items()))

@@ -26,6 +26,7 @@ SMALL_SURVEY = {
                 {"code": "trust", "type": "scale", "text": "I trust the police.", "required": True,
                  "config": {"scale": "agreement", "missing": ["dont_know"]}},
                 {"code": "district", "type": "dropdown", "text": "District?", "required": True,
+                 "construct": "demographics",
                  "options": [{"code": 1, "label": "North"}, {"code": 2, "label": "South"},
                              {"code": 3, "label": "East"}]},
                 {"code": "contact", "type": "single_choice", "text": "Any contact?",

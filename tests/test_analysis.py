@@ -156,10 +156,43 @@ def test_tables_equal_sql_counts_on_generated_data(app):
             assert result["n_answered"] + result["n_skipped"] == 600
 
 
-def test_pipeline_writes_results_and_charts_without_free_text(hand_survey, app, tmp_path):
+COUNT_KEYS = {"count", "n", "n_valid", "n_answered", "n_skipped", "n_dont_know", "n_prefer_not_to_say",
+              "n_first", "n_second", "n_alpha"}
+
+
+def small_counts(node, k, path="results"):
+    """Every published count of 1 to k - 1 anywhere in a results document, with where it is."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in COUNT_KEYS and isinstance(value, int) and 1 <= value < k:
+                found.append((f"{path}.{key}", value))
+            found += small_counts(value, k, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += small_counts(value, k, f"{path}[{i}]")
+    return found
+
+
+def test_pipeline_publishes_no_small_count(hand_survey, app, tmp_path):
+    # Twelve responses and k = 10: almost every cell is small, and none may be published.
     with db.engine.connect() as connection:
         run = analyze_survey(connection, "small", tmp_path)
-    assert set(run.timings) == {"load", "compute", "charts", "write"}
+    stored = read_results(tmp_path, "small")
+    assert not stored["suppressed"]
+    assert small_counts(stored, 10) == []
+    trust = next(q for q in stored["questions"] if q["code"] == "trust")
+    assert all(r["count"] is None for r in trust["table"] if r["code"] in (1, 2, 3, 5))
+    assert "chart" not in trust  # every figure is hidden: there is nothing to chart
+    assert run.results["weighted"] is False
+
+
+def test_pipeline_writes_results_and_charts_without_free_text(hand_survey, app, tmp_path):
+    hand_survey.min_cell_size = 1  # no suppression, so that every figure can be checked by hand
+    db.session.commit()
+    with db.engine.connect() as connection:
+        run = analyze_survey(connection, "small", tmp_path)
+    assert set(run.timings) == {"load", "compute", "trends", "charts", "write"}
     stored = read_results(tmp_path, "small")
     assert stored == json.loads(json.dumps(run.results))
     assert stored["n_responses"] == 12 and not stored["suppressed"] and not stored["weighted"]
@@ -171,8 +204,9 @@ def test_pipeline_writes_results_and_charts_without_free_text(hand_survey, app, 
         svg = (tmp_path / "small" / "charts" / chart["svg"]).read_text()
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "chart" not in questions["comment"]
-    assert questions["trust"]["chart_alt"].startswith("Bar chart of 12 answers to “I trust the police.”")
-    assert "Strongly agree 25%" in questions["trust"]["chart_alt"]
+    # Ten substantive answers (two said "don't know"), three of them "strongly agree".
+    assert questions["trust"]["chart_alt"].startswith("Bar chart of 10 answers to “I trust the police.”")
+    assert "Strongly agree 30% (95% CI" in questions["trust"]["chart_alt"]
     # No written answer leaves the database, in any file.
     for path in (tmp_path / "small").rglob("*"):
         if path.is_file():
@@ -211,13 +245,15 @@ def test_results_reader_refuses_paths_outside_its_folder(tmp_path):
 
 
 def test_same_input_gives_byte_identical_svg(tmp_path):
-    question = {"code": "q", "text": "A question?", "kind": "categorical", "n_answered": 3,
-                "table": [{"label": "Yes", "percent": 66.7, "missing_code": False},
-                          {"label": "Don't know", "percent": 33.3, "missing_code": True}]}
+    rows = [{"statistic": "percent", "option": 1, "estimate": 66.7, "lci": 50.1, "uci": 80.2, "n": 30},
+            {"statistic": "percent", "option": 2, "estimate": None, "lci": None, "uci": None, "n": 30}]
+    question = {"code": "q", "text": "A question?", "kind": "categorical", "labels": {"1": "Yes", "2": "No"},
+                "estimates": {"overall": rows, "breakdowns": []}}
     first = save(bar_chart(question), tmp_path / "a", "q")
     second = save(bar_chart(question), tmp_path / "b", "q")
     assert (tmp_path / "a" / first["svg"]).read_bytes() == (tmp_path / "b" / second["svg"]).read_bytes()
-    assert alt_text(question) == "Bar chart of 3 answers to “A question?”: Yes 67%; Don't know 33%."
+    assert alt_text(question) == ("Bar chart of 30 answers to “A question?”: Yes 67% (95% CI 50% to 80%); "
+                                  "No not shown (too few answers).")
 
 
 def test_analysis_package_does_not_import_flask():

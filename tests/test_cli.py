@@ -36,14 +36,56 @@ def test_seed_demo_keeps_existing_unless_replaced(runner, app):
 
 
 def test_analyze_writes_results(runner, app):
-    runner.invoke(args=["seed-demo", "--responses", "60"])
+    runner.invoke(args=["seed-demo", "--responses", "600"])
     result = runner.invoke(args=["analyze", DEMO_SLUG])
     assert result.exit_code == 0, result.output
-    assert "60 responses, 21 questions" in result.output
+    assert "600 responses, 21 questions, 4 indices, weighted" in result.output
     assert "Timings: load" in result.output
     results_file = f"{app.config['GENERATED_DIR']}/{DEMO_SLUG}/results.json"
     with open(results_file) as handle:
-        assert json.load(handle)["n_responses"] == 60
+        stored = json.load(handle)
+    assert stored["n_responses"] == 600 and stored["weighted"]
+    assert stored["methodology"]["weighting"]["variables"] == ["district", "age_band", "gender", "race_ethnicity"]
+
+
+def test_margins_import_show_clear_and_a_weighting_error(runner, app, tmp_path):
+    runner.invoke(args=["seed-demo", "--responses", "600"])
+    good = tmp_path / "good.csv"
+    good.write_text("variable,category,population,source\n"
+                    "district,North,10,Table 1\ndistrict,South,10,\ndistrict,east,10,\n"
+                    "district,4,10,\ndistrict,Central,\"1,000\",\n", "utf-8")
+    result = runner.invoke(args=["margins", "import", DEMO_SLUG, str(good)])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(args=["margins", "show", DEMO_SLUG]).output
+    assert shown.splitlines() == ["variable,category,population,source", "district,North,10,Table 1",
+                                  "district,South,10,Table 1", "district,East,10,Table 1",
+                                  "district,West,10,Table 1", "district,Central,1000,Table 1"]
+    # A file with errors stores nothing and names every row and column at fault.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("variable,category,population\ndistrict,North,ten\nshoe_size,9,5\ndistrict,Mars,4\n"
+                   "district,South,-3\n", "utf-8")
+    result = runner.invoke(args=["margins", "import", DEMO_SLUG, str(bad)])
+    assert result.exit_code == 1
+    for message in ("Row 2, column population: 'ten' is not a number",
+                    "Row 3, column variable: 'shoe_size' is not a single-choice question",
+                    "Row 4, column category: 'Mars' is not an option of district",
+                    "Row 5, column population: -3 is negative"):
+        assert message in result.output
+    assert runner.invoke(args=["margins", "show", DEMO_SLUG]).output == shown
+    # Analysis with impossible margins fails clearly and keeps the previous results.
+    assert runner.invoke(args=["analyze", DEMO_SLUG]).exit_code == 0
+    results_file = f"{app.config['GENERATED_DIR']}/{DEMO_SLUG}/results.json"
+    before = open(results_file).read()
+    trimmed = runner.invoke(args=["margins", "trim", DEMO_SLUG, "1.0"])
+    assert trimmed.exit_code != 0 and "more than 1" in trimmed.output
+    assert runner.invoke(args=["margins", "trim", DEMO_SLUG, "1.01"]).exit_code == 0
+    result = runner.invoke(args=["analyze", DEMO_SLUG])
+    assert result.exit_code != 0 and "were not updated" in result.output
+    assert open(results_file).read() == before
+    assert runner.invoke(args=["margins", "trim", DEMO_SLUG, "off"]).exit_code == 0
+    runner.invoke(args=["margins", "clear", DEMO_SLUG])
+    result = runner.invoke(args=["analyze", DEMO_SLUG])
+    assert result.exit_code == 0 and "unweighted" in result.output
 
 
 def test_analyze_unknown_survey_fails_clearly(runner, app):

@@ -104,11 +104,13 @@ def _published(records: list[dict], hidden: np.ndarray, group_hidden: dict) -> l
 
 
 def item_estimates(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
-                   codebook: Codebook, k: int, grouping_cache: dict | None = None) -> dict:
+                   codebook: Codebook, k: int, grouping_cache: dict | None = None,
+                   with_breakdowns: bool = True) -> dict:
     """Overall and breakdown estimates of one item, protected, as JSON-ready records."""
     if question.kind not in (CATEGORICAL, ORDINAL, MULTI, NUMERIC):
         raise ValueError(f"{question.code}: free text has no estimates")
     cache = grouping_cache if grouping_cache is not None else groupings(frame, codebook)
+    variables = breakdown_variables(codebook) if with_breakdowns else []
     overall_grouping = (np.zeros(len(frame), dtype=np.int64), [None])
     overall_lins = linearise_item(frame, design, question, grouping=overall_grouping)
     overall_table = estimate_records(overall_lins, [None], question)
@@ -119,7 +121,7 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     overall_hidden_cells = [np.zeros_like(c[0], dtype=bool) for c in overall_counts]
     overall_hidden_rows = [False] * len(overall_counts)
     overall_top_hidden = False
-    for by in breakdown_variables(codebook):
+    for by in variables:
         if by.code == question.code:
             continue
         grouping = cache[by.code]

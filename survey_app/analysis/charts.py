@@ -5,9 +5,10 @@ which keeps a global registry of figures and leaks memory in long-running
 processes (matplotlib's own "embedding in a web application server" advice).
 
 House style: horizontal bars (long answer labels stay readable on a phone),
-the Okabe-Ito colour-blind-safe palette, the percentage written on every bar
-so that nothing depends on colour, "don't know"-type answers in grey with a
-hatch and their label saying what they are, no chart junk.
+the Okabe-Ito colour-blind-safe palette, the figure written beside every bar
+so that nothing depends on colour, a 95% confidence interval as a whisker on
+every bar, a dash for a figure disclosure control hides, no chart junk.
+Charts plot only published (protected) figures: never raw answers.
 """
 from __future__ import annotations
 
@@ -46,63 +47,89 @@ def _format_percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}%"
 
 
-def bar_chart(question: dict) -> Figure:
-    """Horizontal bars of the percent of respondents per answer."""
-    rows = question["table"]
+def _bars(title: str, labels: list[str], rows: list[dict], xlabel: str, percent: bool) -> Figure:
+    """Horizontal bars with 95% CI whiskers; a hidden (suppressed) figure is a dash and no bar."""
     with matplotlib.rc_context(STYLE):
-        height = 0.5 * len(rows) + 1.4
+        height = 0.5 * len(rows) + 1.5
         figure = Figure(figsize=(7.5, height), dpi=100, layout="constrained")
         axes = figure.add_subplot()
-        labels = [_wrap(r["label"]) for r in rows]
-        values = [r["percent"] or 0.0 for r in rows]
-        colours = [MISSING_COLOUR if r["missing_code"] else SUBSTANTIVE_COLOUR for r in rows]
-        positions = list(range(len(rows)))[::-1]  # first option at the top
-        bars = axes.barh(positions, values, color=colours, height=0.65)
-        for bar, row in zip(bars, rows):
-            if row["missing_code"]:
-                bar.set_hatch("//")
-                bar.set_edgecolor("#FFFFFF")
-        top = max(values + [1.0])
-        for position, value, row in zip(positions, values, rows):
-            axes.text(value + top * 0.01, position, _format_percent(row["percent"]),
-                      va="center", ha="left", color=TEXT_COLOUR)
-        axes.set_yticks(positions, labels)
-        axes.set_xlim(0, top * 1.15)
-        axes.set_xlabel(
-            "Percent of those who answered (more than one answer allowed)"
-            if question["kind"] == "multi" else "Percent of those who answered"
-        )
+        positions = list(range(len(rows)))[::-1]  # first at the top
+        values = [r["estimate"] if r["estimate"] is not None else 0.0 for r in rows]
+        shown = [r["estimate"] is not None for r in rows]
+        axes.barh(positions, values, color=SUBSTANTIVE_COLOUR, height=0.65)
+        for position, row in zip(positions, rows):
+            if row["estimate"] is not None and row.get("lci") is not None:
+                below = max(row["estimate"] - row["lci"], 0.0)  # 0, not -1e-15, at p = 0 or 1
+                above = max(row["uci"] - row["estimate"], 0.0)
+                axes.errorbar(row["estimate"], position, xerr=[[below], [above]],
+                              fmt="none", ecolor=TEXT_COLOUR, elinewidth=1, capsize=3)
+        top = max([r["uci"] for r, s in zip(rows, shown) if s and r.get("uci") is not None] + values + [1.0])
+        for position, row, is_shown in zip(positions, rows, shown):
+            end = row["uci"] if is_shown and row.get("uci") is not None else row["estimate"] or 0.0
+            text = (_format_percent(row["estimate"]) if percent else f"{row['estimate']:.1f}") if is_shown else "–"
+            axes.text(end + top * 0.015, position, text, va="center", ha="left", color=TEXT_COLOUR)
+        axes.set_yticks(positions, [_wrap(label) for label in labels])
+        axes.set_xlim(0, top * 1.18)
+        axes.set_xlabel(xlabel)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        axes.set_title(_wrap(question["text"], 70), loc="left", fontsize=FONT_SIZE + 1, color=TEXT_COLOUR)
+        axes.set_title(_wrap(title, 70), loc="left", fontsize=FONT_SIZE + 1, color=TEXT_COLOUR)
     return figure
 
 
-def histogram(question: dict, values) -> Figure:
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(7.5, 3.2), dpi=100, layout="constrained")
-        axes = figure.add_subplot()
-        axes.hist(values, bins=20, color=SUBSTANTIVE_COLOUR, edgecolor="#FFFFFF")
-        axes.set_xlabel("Answer")
-        axes.set_ylabel("Respondents")
-        for side in ("top", "right"):
-            axes.spines[side].set_visible(False)
-        axes.set_title(_wrap(question["text"], 70), loc="left", fontsize=FONT_SIZE + 1, color=TEXT_COLOUR)
-    return figure
+def option_rows(question: dict) -> list[dict]:
+    return [r for r in question["estimates"]["overall"] if r["statistic"] == "percent"]
+
+
+def bar_chart(question: dict) -> Figure:
+    """Weighted percent per answer with 95% CIs (don't know and prefer not to say left out)."""
+    rows = option_rows(question)
+    labels = [question["labels"][str(r["option"])] for r in rows]
+    xlabel = ("Percent of those who answered (more than one answer allowed), with 95% CI"
+              if question["kind"] == "multi" else "Percent of substantive answers, with 95% CI")
+    return _bars(question["text"], labels, rows, xlabel, percent=True)
+
+
+def group_chart(item: dict) -> Figure:
+    """The mean (numbers, indices) overall and by the first breakdown, with 95% CIs."""
+    rows, labels = _group_rows(item)
+    unit = "score 0-100" if item.get("type") == "index" else "mean"
+    return _bars(item["text"], labels, rows, f"{unit.capitalize()}, with 95% CI", percent=False)
+
+
+def _group_rows(item: dict) -> tuple[list[dict], list[str]]:
+    overall = [r for r in item["estimates"]["overall"] if r["statistic"] == "mean"]
+    rows, labels = list(overall), ["Everyone"]
+    if item["estimates"]["breakdowns"]:
+        breakdown = item["estimates"]["breakdowns"][0]
+        names = {g["code"]: g["label"] for g in breakdown["groups"]}
+        for row in breakdown["rows"]:
+            if row["statistic"] == "mean":
+                rows.append(row)
+                labels.append(names[row["group"]])
+    return rows, labels
+
+
+def _describe(label: str, row: dict, percent: bool) -> str:
+    if row["estimate"] is None:
+        return f"{label} not shown (too few answers)"
+    value = _format_percent(row["estimate"]) if percent else f"{row['estimate']:.1f}"
+    low = _format_percent(row["lci"]) if percent else f"{row['lci']:.1f}"
+    high = _format_percent(row["uci"]) if percent else f"{row['uci']:.1f}"
+    return f"{label} {value} (95% CI {low} to {high})"
 
 
 def alt_text(question: dict) -> str:
     """A sentence a screen reader can read instead of the chart."""
-    if question["kind"] == "numeric":
-        s = question["summary"]
-        if not s.get("n_valid"):
-            return f"Histogram for “{question['text']}”: no answers."
-        return (f"Histogram of {s['n_valid']} answers to “{question['text']}”: "
-                f"median {s['median']:g}, middle half from {s['q1']:g} to {s['q3']:g}, "
-                f"range {s['min']:g} to {s['max']:g}.")
-    parts = "; ".join(f"{r['label']} {_format_percent(r['percent'])}" for r in question["table"])
+    if question["kind"] == "numeric" or question.get("type") == "index":
+        rows, labels = _group_rows(question)
+        parts = "; ".join(_describe(label, row, False) for label, row in zip(labels, rows))
+        return f"Bar chart of the mean of “{question['text']}”: {parts}."
+    rows = option_rows(question)
+    n = rows[0]["n"] if rows and rows[0]["n"] is not None else 0
+    parts = "; ".join(_describe(question["labels"][str(r["option"])], r, True) for r in rows)
     kind = "Bar chart" if question["kind"] != "multi" else "Bar chart, more than one answer allowed"
-    return f"{kind} of {question['n_answered']} answers to “{question['text']}”: {parts}."
+    return f"{kind} of {n:,} answers to “{question['text']}”: {parts}."
 
 
 def save(figure: Figure, directory: Path, name: str) -> dict[str, str]:

@@ -6,9 +6,17 @@ output is written to a temporary folder and swapped in at the end, so a
 crash half-way leaves the previous results readable, and pages are never
 recomputed per request.
 
-Disclosure control at this stage: when a survey has fewer responses than its
-minimum cell size, no figure at all is written (only the fact that there are
-too few). Free-text answers are only counted, never written.
+The steps, each in its own module: load (``frame``), weights (``weighting``:
+raking to the survey's population margins, or unweighted without them),
+indices (``indices``), estimates with SEs by Taylor linearisation
+(``estimates``, ``variance``), breakdowns and gaps under disclosure control
+(``breakdowns``, ``disclosure``), trends across waves (``waves``), charts
+(``charts``).
+
+Disclosure control: when a survey has fewer responses than its minimum cell
+size, no figure at all is written (only the fact that there are too few);
+otherwise every figure goes through ``disclosure``. Free-text answers are
+only counted, never written.
 """
 from __future__ import annotations
 
@@ -20,15 +28,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.types import SLUG_PATTERN
+from ..questionnaire.types import MISSING_CODES, MULTI, NUMERIC, ORDINAL, SLUG_PATTERN, TEXT
 from . import charts
-from .estimates import summarise_survey
-from .frame import SurveyData, load_codebook, load_survey_data
+from .breakdowns import groupings, item_estimates
+from .disclosure import is_small
+from .estimates import summarise_question
+from .frame import SurveyData, load_codebook, load_survey_data, series_slugs
+from .indices import add_indices
+from .variance import Design
+from .waves import trend_table
+from .weighting import Margin, WeightingError, load_margins, rake, unweighted
 
 RESULTS_FILE = "results.json"
 CHARTS_DIR = "charts"
+RESULTS_FORMAT = 2
+
+__all__ = ["analyze_survey", "read_results", "build_results", "WeightingError"]
 
 
 @dataclass
@@ -38,31 +56,158 @@ class AnalysisRun:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
-def build_results(data: SurveyData, generated_at: dt.datetime) -> dict:
+def _protect_summary(summary: dict, question, k: int) -> dict:
+    """The unweighted table and summary of a question with what disclosure control hides set to None.
+
+    Option rows follow the item's protected overall estimates; the counts of
+    "don't know" / "prefer not to say" and of people who skipped are hidden
+    when any of them is 1 to k - 1 (all of them together, so that none can be
+    worked out from the others). Minimum and maximum of a number are never
+    published (they are one person's answer).
+    """
+    estimates = summary.get("estimates", {}).get("overall", [])
+    hidden_options = {r["option"] for r in estimates if r["statistic"] == "percent" and r["suppressed"]}
+    missing_rows = [r for r in summary["table"] if r["missing_code"]]
+    hide_missing = any(is_small(r["count"], k) for r in missing_rows) or is_small(summary["n_skipped"], k)
+    for row in summary["table"]:
+        if (row["code"] in hidden_options) or (row["missing_code"] and hide_missing):
+            row.update(count=None, percent=None, valid_percent=None, suppressed=True)
+        else:
+            row["suppressed"] = False
+    if hide_missing:
+        # Both sides of "answered / skipped", and any count of missing codes, would give them away.
+        summary.update(n_answered=None, n_skipped=None)
+        if missing_rows:  # percentages over everyone who answered would too
+            for row in summary["table"]:
+                row["percent"] = None
+    s = summary["summary"]
+    if question.kind == ORDINAL and s:
+        if hide_missing:
+            s.update(n_dont_know=None, n_prefer_not_to_say=None)
+        overall = {r["statistic"]: r for r in estimates}
+        if overall.get("mean", {}).get("suppressed"):
+            s["mean"] = None
+        if overall.get("percent_agree", {}).get("suppressed"):
+            s["percent_agree"] = None
+    if question.kind == NUMERIC and s:
+        s.pop("min", None)
+        s.pop("max", None)
+        if s.get("n_valid", 0) < k:
+            for key in list(s):
+                s[key] = None
+    return summary
+
+
+def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = True) -> dict:
+    """Weights, indices and every item's protected estimates for one survey (one wave)."""
+    codebook = data.codebook
+    k = codebook.min_cell_size
+    n = data.n_responses
+    weights = rake(data.frame, margins, codebook, trim=codebook.weight_trim) if margins else unweighted(n)
+    frame, indices = add_indices(data.frame, codebook)
+    design = Design.from_weights(weights)
+    cache = groupings(frame, codebook) if breakdowns else {}
+    questions = []
+    for question in codebook.questions:
+        summary = summarise_question(data, question)
+        summary["option_codes"] = [c for c, _ in question.options]
+        summary["labels"] = {str(c): label for c, label in question.options}
+        if question.kind != TEXT:
+            summary["estimates"] = item_estimates(frame, design, question, codebook, k, cache, breakdowns)
+        questions.append(_protect_summary(summary, question, k))
+    index_results = []
+    for index in indices:
+        pseudo = index.pop("question")
+        index["type"] = index["kind"] = "index"
+        index["option_codes"] = []
+        index["text"] = index["label"]
+        index["estimates"] = item_estimates(frame, design, pseudo, codebook, k, cache, breakdowns)
+        if index["n_alpha"] < k:  # alpha from fewer than k complete answers is not shown
+            index["alpha"] = index["n_alpha"] = None
+        index_results.append(index)
+    return {"weights": weights, "questions": questions, "indices": index_results}
+
+
+def methodology(codebook, weights, n: int) -> dict:
+    summary = weights.summary()
+    return {
+        "n_responses": n,
+        "min_cell_size": codebook.min_cell_size,
+        "weighted": weights.weighted,
+        "weighting": summary,
+        "estimates": ("Percentages and means are weighted; each comes with a 95% confidence interval "
+                      "(t distribution) from Taylor-linearised standard errors that account for the raking, "
+                      "as R's survey package computes them. Percentages use the logit interval. "
+                      "Don't know and prefer not to say are left out of percentages and means."),
+        "suppression": (f"Figures based on fewer than {codebook.min_cell_size} respondents are not shown, "
+                        "nor are figures from which they could be worked out."),
+    }
+
+
+def build_results(data: SurveyData, generated_at: dt.datetime, margins: list[Margin] | None = None) -> dict:
     codebook = data.codebook
     suppressed = data.n_responses < codebook.min_cell_size
-    return {
-        "survey": {"slug": codebook.slug, "title": codebook.title},
+    base = {
+        "format": RESULTS_FORMAT,
+        "survey": {"slug": codebook.slug, "title": codebook.title, "wave": codebook.wave},
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "n_responses": data.n_responses,
         "min_cell_size": codebook.min_cell_size,
         "suppressed": suppressed,
-        "weighted": False,
-        "questions": [] if suppressed else summarise_survey(data),
     }
+    if suppressed:
+        weights = unweighted(data.n_responses)
+        return {**base, "weighted": False, "methodology": methodology(codebook, weights, data.n_responses),
+                "questions": [], "indices": [], "trends": []}
+    wave = compute_wave(data, margins or [])
+    weights = wave["weights"]
+    return {**base, "weighted": weights.weighted,
+            "methodology": methodology(codebook, weights, data.n_responses),
+            "questions": wave["questions"], "indices": wave["indices"], "trends": []}
 
 
-def draw_charts(data: SurveyData, results: dict, charts_dir: Path) -> None:
-    """Render one chart per question with answers; record file names and alt text in ``results``."""
-    for question in results["questions"]:
-        if question["kind"] == "text" or not question["n_answered"]:
+def _wave_items(results: dict) -> list[dict]:
+    items = [q for q in results["questions"] if q["kind"] != TEXT] + results["indices"]
+    return [{"code": i["code"], "text": i["text"], "type": i["type"], "option_codes": i["option_codes"],
+             "overall": i["estimates"]["overall"]} for i in items]
+
+
+def series_trends(connection: Connection, codebook, results: dict) -> list[dict]:
+    """Trend tables over this survey's series, up to this wave (empty outside a series)."""
+    if codebook.series_id is None:
+        return []
+    waves = []
+    for wave_number, slug in series_slugs(connection, codebook.series_id):
+        if wave_number > codebook.wave:
             continue
-        if question["kind"] == "numeric":
-            figure = charts.histogram(question, data.frame[question["code"]].dropna().to_numpy())
+        if slug == codebook.slug:
+            waves.append({"wave": wave_number, "slug": slug, "title": codebook.title, "items": _wave_items(results)})
+            continue
+        other_codebook = load_codebook(connection, slug)
+        data = load_survey_data(connection, other_codebook)
+        if data.n_responses < other_codebook.min_cell_size:
+            continue
+        other = compute_wave(data, load_margins(connection, other_codebook.survey_id), breakdowns=False)
+        other_results = {"questions": other["questions"], "indices": other["indices"]}
+        waves.append({"wave": wave_number, "slug": slug, "title": other_codebook.title,
+                      "items": _wave_items(other_results)})
+    return trend_table(sorted(waves, key=lambda w: w["wave"])) if len(waves) > 1 else []
+
+
+def draw_charts(results: dict, charts_dir: Path) -> None:
+    """Render one chart per question and index with published figures; record file names and alt text."""
+    for item in results["questions"] + results["indices"]:
+        if item["kind"] == TEXT or "estimates" not in item:
+            continue
+        overall = item["estimates"]["overall"]
+        if not overall or all(r["estimate"] is None for r in overall):
+            continue
+        if item["kind"] in (NUMERIC, "index"):
+            figure = charts.group_chart(item)
         else:
-            figure = charts.bar_chart(question)
-        question["chart"] = charts.save(figure, charts_dir, question["code"])
-        question["chart_alt"] = charts.alt_text(question)
+            figure = charts.bar_chart(item)
+        item["chart"] = charts.save(figure, charts_dir, item["code"])
+        item["chart_alt"] = charts.alt_text(item)
 
 
 def _swap_in(new_dir: Path, target: Path) -> None:
@@ -88,13 +233,19 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    results = build_results(data, now or dt.datetime.now(dt.timezone.utc))
+    margins = load_margins(connection, codebook.survey_id)
+    results = build_results(data, now or dt.datetime.now(dt.timezone.utc), margins)
     timings["compute"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if not results["suppressed"]:
+        results["trends"] = series_trends(connection, codebook, results)
+    timings["trends"] = time.perf_counter() - started
 
     work_dir = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=generated_dir))
     try:
         started = time.perf_counter()
-        draw_charts(data, results, work_dir / CHARTS_DIR)
+        draw_charts(results, work_dir / CHARTS_DIR)
         timings["charts"] = time.perf_counter() - started
 
         started = time.perf_counter()
