@@ -170,8 +170,7 @@ def generate_responses(questions, n: int, seed: int = 2026, field_start=dt.date(
         elif code in ("safe_day", "safe_night"):
             shift = 0.0 if code == "safe_day" else -0.9
             # code 1 = very safe ... 4 = very unsafe
-            values = 5 - np.searchsorted(np.array([-1.6, -0.6, 0.5]), safety + shift + 0.5 * rng.standard_normal(n))
-            values = np.clip(values, 1, 4)
+            values = 4 - np.searchsorted(np.array([-1.6, -0.6, 0.5]), safety + shift + 0.5 * rng.standard_normal(n))
         elif qtype == "multiple_choice":
             values = np.zeros(n, dtype=np.int64)
             for option_code in positive:

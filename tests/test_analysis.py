@@ -275,9 +275,21 @@ def test_survey_without_responses_loads_and_publishes_nothing(app, tmp_path):
     assert run.results["suppressed"] and run.results["n_responses"] == 0
 
 
-def test_loading_in_chunks_gives_the_same_frame(hand_survey, monkeypatch):
-    from survey_app.analysis import frame as frame_module
-
-    whole = load().frame
-    monkeypatch.setattr(frame_module, "FETCH_CHUNK", 5)  # 12 responses, ~50 answers: many chunks
-    pd.testing.assert_frame_equal(load().frame, whole)
+def test_frame_equals_a_row_by_row_load(app):
+    """The aggregated-string loader against the plainest possible one: every answer row, one by one."""
+    survey = create_demo_survey(responses=300, seed=8)
+    data = load(survey.slug)
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT a.response_id, q.code, a.value, a.number FROM answer a JOIN question q ON q.id = a.question_id "
+            "WHERE q.survey_id = :sid AND q.type != 'text'"), {"sid": survey.id}).all()
+        ids = sorted(r[0] for r in connection.execute(text("SELECT id FROM response WHERE survey_id = :s"),
+                                                      {"s": survey.id}))
+    assert list(data.frame.index) == ids
+    expected = {(r.response_id, r.code): (r.value if r.value is not None else r.number) for r in rows}
+    got = {}
+    for code in data.frame.columns:
+        for response_id, value in data.frame[code].items():
+            if not pd.isna(value):
+                got[(response_id, code)] = float(value)
+    assert got == {key: float(value) for key, value in expected.items()}

@@ -78,6 +78,9 @@ def test_groups_differ_plausibly(big):
     assert unequal[high & (unequal > 0)].mean() < unequal[(big.values["trust_overall"] == 1) & (unequal > 0)].mean()
     # Night feels less safe than day (higher code = less safe).
     assert big.values["safe_night"].mean() > big.values["safe_day"].mean() + 0.3
+    # Every answer on the 4-point safety scale occurs, "very safe" (1) included.
+    for code in ("safe_day", "safe_night"):
+        assert set(np.unique(big.values[code])) == {1, 2, 3, 4}
 
 
 def test_bulk_insert_stores_exactly_what_was_generated(app):

@@ -12,9 +12,10 @@ per question, named by question code:
 * free text: never loaded (only counted).
 
 Loading is two queries over the narrow, typed ``answer`` table (coded
-answers, numeric answers) pivoted with numpy fancy indexing, not pandas'
-``pivot``, which builds a MultiIndex and is several times slower and larger
-at a million responses.
+answers, numeric answers), each returning one row per question with its
+answers joined into strings by the database (see ``_answers_by_question``),
+placed into columns with numpy indexing, not pandas' ``pivot``, which builds
+a MultiIndex and is several times slower and larger at a million responses.
 
 Plain SQL through SQLAlchemy Core: this package never imports Flask or the
 ORM models (which come with Flask-SQLAlchemy).
@@ -142,29 +143,55 @@ def load_codebook(connection: Connection, slug: str) -> Codebook:
     )
 
 
-# Rows converted to numpy at a time: bounds the Python tuples alive at once
-# (about 120 bytes a row) instead of holding every answer of a survey.
-FETCH_CHUNK = 500_000
+def _concat(dialect: str, column: str) -> str:
+    """SQL that joins a column's values of a group into one comma-separated string."""
+    if dialect == "sqlite":
+        return f"group_concat({column}, ',')"
+    return f"string_agg(({column})::text, ',')"
 
 
-def _fetch_chunks(connection: Connection, sql: str, dtype=np.float64):
-    """Yield the query's rows as 2-D numpy arrays, chunk by chunk (NULL -> NaN for float dtypes).
-
-    Uses the driver's own cursor: numpy converts plain tuples about 50 times
-    faster than SQLAlchemy ``Row`` objects (measured: 0.3 s against 17 s for
-    1.7 million rows). The SQL carries only integers we formatted ourselves.
-    """
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(FETCH_CHUNK):
-            yield np.array(rows, dtype=dtype)
-    finally:
-        cursor.close()
+def _parse(joined: str | None, dtype) -> np.ndarray:
+    return np.empty(0, dtype=dtype) if not joined else np.fromstring(joined, dtype=dtype, sep=",")
 
 
 def _id_list(ids) -> str:
     return ", ".join(str(int(i)) for i in ids)
+
+
+def _answers_by_question(connection: Connection, question_ids, column: str, dtype):
+    """Yield (question id, response ids, values) of every non-null answer in ``column``.
+
+    Each question's answers come back as two comma-separated strings joined
+    inside the database (one row per question, from the question_id index)
+    and parsed by numpy's C parser. Measured on 2.6 million answers (SQLite):
+    0.6 s, against 2.1 s for fetching them as rows and converting the tuples,
+    which was most of the time of a whole analysis at a million responses.
+    The two aggregates of a group see its rows in the same order, so ids and
+    values stay aligned. The SQL carries only integers we formatted ourselves.
+    """
+    dialect = connection.dialect.name
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT question_id, {_concat(dialect, 'response_id')}, {_concat(dialect, column)} FROM answer "
+            f"WHERE question_id IN ({_id_list(question_ids)}) AND {column} IS NOT NULL GROUP BY question_id"
+        )
+        while (row := cursor.fetchone()) is not None:
+            question_id, ids, values = row
+            yield int(question_id), _parse(ids, np.int64), _parse(values, dtype)
+    finally:
+        cursor.close()
+
+
+def _response_ids(connection: Connection, survey_id: int) -> np.ndarray:
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"SELECT {_concat(connection.dialect.name, 'id')} FROM response "
+                       f"WHERE survey_id = {int(survey_id)}")
+        (joined,) = cursor.fetchone()
+    finally:
+        cursor.close()
+    return np.sort(_parse(joined, np.int64))
 
 
 def _categorical(stored: np.ndarray, present: np.ndarray, question: QuestionInfo) -> pd.Categorical:
@@ -178,38 +205,27 @@ def _categorical(stored: np.ndarray, present: np.ndarray, question: QuestionInfo
 
 
 def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
-    chunks = list(_fetch_chunks(
-        connection, f"SELECT id FROM response WHERE survey_id = {int(codebook.survey_id)} ORDER BY id", np.int64
-    ))
-    response_ids = np.concatenate(chunks)[:, 0] if chunks else np.empty(0, dtype=np.int64)
+    response_ids = _response_ids(connection, codebook.survey_id)
     n = len(response_ids)
     coded = [q for q in codebook.questions if q.kind not in (NUMERIC, TEXT)]
     numeric = [q for q in codebook.questions if q.kind == NUMERIC]
     texts = [q for q in codebook.questions if q.kind == TEXT]
 
     columns: dict[str, object] = {}
-    # Coded answers go into an int32 matrix where 0 means "not answered" (no
-    # option has code 0 and an empty bit mask is no answer); numbers into float64.
-    for questions, value_column, empty in ((coded, "value", 0), (numeric, "number", np.nan)):
+    # Coded answers are int32 where 0 means "not answered" (no option has code 0 and an
+    # empty bit mask is no answer); numbers are float64 with NaN.
+    for questions, value_column, dtype, empty in ((coded, "value", np.int32, 0), (numeric, "number", np.float64, np.nan)):
         if not questions:
             continue
-        question_ids = np.array([q.id for q in questions], dtype=np.int64)
-        by_id = np.argsort(question_ids)
-        matrix = np.full((n, len(questions)), empty, dtype=np.int32 if value_column == "value" else np.float64)
-        for rows in _fetch_chunks(
-            connection,
-            f"SELECT response_id, question_id, {value_column} FROM answer "
-            f"WHERE question_id IN ({_id_list(question_ids)}) AND {value_column} IS NOT NULL",
-        ):
-            row = np.searchsorted(response_ids, rows[:, 0].astype(np.int64))
-            col = by_id[np.searchsorted(question_ids, rows[:, 1].astype(np.int64), sorter=by_id)]
-            matrix[row, col] = rows[:, 2]
-        for j, question in enumerate(questions):
-            values = matrix[:, j]
+        arrays = {q.id: np.full(n, empty, dtype=dtype) for q in questions}
+        for question_id, ids, values in _answers_by_question(connection, list(arrays), value_column, dtype):
+            arrays[question_id][np.searchsorted(response_ids, ids)] = values
+        for question in questions:
+            values = arrays[question.id]
             if question.kind == NUMERIC:
                 columns[question.code] = values
             elif question.kind == MULTI:
-                columns[question.code] = pd.arrays.IntegerArray(values.copy(), mask=values == 0)
+                columns[question.code] = pd.arrays.IntegerArray(values, mask=values == 0)
             else:
                 columns[question.code] = _categorical(values, values != 0, question)
 
