@@ -136,7 +136,21 @@ def margins_trim_command(slug: str, cap: str) -> None:
     click.echo(f"Weight trimming for '{slug}': {'off' if survey.weight_trim is None else survey.weight_trim}.")
 
 
+@click.command("min-cell-size")
+@click.argument("slug")
+@click.argument("k", type=click.IntRange(1, 1000))
+def min_cell_size_command(slug: str, k: int) -> None:
+    """Set the survey's minimum cell size K: no published figure rests on fewer respondents."""
+    survey = _survey(slug)
+    survey.min_cell_size = k
+    db.session.commit()
+    click.echo(f"Minimum cell size of '{slug}': {k}. Run `flask analyze {slug}` to apply it.")
+    if k < 5:
+        click.echo("Warning: cells this small can identify people; 10 is the usual minimum.", err=True)
+
+
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
     app.cli.add_command(margins_group)
+    app.cli.add_command(min_cell_size_command)

@@ -92,3 +92,17 @@ def test_analyze_unknown_survey_fails_clearly(runner, app):
     result = runner.invoke(args=["analyze", "no-such-survey"])
     assert result.exit_code != 0
     assert "There is no survey with the slug 'no-such-survey'" in result.output
+
+
+def test_min_cell_size_is_set_per_survey(runner, app):
+    runner.invoke(args=["seed-demo", "--responses", "600"])
+    result = runner.invoke(args=["min-cell-size", DEMO_SLUG, "40"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["min-cell-size", DEMO_SLUG, "0"]).exit_code != 0
+    assert runner.invoke(args=["analyze", DEMO_SLUG]).exit_code == 0
+    with open(f"{app.config['GENERATED_DIR']}/{DEMO_SLUG}/results.json") as handle:
+        stored = json.load(handle)
+    assert stored["min_cell_size"] == 40
+    counts = [r["count"] for q in stored["questions"] if "estimates" in q
+              for b in q["estimates"]["breakdowns"] for r in b["rows"] if r["count"] is not None]
+    assert counts and min(c for c in counts if c) >= 40

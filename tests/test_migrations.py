@@ -44,7 +44,8 @@ def test_answer_table_is_narrow_and_typed(app):
     assert set(columns) == {"response_id", "question_id", "value", "number", "text"}
     assert "INT" in str(columns["value"]["type"]).upper()
     indexes = {i["name"] for i in inspect(db.engine).get_indexes("answer")}
-    assert "ix_answer_question_id" in indexes
+    assert "ix_answer_response_id" in indexes
+    assert inspect(db.engine).get_pk_constraint("answer")["constrained_columns"] == ["question_id", "response_id"]
 
 
 def test_response_table_stores_nothing_identifying(app):

@@ -184,6 +184,23 @@ def _rows(lin, groups, statistic, options, scale, proportion) -> list[dict]:
     return rows
 
 
+def _option_index(column: pd.Series, options: list[int]) -> np.ndarray:
+    """Position of every respondent's answer among ``options`` (-1: missing or not among them)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Through the categorical's own small-integer codes: a lookup, not a comparison per option.
+        categories = list(column.cat.categories)
+        lookup = np.full(len(categories) + 1, -1, dtype=np.int64)  # the last entry serves code -1
+        for k, code in enumerate(options):
+            if code in categories:
+                lookup[categories.index(code)] = k
+        return lookup[column.cat.codes.to_numpy()]
+    values = column.astype("float64").to_numpy()
+    index = np.full(len(values), -1, dtype=np.int64)
+    for k, code in enumerate(options):
+        index[values == code] = k
+    return index
+
+
 def _sums(key, weights, size, y=None):
     """Unweighted, weighted and squared-weight sums of y (or of 1) over each key."""
     ones = np.ones(len(key)) if y is None else y
@@ -207,10 +224,7 @@ def linearise_item(frame: pd.DataFrame, design: variance.Design, question: Quest
     out = {}
     if question.kind in (CATEGORICAL, ORDINAL):
         options = [c for c, _ in question.options if c not in MISSING_CODES]
-        values = frame[question.code].astype("float64").to_numpy()
-        option_index = np.full(len(values), -1, dtype=np.int64)
-        for k, code in enumerate(options):
-            option_index[values == code] = k
+        option_index = _option_index(frame[question.code], options)
         valid = (option_index >= 0) & (group >= 0)
         n_opts = len(options)
         key = (design.cell[valid] * n_groups + group[valid]) * n_opts + option_index[valid]

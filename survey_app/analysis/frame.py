@@ -204,9 +204,28 @@ def _categorical(stored: np.ndarray, present: np.ndarray, question: QuestionInfo
     return pd.Categorical.from_codes(codes, categories=categories, ordered=question.kind == ORDINAL)
 
 
+def _row_lookup(response_ids: np.ndarray):
+    """A function from response ids to frame rows.
+
+    A survey's ids are nearly contiguous (one id sequence, other surveys
+    interleaved), so a table indexed by id - min is a direct lookup, several
+    times faster than a binary search at a million rows; ids spread too thinly
+    for that fall back to the search.
+    """
+    if len(response_ids) == 0:
+        return lambda ids: np.searchsorted(response_ids, ids)
+    low, high = int(response_ids[0]), int(response_ids[-1])
+    if high - low + 1 > 4 * len(response_ids) + 1024:
+        return lambda ids: np.searchsorted(response_ids, ids)
+    table = np.empty(high - low + 1, dtype=np.int64)
+    table[response_ids - low] = np.arange(len(response_ids))
+    return lambda ids: table[ids - low]
+
+
 def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
     response_ids = _response_ids(connection, codebook.survey_id)
     n = len(response_ids)
+    row_of = _row_lookup(response_ids)
     coded = [q for q in codebook.questions if q.kind not in (NUMERIC, TEXT)]
     numeric = [q for q in codebook.questions if q.kind == NUMERIC]
     texts = [q for q in codebook.questions if q.kind == TEXT]
@@ -219,7 +238,7 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
             continue
         arrays = {q.id: np.full(n, empty, dtype=dtype) for q in questions}
         for question_id, ids, values in _answers_by_question(connection, list(arrays), value_column, dtype):
-            arrays[question_id][np.searchsorted(response_ids, ids)] = values
+            arrays[question_id][row_of(ids)] = values
         for question in questions:
             values = arrays[question.id]
             if question.kind == NUMERIC:

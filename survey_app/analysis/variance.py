@@ -32,6 +32,7 @@ sqrt(p (1 - p) / (n - 1))).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import stats
@@ -82,22 +83,27 @@ class Design:
             margin_levels=tuple(levels),
         )
 
-    def sweep(self, u_sums: np.ndarray) -> np.ndarray:
-        """Per-cell offsets c such that the swept u_i is u_i - c[cell_i] (u_sums: cells x estimands)."""
-        offsets = np.zeros_like(u_sums)
-        if not self.margin_levels:
-            return offsets
-        count = self.count[:, None]
-        # Per margin, a categories x cells indicator matrix: summing by category is a
-        # matrix product (much faster than np.add.at on a few hundred cells).
+    @cached_property
+    def _indicators(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per margin, a categories x cells indicator matrix and the respondents per category."""
         indicators = []
         for level in self.margin_levels:
             n_levels = int(level.max()) + 1
             indicator = np.zeros((n_levels, len(level)))
             indicator[level, np.arange(len(level))] = 1.0
             indicators.append((indicator, (indicator @ self.count)[:, None]))
+        return indicators
+
+    def sweep(self, u_sums: np.ndarray) -> np.ndarray:
+        """Per-cell offsets c such that the swept u_i is u_i - c[cell_i] (u_sums: cells x estimands).
+
+        Summing by category is a product with the indicator matrix: much faster than
+        np.add.at on a few hundred cells, and built once per design.
+        """
+        offsets = np.zeros_like(u_sums)
+        count = self.count[:, None]
         for _ in range(SWEEP_ITERATIONS):
-            for indicator, level_count in indicators:
+            for indicator, level_count in self._indicators:
                 residual = u_sums - count * offsets
                 offsets += indicator.T @ ((indicator @ residual) / level_count)
         return offsets
