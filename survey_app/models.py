@@ -298,3 +298,76 @@ class Snapshot(db.Model):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawal_notice: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+STAFF_ROLES = ("admin", "editor", "analyst")
+
+
+class StaffUser(db.Model):
+    """A member of city staff. Residents never have accounts."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    # Werkzeug's scrypt hash ("scrypt:32768:8:1$salt$hash"); never the password.
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Login throttling: consecutive failures and, after too many, when the account opens again.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.email} ({self.role})>"
+
+
+class AuditEntry(db.Model):
+    """One staff action that changed data: who, what, when. Append-only."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    # Copied so that the entry still says who it was if the account is deleted.
+    user_email: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "question.update"
+    target: Mapped[str] = mapped_column(String(200), default="")  # e.g. "survey community-trust"
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class BankItem(db.Model):
+    """A question staff added to the question bank (the built-in items live in code)."""
+
+    __tablename__ = "bank_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # The question as a definition item (type, text, options or config, construct, reverse_coded).
+    definition: Mapped[dict] = mapped_column(JSON)
+    construct: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

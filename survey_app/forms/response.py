@@ -19,6 +19,7 @@ from wtforms import Field, RadioField, SelectField, SelectMultipleField, StringF
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 
 from ..models import Question, Survey
+from ..questionnaire import logic
 from ..questionnaire.types import multi_bit
 
 REQUIRED_MESSAGE = "Please answer this question."
@@ -161,15 +162,63 @@ def build_field(question: Question) -> Field:
     raise ValueError(f"no form field for question type {question.type!r}")
 
 
-def build_response_form(survey: Survey) -> type[FlaskForm]:
-    attributes = {field_name(q): build_field(q) for q in survey.questions}
+def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset()) -> type[FlaskForm]:
+    """The form class. Questions in ``hidden`` (display logic) keep a field, so that the page can
+    show them again if the resident changes an earlier answer, but with no checks at all: what is
+    posted for them is neither validated, required nor stored (see ``answers_from_form``)."""
+    attributes = {}
+    for question in survey.questions:
+        field = build_field(question)
+        if question.code in hidden:
+            field.kwargs["validators"] = [Optional()]
+        attributes[field_name(question)] = field
     return type("ResponseForm", (FlaskForm,), attributes)
 
 
-def answers_from_form(survey: Survey, form: FlaskForm) -> list[AnswerValue]:
-    """The answers of a validated form, ready to store; unanswered questions are left out."""
+def _posted_value(question: Question, formdata):
+    """A question's posted answer as display logic sees it (codes, not ids); None if none or invalid."""
+    name = field_name(question)
+    codes = {str(o.id): o.code for o in question.options}
+    if question.type == "multiple_choice":
+        chosen = [codes[v] for v in formdata.getlist(name) if v in codes]
+        return chosen or None
+    raw = (formdata.get(name) or "").strip()
+    if not raw:
+        return None
+    if question.type in ("single_choice", "scale", "dropdown"):
+        return codes.get(raw)
+    if question.type == "numeric":
+        return number_rule(question).parse(raw)
+    return raw
+
+
+def hidden_questions(survey: Survey, formdata) -> frozenset[str]:
+    """Codes of the questions display logic hides, given what was posted (in questionnaire order).
+
+    A question is shown when its page's condition and its own hold, evaluated on the
+    answers to earlier questions that are themselves shown.
+    """
+    answers: dict = {}
+    hidden = set()
+    page_shown: dict[int, bool] = {}
+    for question in sorted(survey.questions, key=lambda q: q.position):
+        page = question.page
+        if page.id not in page_shown:
+            page_shown[page.id] = logic.evaluate(page.display_condition, answers)
+        if page_shown[page.id] and logic.evaluate(question.display_condition, answers):
+            answers[question.code] = _posted_value(question, formdata)
+        else:
+            hidden.add(question.code)
+            answers[question.code] = None
+    return frozenset(hidden)
+
+
+def answers_from_form(survey: Survey, form: FlaskForm, hidden: frozenset[str] = frozenset()) -> list[AnswerValue]:
+    """The answers of a validated form, ready to store; unanswered and hidden questions are left out."""
     answers = []
     for question in survey.questions:
+        if question.code in hidden:
+            continue
         field = form[field_name(question)]
         codes = {o.id: o.code for o in question.options}
         if question.type in ("single_choice", "scale", "dropdown"):

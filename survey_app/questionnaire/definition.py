@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import AnswerOption, Page, Question, Survey
+from . import logic
 from .types import (
     CODE_PATTERN,
     DONT_KNOW,
@@ -133,6 +134,18 @@ def _check_options(qtype: str, options: Any, path: str) -> list[tuple[int, str]]
     return checked
 
 
+def _condition(item: dict, earlier: dict[str, dict], path: str) -> dict | None:
+    condition = item.get("display_condition")
+    if condition is None:
+        return None
+    try:
+        logic.check(condition, earlier, f"{path}.display_condition")
+    except logic.ConditionError as error:
+        path_part, _, message = str(error).partition(": ")
+        raise DefinitionError(path_part, message) from None
+    return condition
+
+
 def survey_from_definition(definition: dict) -> Survey:
     """Build (unsaved) ORM objects for a survey; raise DefinitionError before building if invalid."""
     _require(isinstance(definition, dict), "definition", "must be an object")
@@ -149,10 +162,12 @@ def survey_from_definition(definition: dict) -> Survey:
 
     # First pass: validate everything, collecting plain values.
     codes: set[str] = set()
+    earlier: dict[str, dict] = {}  # what display conditions may refer to: the questions so far
     checked_pages = []
     for p, page in enumerate(pages):
         ppath = f"pages[{p}]"
         _require(isinstance(page, dict), ppath, "must be an object")
+        page_condition = _condition(page, earlier, ppath)
         questions = page.get("questions")
         _require(isinstance(questions, list) and questions, f"{ppath}.questions", "needs at least one question")
         checked_questions = []
@@ -184,6 +199,8 @@ def survey_from_definition(definition: dict) -> Survey:
             _require(isinstance(reverse, bool), f"{qpath}.reverse_coded", "must be true or false")
             construct = item.get("construct")
             _require(construct is None or isinstance(construct, str), f"{qpath}.construct", "must be text")
+            condition = _condition(item, earlier, qpath)
+            earlier[code] = {"type": qtype, "options": [c for c, _ in options]}
             checked_questions.append(
                 dict(
                     code=code,
@@ -194,10 +211,11 @@ def survey_from_definition(definition: dict) -> Survey:
                     config=config,
                     construct=construct,
                     reverse_coded=reverse,
+                    display_condition=condition,
                     options=options,
                 )
             )
-        checked_pages.append((_text(page, "title", ppath, limit=200), checked_questions))
+        checked_pages.append((_text(page, "title", ppath, limit=200), page_condition, checked_questions))
 
     survey = Survey(
         slug=slug,
@@ -210,8 +228,8 @@ def survey_from_definition(definition: dict) -> Survey:
         translations={},
     )
     position = 0
-    for page_position, (title, questions) in enumerate(checked_pages):
-        page = Page(position=page_position, title=title, translations={})
+    for page_position, (title, page_condition, questions) in enumerate(checked_pages):
+        page = Page(position=page_position, title=title, translations={}, display_condition=page_condition)
         survey.pages.append(page)
         for spec in questions:
             options = spec.pop("options")
@@ -243,10 +261,15 @@ def definition_from_survey(survey: Survey) -> dict:
                 item["reverse_coded"] = True
             if question.config:
                 item["config"] = dict(question.config)
+            if question.display_condition:
+                item["display_condition"] = question.display_condition
             if question.type != "scale" and question.options:
                 item["options"] = [{"code": o.code, "label": o.label} for o in question.options]
             questions.append(item)
-        pages.append({"title": page.title, "questions": questions})
+        entry = {"title": page.title, "questions": questions}
+        if page.display_condition:
+            entry["display_condition"] = page.display_condition
+        pages.append(entry)
     return {
         "slug": survey.slug,
         "title": survey.title,

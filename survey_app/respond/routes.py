@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import csrf, db
-from ..forms.response import answers_from_form, build_response_form, field_name
+from ..forms.response import answers_from_form, build_response_form, field_name, hidden_questions
 from ..models import Question, Survey
 from ..responses import record_response
 from . import bp
@@ -48,11 +48,12 @@ def survey(slug: str):
         status, template = UNAVAILABLE[availability]
         return render_template(template, survey=survey), status
 
-    form = build_response_form(survey)()
+    hidden = hidden_questions(survey, request.form) if request.method == "POST" else frozenset()
+    form = build_response_form(survey, hidden)()
     status, token_expired = 200, False
     if request.method == "POST":
         if form.validate():
-            record_response(survey, answers_from_form(survey, form))
+            record_response(survey, answers_from_form(survey, form, hidden))
             return redirect(url_for(".thanks", slug=slug), code=303)
         # A bad or missing token: 400; answers that fail their checks: 422.
         token_expired = bool(form.meta.csrf and form.csrf_token.errors)
