@@ -99,6 +99,10 @@ def seed(url: str, responses: int) -> None:
             batch = generate_responses(survey.questions, min(chunk, responses - first), seed=2026 + first)
             with db.engine.begin() as connection:
                 insert_synthetic_responses(connection, survey, batch)
+        # Fresh planner statistics, as autovacuum (PostgreSQL) would have them on a live site;
+        # without them PostgreSQL picks a hash aggregate that loads 40% slower.
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
         print(f"  seed: {responses:,} responses with {len(survey.questions)} questions in "
               f"{time.perf_counter() - started:.1f} s", flush=True)
         db.engine.dispose()

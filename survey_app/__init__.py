@@ -19,9 +19,10 @@ def create_app(test_config: dict | None = None):
         default_config,
         normalise_database_url,
     )
-    from .extensions import csrf, db, migrate
+    from .extensions import csrf, db, login_manager, migrate
     from .respond import bp as respond_bp
     from .results import bp as results_bp
+    from .staff import bp as staff_bp
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(default_config(app.instance_path))
@@ -38,9 +39,11 @@ def create_app(test_config: dict | None = None):
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    login_manager.init_app(app)
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(staff_bp)
     errors.init_app(app)
     cli.init_app(app)
 

@@ -149,8 +149,29 @@ def min_cell_size_command(slug: str, k: int) -> None:
         click.echo("Warning: cells this small can identify people; 10 is the usual minimum.", err=True)
 
 
+@click.command("create-admin")
+@click.option("--email", prompt=True, help="The admin's email address (their sign-in name).")
+@click.option("--name", prompt=True, help="The admin's name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for (hidden) when not given; avoid passing it on a shared machine's command line.")
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an administrator account (the first account of a new site)."""
+    from . import audit
+    from .accounts import AccountError, create_user
+
+    try:
+        user = create_user(email, name, password, "admin")
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    audit.record("staff.create", f"staff {user.email}", user=user, role="admin", via="flask create-admin")
+    db.session.commit()
+    click.echo(f"Created admin account {user.email}. Sign in at /staff/login.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
     app.cli.add_command(margins_group)
     app.cli.add_command(min_cell_size_command)
+    app.cli.add_command(create_admin_command)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -28,6 +29,12 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "staff.login"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+# Rotate the session identifier on a change of network identity: "strong" logs the user out.
+login_manager.session_protection = "strong"
 
 
 @event.listens_for(Engine, "connect")

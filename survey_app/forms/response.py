@@ -23,6 +23,7 @@ from ..questionnaire import logic
 from ..questionnaire.types import multi_bit
 
 REQUIRED_MESSAGE = "Please answer this question."
+OTHER_LENGTH = 200  # characters of an "Other (please specify)" answer
 CHOICE_MESSAGE = "Please choose one of the answers listed."
 
 
@@ -172,6 +173,9 @@ def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset()) ->
         if question.code in hidden:
             field.kwargs["validators"] = [Optional()]
         attributes[field_name(question)] = field
+        if question.type == "multiple_choice" and question.config.get("other"):
+            attributes[field_name(question) + "_other"] = StringField(
+                "Please specify", validators=[Optional()] if question.code in hidden else [TextLength(OTHER_LENGTH)])
     return type("ResponseForm", (FlaskForm,), attributes)
 
 
@@ -225,11 +229,18 @@ def answers_from_form(survey: Survey, form: FlaskForm, hidden: frozenset[str] = 
             if field.data is not None:
                 answers.append(AnswerValue(question.id, value=codes[field.data]))
         elif question.type == "multiple_choice":
-            if field.data:
+            chosen = list(field.data or [])
+            other = ""
+            if question.config.get("other"):
+                # "Other (please specify)" is the last option; writing in the box chooses it.
+                other = (form[field_name(question) + "_other"].data or "").strip()
+                if other and question.options and question.options[-1].id not in chosen:
+                    chosen.append(question.options[-1].id)
+            if chosen:
                 mask = 0
-                for option_id in field.data:
+                for option_id in chosen:
                     mask |= multi_bit(codes[option_id])
-                answers.append(AnswerValue(question.id, value=mask))
+                answers.append(AnswerValue(question.id, value=mask, text=other or None))
         elif question.type == "numeric":
             if field.data and field.data.strip():
                 answers.append(AnswerValue(question.id, number=number_rule(question).parse(field.data)))

@@ -97,6 +97,9 @@ def _check_config(qtype: str, config: dict, path: str) -> dict:
             f"{path}.ordered",
             f"must be one of {', '.join(ORDERINGS)} (which end of the options is the favourable one)",
         )
+    elif qtype == "multiple_choice" and "other" in merged:
+        _require(isinstance(merged["other"], bool), f"{path}.other",
+                 "must be true or false (true: the last option is \"Other (please specify)\")")
     elif qtype == "text":
         limit = merged["max_length"]
         _require(
@@ -146,8 +149,12 @@ def _condition(item: dict, earlier: dict[str, dict], path: str) -> dict | None:
     return condition
 
 
-def survey_from_definition(definition: dict) -> Survey:
-    """Build (unsaved) ORM objects for a survey; raise DefinitionError before building if invalid."""
+def survey_from_definition(definition: dict, allow_empty_pages: bool = False) -> Survey:
+    """Build (unsaved) ORM objects for a survey; raise DefinitionError before building if invalid.
+
+    ``allow_empty_pages``: for a survey being edited, pages (and the survey) may have no
+    questions yet; a survey must have questions on every page to open.
+    """
     _require(isinstance(definition, dict), "definition", "must be an object")
     slug = definition.get("slug", "")
     _require(
@@ -158,7 +165,7 @@ def survey_from_definition(definition: dict) -> Survey:
     min_cell = definition.get("min_cell_size", 10)
     _require(_int(min_cell) and min_cell >= 1, "min_cell_size", "must be a whole number of at least 1")
     pages = definition.get("pages")
-    _require(isinstance(pages, list) and pages, "pages", "needs at least one page")
+    _require(isinstance(pages, list) and (pages or allow_empty_pages), "pages", "needs at least one page")
 
     # First pass: validate everything, collecting plain values.
     codes: set[str] = set()
@@ -169,7 +176,8 @@ def survey_from_definition(definition: dict) -> Survey:
         _require(isinstance(page, dict), ppath, "must be an object")
         page_condition = _condition(page, earlier, ppath)
         questions = page.get("questions")
-        _require(isinstance(questions, list) and questions, f"{ppath}.questions", "needs at least one question")
+        _require(isinstance(questions, list) and (questions or allow_empty_pages), f"{ppath}.questions",
+                 "needs at least one question")
         checked_questions = []
         for q, item in enumerate(questions):
             qpath = f"{ppath}.questions[{q}]"

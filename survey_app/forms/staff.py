@@ -1,0 +1,201 @@
+"""Forms of the staff pages (Flask-WTF, CSRF on)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from ..accounts import MIN_PASSWORD_LENGTH
+from ..models import STAFF_ROLES
+from ..questionnaire.bank import CONSTRUCTS
+from ..questionnaire.types import CODE_PATTERN, QUESTION_TYPES, SCALES, SLUG_PATTERN
+
+ROLE_CHOICES = [(r, r.capitalize()) for r in STAFF_ROLES]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter an email address."),
+                                            Email("Enter a valid email address.")])
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    password = PasswordField(
+        f"Temporary password (at least {MIN_PASSWORD_LENGTH} characters)",
+        validators=[DataRequired("Enter a password."),
+                    Length(min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters.")])
+
+
+class UserUpdateForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Account active")
+    unlock = BooleanField("Clear failed sign-ins and unlock")
+
+
+class NewSurveyForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    slug = StringField("Web address name", description="Lowercase letters, digits and hyphens, e.g. trust-2027.",
+                       validators=[DataRequired("Enter a web address name."),
+                                   Regexp(SLUG_PATTERN, message="Use 1-80 lowercase letters, digits or hyphens.")])
+
+
+class SurveySettingsForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    introduction = TextAreaField("Introduction", validators=[Length(max=10_000)])
+    consent_text = TextAreaField("Consent text", validators=[Length(max=10_000)])
+    thank_you_text = TextAreaField("Thank-you text", validators=[Length(max=10_000)])
+    opens_at = StringField("Opens (optional, YYYY-MM-DD HH:MM, UTC)", validators=[Optional()])
+    closes_at = StringField("Closes (optional, YYYY-MM-DD HH:MM, UTC)", validators=[Optional()])
+    min_cell_size = IntegerField("Minimum cell size for published figures",
+                                 validators=[InputRequired("Enter a number."),
+                                             NumberRange(min=3, max=1000, message="Use a number from 3 to 1000.")])
+
+
+class PageForm(FlaskForm):
+    title = StringField("Page title", validators=[Length(max=200)])
+    display_condition = TextAreaField("Show this page only when (optional JSON condition)",
+                                      validators=[Optional(), Length(max=5000)])
+
+
+QUESTION_TYPE_CHOICES = [(name, t.label) for name, t in QUESTION_TYPES.items()]
+CONSTRUCT_CHOICES = [("", "None")] + [(code, label) for code, label in CONSTRUCTS.items()]
+
+
+class QuestionForm(FlaskForm):
+    code = StringField("Variable name", description="Used in results and open data; a-z, 0-9 and _.",
+                       validators=[DataRequired("Enter a variable name."),
+                                   Regexp(CODE_PATTERN, message="Start with a letter; use only a-z, 0-9 and _.")])
+    type = SelectField("Type", choices=QUESTION_TYPE_CHOICES)
+    text = TextAreaField("Question text", validators=[DataRequired("Enter the question."), Length(max=10_000)])
+    help_text = TextAreaField("Help text", validators=[Optional(), Length(max=10_000)])
+    required = BooleanField("Required")
+    construct = SelectField("Construct (which index it feeds)", choices=CONSTRUCT_CHOICES, validate_choice=False)
+    reverse_coded = BooleanField("Reverse-coded (agreeing means less trust)")
+    scale = SelectField("Scale", choices=[(s, s.capitalize()) for s in SCALES])
+    missing = SelectMultipleField("Also offer", choices=[("dont_know", "Don't know"),
+                                                         ("prefer_not_to_say", "Prefer not to say")])
+    options = TextAreaField("Answer options, one per line (\"code | label\"; a new line without a code gets one)",
+                            validators=[Optional(), Length(max=20_000)])
+    ordered = SelectField("Ordered options", choices=[("", "Not ordered"), ("first_high", "First is most favourable"),
+                                                      ("last_high", "Last is most favourable")],
+                          validate_choice=False)
+    other = BooleanField("Add \"Other (please specify)\"")
+    minimum = StringField("Smallest allowed number", validators=[Optional()])
+    maximum = StringField("Largest allowed number", validators=[Optional()])
+    decimals = IntegerField("Decimals allowed", default=0, validators=[Optional(), NumberRange(min=0, max=6)])
+    max_length = IntegerField("Longest answer (characters)", default=500,
+                              validators=[Optional(), NumberRange(min=1, max=10_000)])
+    multiline = BooleanField("Long answer (several lines)", default=True)
+    display_condition = TextAreaField("Show only when (optional JSON condition)",
+                                      validators=[Optional(), Length(max=5000)])
+    page_id = SelectField("Page", coerce=int, validate_choice=False)
+
+
+class BankAddForm(FlaskForm):
+    codes = SelectMultipleField("Questions", validate_choice=False)
+    page_id = SelectField("Add to page", coerce=int, validate_choice=False)
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Survey definition (JSON)", validators=[FileRequired("Choose a JSON file.")])
+
+
+class NextWaveForm(FlaskForm):
+    slug = StringField("Web address name of the new wave",
+                       validators=[DataRequired("Enter a web address name."),
+                                   Regexp(SLUG_PATTERN, message="Use 1-80 lowercase letters, digits or hyphens.")])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=[("draft", "Draft"), ("open", "Open"), ("closed", "Closed")])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes data: the form carries only the CSRF token."""
+
+
+def _number(text: str | None, label: str):
+    from ..questionnaire.editing import EditRefused
+
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = float(str(text).strip().replace(",", "."))
+    except ValueError:
+        raise EditRefused(f"{label}: '{text}' is not a number") from None
+    return int(value) if value.is_integer() else value
+
+
+def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] = ()) -> dict:
+    """The question the editor describes, in the definition format (EditRefused if a field is unusable)."""
+    import json
+
+    from ..questionnaire.editing import EditRefused, options_from_lines
+
+    qtype = form.type.data
+    item = {"code": form.code.data.strip(), "type": qtype, "text": form.text.data.strip(),
+            "help_text": (form.help_text.data or "").strip(), "required": bool(form.required.data)}
+    if form.construct.data:
+        item["construct"] = form.construct.data
+    if form.reverse_coded.data:
+        item["reverse_coded"] = True
+    if qtype == "scale":
+        item["config"] = {"scale": form.scale.data, "missing": list(form.missing.data or [])}
+    elif qtype in ("single_choice", "dropdown", "multiple_choice"):
+        item["options"] = options_from_lines(form.options.data, existing_options)
+        if qtype != "multiple_choice" and form.ordered.data:
+            item["config"] = {"ordered": form.ordered.data}
+        if qtype == "multiple_choice" and form.other.data:
+            item["config"] = {"other": True}
+    elif qtype == "numeric":
+        item["config"] = {"min": _number(form.minimum.data, "smallest allowed number"),
+                          "max": _number(form.maximum.data, "largest allowed number"),
+                          "decimals": form.decimals.data or 0}
+    elif qtype == "text":
+        item["config"] = {"max_length": form.max_length.data or 500, "multiline": bool(form.multiline.data)}
+    condition_text = (form.display_condition.data or "").strip()
+    if condition_text:
+        try:
+            item["display_condition"] = json.loads(condition_text)
+        except json.JSONDecodeError as error:
+            raise EditRefused(f"display condition: not valid JSON ({error.msg} at character {error.pos})") \
+                from None
+    return item
+
+
+def fill_question_form(form: QuestionForm, question) -> None:
+    """Put a stored question into the editor."""
+    import json
+
+    config = question.config or {}
+    form.code.data, form.type.data, form.text.data = question.code, question.type, question.text
+    form.help_text.data, form.required.data = question.help_text, question.required
+    form.construct.data, form.reverse_coded.data = question.construct or "", question.reverse_coded
+    form.scale.data = config.get("scale", "agreement")
+    form.missing.data = config.get("missing", ["dont_know"]) if question.type == "scale" else []
+    if question.type != "scale":
+        form.options.data = "\n".join(f"{o.code} | {o.label}" for o in question.options)
+    form.ordered.data = config.get("ordered", "")
+    form.other.data = bool(config.get("other"))
+    form.minimum.data = "" if config.get("min") is None else f"{config['min']:g}"
+    form.maximum.data = "" if config.get("max") is None else f"{config['max']:g}"
+    form.decimals.data = config.get("decimals", 0)
+    form.max_length.data = config.get("max_length", 500)
+    form.multiline.data = config.get("multiline", True)
+    form.display_condition.data = json.dumps(question.display_condition) if question.display_condition else ""
+    form.page_id.data = question.page_id

@@ -1,0 +1,10 @@
+"""Staff pages: sign-in, staff accounts, the audit log, and the questionnaire designer.
+
+Every view here requires a signed-in staff member; what each role may do is
+checked per view (``access.py``) and the pages only offer what the role allows.
+"""
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from . import admin, auth, designer  # noqa: E402,F401  (register the views on bp)

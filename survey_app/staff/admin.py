@@ -1,0 +1,87 @@
+"""Admin pages: staff accounts and the audit log."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit
+from ..accounts import AccountError, create_user
+from ..extensions import db
+from ..forms.staff import NewUserForm, UserUpdateForm
+from ..models import AuditEntry, StaffUser, Survey
+from . import bp
+from .access import permission_required, staff_required
+
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc())).all()
+    return render_template("staff/dashboard.html", surveys=surveys)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@permission_required("manage_staff")
+def users():
+    form = NewUserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data, form.name.data, form.password.data, form.role.data)
+        except AccountError as error:
+            form.email.errors.append(str(error))
+            status = 422
+        else:
+            audit.record("staff.create", f"staff {user.email}", role=user.role)
+            db.session.commit()
+            flash(f"Account created for {user.email} ({user.role}).", "info")
+            return redirect(url_for(".users"), code=303)
+    elif request.method == "POST":
+        status = 422
+    accounts = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+    return render_template("staff/users.html", form=form, accounts=accounts,
+                           update_form=UserUpdateForm), status
+
+
+@bp.post("/users/<int:user_id>")
+@permission_required("manage_staff")
+def update_user(user_id: int):
+    user = db.get_or_404(StaffUser, user_id)
+    form = UserUpdateForm()
+    if not form.validate_on_submit():
+        flash("The change was not saved: the form had expired or was incomplete. Please try again.", "error")
+        return redirect(url_for(".users"), code=303)
+    if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+        flash("You cannot remove your own admin role or deactivate yourself; ask another admin.", "error")
+        return redirect(url_for(".users"), code=303)
+    changes = {}
+    if form.role.data != user.role:
+        changes["role"] = [user.role, form.role.data]
+        user.role = form.role.data
+    if form.active.data != user.active:
+        changes["active"] = [user.active, form.active.data]
+        user.active = form.active.data
+    if form.unlock.data and (user.failed_logins or user.locked_until):
+        changes["unlocked"] = True
+        user.failed_logins, user.locked_until = 0, None
+    if changes:
+        audit.record("staff.update", f"staff {user.email}", **changes)
+        db.session.commit()
+        flash(f"Saved the changes to {user.email}.", "info")
+    return redirect(url_for(".users"), code=303)
+
+
+@bp.get("/audit")
+@permission_required("read_audit")
+def audit_log():
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    entries = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)
+    ).all()
+    return render_template("staff/audit.html", entries=entries, page=page,
+                           more=total > page * AUDIT_PAGE_SIZE)

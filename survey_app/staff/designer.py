@@ -1,0 +1,544 @@
+"""The questionnaire designer: surveys, pages, questions, the question bank, lifecycle, waves,
+preview, and JSON import/export. Thin views: rules live in questionnaire/editing.py."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+from flask import Response as FlaskResponse
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..accounts import can
+from ..extensions import db
+from ..forms.response import build_response_form, field_name, hidden_questions
+from ..forms.staff import (
+    BankAddForm,
+    ConfirmForm,
+    ImportForm,
+    NewSurveyForm,
+    NextWaveForm,
+    PageForm,
+    QuestionForm,
+    StatusForm,
+    SurveySettingsForm,
+    fill_question_form,
+    item_from_form,
+)
+from ..models import BankItem, Page, Question, Survey
+from ..questionnaire import bank
+from ..questionnaire.definition import definition_from_survey
+from ..questionnaire.demo import COMMUNITY_TRUST
+from ..questionnaire.editing import (
+    EditRefused,
+    add_page,
+    add_question,
+    create_from_definition,
+    delete_page,
+    delete_question,
+    free_code,
+    free_slug,
+    move_question,
+    next_wave,
+    response_count,
+    update_page,
+    update_question,
+    validate_definition,
+)
+from . import bp
+from .access import permission_required, staff_required
+
+EXPORT_FORMAT = 1
+MAX_IMPORT_BYTES = 1024 * 1024
+
+
+def _survey(survey_id: int) -> Survey:
+    survey = db.session.scalar(
+        select(Survey).where(Survey.id == survey_id)
+        .options(selectinload(Survey.pages).selectinload(Page.questions).selectinload(Question.options))
+    )
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _question(survey: Survey, question_id: int) -> Question:
+    for question in survey.questions:
+        if question.id == question_id:
+            return question
+    abort(404)
+
+
+def _page(survey: Survey, page_id: int) -> Page:
+    for page in survey.pages:
+        if page.id == page_id:
+            return page
+    abort(404)
+
+
+def _target(survey: Survey) -> str:
+    return f"survey {survey.slug}"
+
+
+def _back(survey: Survey, anchor: str = ""):
+    return redirect(url_for(".survey", survey_id=survey.id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+def _page_choices(survey: Survey) -> list[tuple[int, str]]:
+    return [(p.id, f"Page {i + 1}: {p.title or 'untitled'}") for i, p in enumerate(survey.pages)]
+
+
+def _staff_bank_items() -> list[dict]:
+    return [dict(item.definition, construct=item.construct)
+            for item in db.session.scalars(select(BankItem).order_by(BankItem.id))]
+
+
+# --- Surveys ---------------------------------------------------------------------------------
+
+@bp.post("/surveys/new")
+@permission_required("design")
+def new_survey():
+    form = NewSurveyForm()
+    if not form.validate_on_submit():
+        for field in (form.title, form.slug):
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "error")
+        return redirect(url_for(".dashboard"), code=303)
+    try:
+        survey = create_from_definition({"slug": form.slug.data, "title": form.title.data,
+                                         "pages": [{"title": "Page 1", "questions": []}]}, allow_empty_pages=True)
+    except EditRefused as error:
+        flash(str(error).replace("slug: ", ""), "error")
+        return redirect(url_for(".dashboard"), code=303)
+    db.session.flush()
+    audit.record("survey.create", _target(survey))
+    db.session.commit()
+    return _back(survey)
+
+
+@bp.post("/surveys/template")
+@permission_required("design")
+def new_from_template():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    definition = copy.deepcopy(COMMUNITY_TRUST)
+    definition["slug"] = free_slug(definition["slug"])
+    survey = create_from_definition(definition)
+    db.session.flush()
+    audit.record("survey.create_from_template", _target(survey), template="community-trust")
+    db.session.commit()
+    flash("Created the \"Community Trust in Policing\" survey from the template. It is a draft: "
+          "review it, then open it.", "info")
+    return _back(survey)
+
+
+@bp.get("/surveys/<int:survey_id>")
+@staff_required
+def survey(survey_id: int):
+    survey = _survey(survey_id)
+    settings = SurveySettingsForm(obj=survey)
+    settings.opens_at.data = survey.opens_at.strftime("%Y-%m-%d %H:%M") if survey.opens_at else ""
+    settings.closes_at.data = survey.closes_at.strftime("%Y-%m-%d %H:%M") if survey.closes_at else ""
+    status = StatusForm(status=survey.status)
+    return render_template("staff/survey.html", survey=survey, settings=settings, status_form=status,
+                           page_form=PageForm(), confirm=ConfirmForm(), wave_form=NextWaveForm(),
+                           responses=response_count(survey), can_design=can(current_user, "design"))
+
+
+def _parse_moment(text: str | None, label: str) -> dt.datetime | None:
+    if not text or not text.strip():
+        return None
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), pattern).replace(tzinfo=dt.timezone.utc)
+        except ValueError:
+            continue
+    raise EditRefused(f"{label}: '{text}' is not a date like 2027-03-01 or 2027-03-01 09:00")
+
+
+@bp.post("/surveys/<int:survey_id>/settings")
+@permission_required("design")
+def settings(survey_id: int):
+    survey = _survey(survey_id)
+    form = SurveySettingsForm()
+    try:
+        if not form.validate_on_submit():
+            raise EditRefused("; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()))
+        opens = _parse_moment(form.opens_at.data, "Opens")
+        closes = _parse_moment(form.closes_at.data, "Closes")
+        if opens and closes and closes <= opens:
+            raise EditRefused("Closes: the survey must close after it opens")
+    except EditRefused as error:
+        return render_template("staff/survey.html", survey=survey, settings=form,
+                               status_form=StatusForm(status=survey.status), page_form=PageForm(),
+                               confirm=ConfirmForm(), wave_form=NextWaveForm(), responses=response_count(survey),
+                               can_design=True, settings_error=str(error)), 422
+    changes = {}
+    for key in ("title", "introduction", "consent_text", "thank_you_text", "min_cell_size"):
+        before, after = getattr(survey, key), getattr(form, key).data
+        if before != after:
+            changes[key] = [before, after]
+            setattr(survey, key, after)
+    for key, value in (("opens_at", opens), ("closes_at", closes)):
+        before = getattr(survey, key)
+        before = before.replace(tzinfo=dt.timezone.utc) if before and not before.tzinfo else before
+        if before != value:
+            changes[key] = [before.isoformat() if before else None, value.isoformat() if value else None]
+            setattr(survey, key, value)
+    if changes:
+        audit.record("survey.settings", _target(survey), **changes)
+        db.session.commit()
+        flash("Saved the survey settings.", "info")
+    return _back(survey)
+
+
+@bp.post("/surveys/<int:survey_id>/status")
+@permission_required("design")
+def set_status(survey_id: int):
+    survey = _survey(survey_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    new = form.status.data
+    if new == survey.status:
+        return _back(survey)
+    if new == "open":
+        empty = [p.title or f"page {i + 1}" for i, p in enumerate(survey.pages) if not p.questions]
+        if not survey.questions:
+            flash("A survey needs at least one question before it can open.", "error")
+            return _back(survey)
+        if empty:
+            flash(f"Every page needs a question before the survey can open (empty: {', '.join(empty)}).", "error")
+            return _back(survey)
+    if new == "draft" and response_count(survey):
+        flash("A survey with responses cannot go back to draft; close it instead.", "error")
+        return _back(survey)
+    audit.record("survey.status", _target(survey), status=[survey.status, new])
+    survey.status = new
+    db.session.commit()
+    flash(f"The survey is now {new}.", "info")
+    return _back(survey)
+
+
+@bp.post("/surveys/<int:survey_id>/next-wave")
+@permission_required("design")
+def start_next_wave(survey_id: int):
+    survey = _survey(survey_id)
+    form = NextWaveForm()
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(survey)
+    try:
+        copy_ = next_wave(survey, form.slug.data)
+    except EditRefused as error:
+        db.session.rollback()
+        flash(str(error).replace("slug: ", ""), "error")
+        return _back(_survey(survey_id))
+    db.session.flush()
+    audit.record("survey.next_wave", _target(copy_), source=survey.slug, wave=copy_.wave)
+    db.session.commit()
+    flash(f"Created wave {copy_.wave} as a draft copy of '{survey.title}'.", "info")
+    return _back(copy_)
+
+
+@bp.get("/surveys/<int:survey_id>/export.json")
+@staff_required
+def export_survey(survey_id: int):
+    survey = _survey(survey_id)
+    body = json.dumps({"format": EXPORT_FORMAT, **definition_from_survey(survey)}, indent=2, ensure_ascii=False)
+    return FlaskResponse(body, mimetype="application/json",
+                         headers={"Content-Disposition": f'attachment; filename="{survey.slug}.json"'})
+
+
+@bp.route("/surveys/import", methods=["GET", "POST"])
+@permission_required("design")
+def import_survey():
+    form = ImportForm()
+    error = None
+    if form.validate_on_submit():
+        raw = form.file.data.read(MAX_IMPORT_BYTES + 1)
+        try:
+            if len(raw) > MAX_IMPORT_BYTES:
+                raise EditRefused(f"file: larger than {MAX_IMPORT_BYTES // 1024} KB")
+            try:
+                definition = json.loads(raw.decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as problem:
+                raise EditRefused(f"file: not valid UTF-8 JSON ({problem})") from None
+            if isinstance(definition, dict):
+                definition.pop("format", None)
+            survey = create_from_definition(definition)
+            db.session.flush()
+        except EditRefused as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            audit.record("survey.import", _target(survey))
+            db.session.commit()
+            flash(f"Imported '{survey.title}' as a draft.", "info")
+            return _back(survey)
+    elif request.method == "POST":
+        error = "; ".join(e for errors in form.errors.values() for e in errors)
+    return render_template("staff/import.html", form=form, error=error), (422 if error else 200)
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+def _condition_from_text(text: str | None):
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EditRefused(f"display condition: not valid JSON ({error.msg} at character {error.pos})") from None
+
+
+@bp.post("/surveys/<int:survey_id>/pages")
+@permission_required("design")
+def new_page(survey_id: int):
+    survey = _survey(survey_id)
+    form = PageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    page = add_page(survey, (form.title.data or "").strip())
+    db.session.flush()
+    audit.record("page.create", _target(survey), page=page.title)
+    db.session.commit()
+    return _back(survey, f"page-{page.id}")
+
+
+@bp.post("/surveys/<int:survey_id>/pages/<int:page_id>")
+@permission_required("design")
+def edit_page(survey_id: int, page_id: int):
+    survey = _survey(survey_id)
+    page = _page(survey, page_id)
+    form = PageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change = update_page(survey, page, (form.title.data or "").strip(),
+                             _condition_from_text(form.display_condition.data))
+    except EditRefused as error:
+        db.session.rollback()
+        flash(f"The page was not changed: {error}", "error")
+        return _back(survey, f"page-{page_id}")
+    if change.wording or change.other:
+        audit.record("page.update", _target(survey), page=page.title, **change.wording, **change.other)
+        db.session.commit()
+    return _back(survey, f"page-{page.id}")
+
+
+@bp.post("/surveys/<int:survey_id>/pages/<int:page_id>/delete")
+@permission_required("design")
+def remove_page(survey_id: int, page_id: int):
+    survey = _survey(survey_id)
+    page = _page(survey, page_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_page(survey, page)
+    except EditRefused as error:
+        flash(str(error), "error")
+        return _back(survey, f"page-{page_id}")
+    audit.record("page.delete", _target(survey), page=page.title)
+    db.session.commit()
+    return _back(survey)
+
+
+# --- Questions -------------------------------------------------------------------------------
+
+def _question_page(survey, form, question=None, error=None, status=200):
+    return render_template("staff/question.html", survey=survey, form=form, question=question, error=error,
+                           answered=bool(question and response_count(survey))), status
+
+
+@bp.route("/surveys/<int:survey_id>/questions/new", methods=["GET", "POST"])
+@permission_required("design")
+def new_question(survey_id: int):
+    survey = _survey(survey_id)
+    if not survey.pages:
+        add_page(survey, "Page 1")
+        db.session.flush()
+    form = QuestionForm()
+    form.page_id.choices = _page_choices(survey)
+    if request.method == "GET":
+        form.type.data = request.args.get("type", "single_choice")
+        form.page_id.data = request.args.get("page_id", survey.pages[-1].id, type=int)
+        form.missing.data = ["dont_know"]
+        return _question_page(survey, form)
+    if not form.validate_on_submit():
+        return _question_page(survey, form, status=422)
+    try:
+        item = item_from_form(form)
+        question = add_question(survey, _page(survey, form.page_id.data), item)
+        db.session.flush()
+    except EditRefused as error:
+        db.session.rollback()
+        return _question_page(_survey(survey_id), form, error=str(error), status=422)
+    audit.record("question.create", _target(survey), question=question.code, type=question.type)
+    db.session.commit()
+    return _back(survey, f"question-{question.id}")
+
+
+@bp.route("/surveys/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@permission_required("design")
+def edit_question(survey_id: int, question_id: int):
+    survey = _survey(survey_id)
+    question = _question(survey, question_id)
+    form = QuestionForm()
+    form.page_id.choices = _page_choices(survey)
+    if request.method == "GET":
+        fill_question_form(form, question)
+        return _question_page(survey, form, question)
+    if not form.validate_on_submit():
+        return _question_page(survey, form, question, status=422)
+    try:
+        item = item_from_form(form, [(o.code, o.label) for o in question.options])
+        change = update_question(survey, question, item, _page(survey, form.page_id.data))
+        db.session.flush()
+    except EditRefused as error:
+        db.session.rollback()
+        survey = _survey(survey_id)
+        return _question_page(survey, form, _question(survey, question_id), error=str(error), status=422)
+    if change.wording or change.other:
+        audit.record("question.update", _target(survey), question=question.code,
+                     wording=change.wording or None, changes=change.other or None)
+        db.session.commit()
+        flash("Saved the question.", "info")
+    return _back(survey, f"question-{question.id}")
+
+
+@bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/delete")
+@permission_required("design")
+def remove_question(survey_id: int, question_id: int):
+    survey = _survey(survey_id)
+    question = _question(survey, question_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_question(survey, question)
+    except EditRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(_survey(survey_id), f"question-{question_id}")
+    audit.record("question.delete", _target(survey), question=question.code)
+    db.session.commit()
+    return _back(survey)
+
+
+@bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/move")
+@permission_required("design")
+def move(survey_id: int, question_id: int):
+    survey = _survey(survey_id)
+    question = _question(survey, question_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    direction = -1 if request.args.get("direction") == "up" else 1
+    try:
+        move_question(survey, question, direction)
+    except EditRefused as error:
+        db.session.rollback()
+        flash(f"Not moved: {error}", "error")
+        return _back(_survey(survey_id), f"question-{question_id}")
+    audit.record("question.move", _target(survey), question=question.code,
+                 direction="up" if direction < 0 else "down")
+    db.session.commit()
+    return _back(survey, f"question-{question.id}")
+
+
+# --- Question bank ---------------------------------------------------------------------------
+
+@bp.route("/surveys/<int:survey_id>/bank", methods=["GET", "POST"])
+@permission_required("design")
+def question_bank(survey_id: int):
+    survey = _survey(survey_id)
+    if not survey.pages:
+        add_page(survey, "Page 1")
+        db.session.flush()
+    form = BankAddForm()
+    form.page_id.choices = _page_choices(survey)
+    staff_items = _staff_bank_items()
+    error = None
+    if form.validate_on_submit():
+        chosen = [bank.item_by_code(code, staff_items) for code in form.codes.data or []]
+        chosen = [item for item in chosen if item is not None]
+        if not chosen:
+            error = "Choose at least one question to add."
+        else:
+            page = _page(survey, form.page_id.data)
+            added = []
+            try:
+                for item in chosen:
+                    item["code"] = free_code(survey, item["code"])
+                    added.append(add_question(survey, page, item).code)
+                db.session.flush()
+            except EditRefused as problem:
+                db.session.rollback()
+                error = str(problem)
+            else:
+                audit.record("question.add_from_bank", _target(survey), questions=added)
+                db.session.commit()
+                flash(f"Added {len(added)} question(s) from the bank.", "info")
+                return _back(survey, f"page-{page.id}")
+    elif request.method == "POST":
+        error = "The form had expired. Please choose again."
+    in_survey = {q.code for q in survey.questions}
+    return render_template("staff/bank.html", survey=survey, form=form, groups=bank.by_construct(staff_items),
+                           constructs=bank.CONSTRUCTS, in_survey=in_survey, error=error), (422 if error else 200)
+
+
+@bp.route("/bank/new", methods=["GET", "POST"])
+@permission_required("design")
+def new_bank_item():
+    form = QuestionForm()
+    form.page_id.choices = [(0, "-")]
+    error = None
+    if request.method == "GET":
+        form.type.data, form.missing.data = "scale", ["dont_know"]
+    elif form.validate_on_submit():
+        try:
+            item = item_from_form(form)
+            if not item.get("construct"):
+                raise EditRefused("construct: choose the construct this item measures")
+            taken = {i["code"] for i in bank.built_in_items() + _staff_bank_items()}
+            if item["code"] in taken:
+                raise EditRefused(f"code: the bank already has an item '{item['code']}'")
+            validate_definition({"slug": "bank-check", "title": "check", "pages": [{"questions": [item]}]})
+        except EditRefused as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            definition = {k: v for k, v in item.items() if k != "display_condition"}
+            db.session.add(BankItem(code=item["code"], definition=definition, construct=item["construct"],
+                                    created_by_id=current_user.id))
+            audit.record("bank.create", f"bank {item['code']}", construct=item["construct"])
+            db.session.commit()
+            flash(f"Added '{item['text']}' to the question bank.", "info")
+            return redirect(url_for(".dashboard"), code=303)
+    else:
+        error = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
+    return render_template("staff/question.html", survey=None, form=form, question=None, error=error,
+                           answered=False, bank_item=True), (422 if error else 200)
+
+
+# --- Preview ---------------------------------------------------------------------------------
+
+@bp.route("/surveys/<int:survey_id>/preview", methods=["GET", "POST"])
+@staff_required
+def preview(survey_id: int):
+    """The resident's page exactly, for any status; submitting checks the answers but stores nothing."""
+    survey = _survey(survey_id)
+    hidden = hidden_questions(survey, request.form) if request.method == "POST" else frozenset()
+    form = build_response_form(survey, hidden)()
+    checked = False
+    status = 200
+    if request.method == "POST":
+        checked = form.validate()
+        status = 200 if checked else 422
+    return render_template("respond/survey.html", survey=survey, form=form, field_name=field_name,
+                           token_expired=False, preview=True, preview_ok=checked,
+                           action=url_for(".preview", survey_id=survey.id)), status

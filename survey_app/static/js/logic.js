@@ -1,0 +1,76 @@
+/* Display logic in the browser: hide questions and pages whose condition does not hold.
+   The server applies the same rules (questionnaire/logic.py) and is what counts; without
+   JavaScript every question is shown and answers to hidden ones are ignored.
+   No inline script: conditions come from data-condition attributes (CSP friendly). */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-logic-form]");
+  if (!form) { return; }
+
+  function answerOf(box) {
+    var type = box.getAttribute("data-type");
+    if (type === "multiple_choice") {
+      var codes = [];
+      box.querySelectorAll("input[type=checkbox]:checked").forEach(function (i) { codes.push(Number(i.dataset.code)); });
+      return codes.length ? codes : null;
+    }
+    if (type === "single_choice" || type === "scale") {
+      var checked = box.querySelector("input[type=radio]:checked");
+      return checked ? Number(checked.dataset.code) : null;
+    }
+    if (type === "dropdown") {
+      var select = box.querySelector("select");
+      var option = select && select.options[select.selectedIndex];
+      return option && option.dataset.code ? Number(option.dataset.code) : null;
+    }
+    var input = box.querySelector("input, textarea");
+    if (!input || !input.value.trim()) { return null; }
+    if (type === "numeric") {
+      var n = Number(input.value.trim().replace(",", "."));
+      return isNaN(n) ? null : n;
+    }
+    return input.value;
+  }
+
+  function evaluate(condition, answers) {
+    if (!condition) { return true; }
+    if (condition.all) { return condition.all.every(function (c) { return evaluate(c, answers); }); }
+    if (condition.any) { return condition.any.some(function (c) { return evaluate(c, answers); }); }
+    if (condition.not) { return !evaluate(condition.not, answers); }
+    var value = answers[condition.question];
+    var answered = value !== null && value !== undefined && value !== "";
+    if ("answered" in condition) { return answered === condition.answered; }
+    if (!answered) { return false; }
+    var list = Array.isArray(value) ? value : [value];
+    if (condition["in"]) { return list.some(function (v) { return condition["in"].indexOf(v) >= 0; }); }
+    if (condition.any_of) { return list.some(function (v) { return condition.any_of.indexOf(v) >= 0; }); }
+    if (typeof value === "number") {
+      if ("min" in condition && value < condition.min) { return false; }
+      if ("max" in condition && value > condition.max) { return false; }
+      return true;
+    }
+    return false;
+  }
+
+  function parse(element) {
+    var text = element.getAttribute("data-condition");
+    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+  }
+
+  function update() {
+    var answers = {};
+    form.querySelectorAll(".survey-page").forEach(function (page) {
+      var pageShown = evaluate(parse(page), answers);
+      page.hidden = !pageShown;
+      page.querySelectorAll("[data-question]").forEach(function (box) {
+        var shown = pageShown && evaluate(parse(box), answers);
+        box.hidden = !shown;
+        answers[box.getAttribute("data-question")] = shown ? answerOf(box) : null;
+      });
+    });
+  }
+
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+  update();
+}());
