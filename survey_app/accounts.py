@@ -12,6 +12,7 @@ login form does not tell which emails have accounts.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -93,7 +94,7 @@ def authenticate(email: str, password: str, now: dt.datetime | None = None) -> L
         return LoginResult(None, wrong)
     locked_until = _aware(user.locked_until)
     if locked_until and now < locked_until:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
         return LoginResult(None, f"Too many failed attempts: this account is locked for {minutes} more "
                                  "minute(s). Try again later or ask an administrator.")
     if not check_password_hash(user.password_hash, password or ""):

@@ -1,0 +1,327 @@
+"""The questionnaire designer: every question type, display logic, refused edits, JSON, waves, bank."""
+import html
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, AuditEntry, PopulationMargin, Question, Response, Survey
+from survey_app.questionnaire.definition import definition_from_survey, survey_from_definition
+
+from .factories import add_response, make_survey
+from .staff_helpers import make_user, post, sign_in
+
+EVERY_TYPE = [
+    {"code": "district", "type": "dropdown", "text": "Which district?", "required": True,
+     "construct": "demographics", "options": [{"code": 1, "label": "North"}, {"code": 2, "label": "South"}]},
+    {"code": "contact", "type": "single_choice", "text": "Any contact?", "required": True,
+     "options": [{"code": 1, "label": "Yes"}, {"code": 2, "label": "No"}]},
+    {"code": "kinds", "type": "multiple_choice", "text": "What kind?", "config": {"other": True},
+     "display_condition": {"question": "contact", "in": [1]},
+     "options": [{"code": 1, "label": "Called"}, {"code": 2, "label": "Stopped"},
+                 {"code": 3, "label": "Other (please specify)"}]},
+    {"code": "satisfied", "type": "scale", "text": "How satisfied were you?", "required": True,
+     "config": {"scale": "satisfaction", "missing": ["dont_know", "prefer_not_to_say"]},
+     "display_condition": {"question": "contact", "in": [1]}},
+    {"code": "trust", "type": "scale", "text": "I trust the police.", "required": True,
+     "construct": "overall_trust", "config": {"scale": "agreement", "missing": ["dont_know"]}},
+    {"code": "years", "type": "numeric", "text": "Years here?", "config": {"min": 0, "max": 100, "decimals": 0}},
+    {"code": "short", "type": "text", "text": "One word", "config": {"max_length": 10, "multiline": False}},
+    {"code": "long", "type": "text", "text": "Tell us more", "config": {"max_length": 50, "multiline": True}},
+]
+
+
+def every_type_survey(status="open"):
+    survey = survey_from_definition({"slug": "types", "title": "Every type", "pages": [
+        {"title": "One", "questions": EVERY_TYPE[:4]}, {"title": "Two", "questions": EVERY_TYPE[4:]}]})
+    survey.status = status
+    db.session.add(survey)
+    db.session.commit()
+    return survey
+
+
+def option(survey, code, option_code):
+    question = next(q for q in survey.questions if q.code == code)
+    return str(next(o.id for o in question.options if o.code == option_code))
+
+
+def resident_token(client, slug):
+    from .factories import csrf_token
+    return csrf_token(client, f"/s/{slug}")
+
+
+def stored(survey):
+    rows = db.session.execute(select(Question.code, Answer.value, Answer.number, Answer.text)
+                              .join(Answer, Answer.question_id == Question.id)
+                              .where(Question.survey_id == survey.id)).all()
+    return {code: (value, number, text) for code, value, number, text in rows}
+
+
+def test_every_question_type_renders_for_residents(client, app):
+    survey = every_type_survey()
+    page = client.get("/s/types").get_data(as_text=True)
+    assert '<select name="q_district" id="q_district-first"' in page
+    assert page.count('type="radio" name="q_contact"') == 2
+    assert page.count('type="checkbox" name="q_kinds"') == 3 and 'name="q_kinds_other"' in page
+    assert "Very satisfied" in page and "Prefer not to say" in page
+    assert 'inputmode="numeric"' in page
+    assert '<input type="text" name="q_short"' in page and '<textarea name="q_long"' in page
+    # Display conditions travel to the browser as data, for static/js/logic.js.
+    assert 'data-question="kinds"' in page
+    assert 'data-condition="{"in": [1], "question": "contact"}"' in html.unescape(page)
+    assert 'src="/static/js/logic.js"' in page
+
+
+def answers(survey, **changes):
+    data = {"q_district": option(survey, "district", 1), "q_contact": option(survey, "contact", 1),
+            "q_kinds": [option(survey, "kinds", 2)], "q_satisfied": option(survey, "satisfied", 4),
+            "q_trust": option(survey, "trust", 5), "q_years": "12", "q_short": "fine", "q_long": "All good."}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"q_district": None}, "q_district", "Please answer this question."),
+    ({"q_kinds": ["999"]}, "q_kinds", "Please choose one of the answers listed."),
+    ({"q_satisfied": None}, "q_satisfied", "Please answer this question."),
+    ({"q_years": "3.5"}, "q_years", "Please enter a whole number from 0 to 100."),
+    ({"q_short": "x" * 11}, "q_short", "Please shorten your answer to 10 characters (it is 11 now)."),
+    ({"q_long": "x" * 51}, "q_long", "Please shorten your answer to 50 characters (it is 51 now)."),
+    ({"q_kinds_other": "y" * 201}, "q_kinds_other", "Please shorten your answer to 200 characters"),
+])
+def test_every_question_type_is_validated_on_the_server(client, app, changes, field, message):
+    survey = every_type_survey()
+    data = answers(survey, **changes)
+    data["csrf_token"] = resident_token(client, "types")
+    response = client.post("/s/types", data=data)
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_valid_answers_of_every_type_are_stored(client, app):
+    survey = every_type_survey()
+    data = answers(survey, q_kinds_other="A neighbour's complaint")
+    data["csrf_token"] = resident_token(client, "types")
+    assert client.post("/s/types", data=data).status_code == 303
+    got = stored(survey)
+    # Writing under "Other" chooses it: bits of codes 2 and 3.
+    assert got["kinds"] == (0b110, None, "A neighbour's complaint")
+    assert got["satisfied"][0] == 4 and got["years"][1] == 12.0 and got["short"][2] == "fine"
+
+
+def test_hidden_question_is_neither_required_nor_stored(client, app):
+    survey = every_type_survey()
+    # No contact: "kinds" and "satisfied" are hidden. Values posted for them are ignored, and the
+    # required "satisfied" is not required.
+    data = answers(survey, q_contact=option(survey, "contact", 2), q_satisfied=None,
+                   q_kinds=[option(survey, "kinds", 1)], q_kinds_other="should not be kept")
+    data["csrf_token"] = resident_token(client, "types")
+    assert client.post("/s/types", data=data).status_code == 303
+    got = stored(survey)
+    assert "kinds" not in got and "satisfied" not in got and got["contact"][0] == 2
+
+
+def test_hidden_question_garbage_does_not_block_the_resident(client, app):
+    survey = every_type_survey()
+    data = answers(survey, q_contact=option(survey, "contact", 2), q_satisfied="not-an-id", q_kinds=["999"])
+    data["csrf_token"] = resident_token(client, "types")
+    assert client.post("/s/types", data=data).status_code == 303
+    assert "satisfied" not in stored(survey)
+
+
+def test_page_condition_hides_a_whole_page(client, app):
+    definition = {"slug": "paged", "title": "Paged", "pages": [
+        {"title": "A", "questions": [EVERY_TYPE[1]]},
+        {"title": "B", "display_condition": {"question": "contact", "in": [1]},
+         "questions": [dict(EVERY_TYPE[4], required=True)]}]}
+    survey = survey_from_definition(definition)
+    survey.status = "open"
+    db.session.add(survey)
+    db.session.commit()
+    token = resident_token(client, "paged")
+    response = client.post("/s/paged", data={"csrf_token": token, "q_contact": option(survey, "contact", 2),
+                                             "q_trust": option(survey, "trust", 1)})
+    assert response.status_code == 303 and "trust" not in stored(survey)
+    token = resident_token(client, "paged")
+    response = client.post("/s/paged", data={"csrf_token": token, "q_contact": option(survey, "contact", 1)})
+    assert response.status_code == 422  # page B is shown, and its question is required
+
+
+@pytest.fixture
+def editor(client, app):
+    user = make_user("editor")
+    sign_in(client, user.email)
+    return user
+
+
+def question_form(question=None, **fields):
+    data = {"code": "q_new", "type": "single_choice", "text": "A new question?", "help_text": "",
+            "construct": "", "scale": "agreement", "options": "Yes\nNo", "ordered": "", "minimum": "",
+            "maximum": "", "decimals": "0", "max_length": "500", "display_condition": ""}
+    data.update(fields)
+    return data
+
+
+def test_editor_builds_a_survey_with_display_logic_and_every_step_is_audited(client, app, editor):
+    response = post(client, "/staff/surveys/new", {"title": "Pilot", "slug": "pilot"})
+    survey = db.session.scalar(select(Survey).where(Survey.slug == "pilot"))
+    assert response.status_code == 303 and survey.status == "draft"
+    page_id = survey.pages[0].id
+    base = f"/staff/surveys/{survey.id}/questions/new"
+    assert post(client, base, question_form(code="contact", text="Any contact?", page_id=page_id,
+                                            options="Yes\nNo", required="y"),
+                token_page=base).status_code == 303
+    assert post(client, base, question_form(code="how", type="scale", text="Satisfied?", page_id=page_id,
+                                            scale="satisfaction", missing=["dont_know", "prefer_not_to_say"],
+                                            display_condition='{"question": "contact", "in": [1]}'),
+                token_page=base).status_code == 303
+    # A condition on a later or unknown question is refused with the field named.
+    bad = post(client, base, question_form(code="bad", text="Bad", page_id=page_id,
+                                           display_condition='{"question": "later", "in": [1]}'), token_page=base)
+    assert bad.status_code == 422
+    assert "'later' is not a question before this one" in html.unescape(bad.get_data(as_text=True))
+    broken = post(client, base, question_form(code="bad", text="Bad", page_id=page_id,
+                                              display_condition='{"question": '), token_page=base)
+    assert broken.status_code == 422 and "not valid JSON" in broken.get_data(as_text=True)
+    db.session.expire_all()
+    survey = db.session.get(Survey, survey.id)
+    assert [q.code for q in survey.questions] == ["contact", "how"]
+    how = survey.questions[1]
+    assert [o.code for o in how.options] == [1, 2, 3, 4, 5, -1, -2]
+    assert how.display_condition == {"question": "contact", "in": [1]}
+    # Preview is the resident's page, and stores nothing.
+    preview = client.get(f"/staff/surveys/{survey.id}/preview").get_data(as_text=True)
+    assert "This is exactly what residents see" in preview and "Satisfied?" in preview
+    status = post(client, f"/staff/surveys/{survey.id}/status", {"status": "open"})
+    assert status.status_code == 303
+    db.session.refresh(survey)
+    assert survey.status == "open"
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["staff.login", "survey.create", "question.create", "question.create", "survey.status"]
+    assert all(e.user_email == editor.email for e in db.session.scalars(select(AuditEntry)))
+
+
+def test_destructive_edits_are_refused_once_there_are_answers(client, app, editor):
+    survey = make_survey()
+    add_response(survey, trust=4, district=1)
+    trust = next(q for q in survey.questions if q.code == "trust")
+    district = next(q for q in survey.questions if q.code == "district")
+    path = f"/staff/surveys/{survey.id}/questions/{trust.id}"
+    keep = dict(code="trust", type="scale", text="I trust the police.", scale="agreement", missing=["dont_know"],
+                page_id=trust.page_id, required="y")
+    for changes, reason in [({"type": "single_choice", "options": "Yes\nNo"}, "its type cannot change"),
+                            ({"scale": "satisfaction"}, "its scale cannot change"),
+                            ({"missing": ["dont_know", "prefer_not_to_say"]}, "options cannot change"),
+                            ({"code": "trust2"}, "variable name cannot change")]:
+        response = post(client, path, question_form(**{**keep, **changes}), token_page=path)
+        assert response.status_code == 422, changes
+        assert reason in html.unescape(response.get_data(as_text=True)), changes
+    district_path = f"/staff/surveys/{survey.id}/questions/{district.id}"
+    removed = post(client, district_path, question_form(code="district", type="dropdown", text="District?",
+                                                        options="1 | North\n2 | South", page_id=district.page_id),
+                   token_page=district_path)
+    assert removed.status_code == 422 and "options cannot be removed ('East')" in html.unescape(
+        removed.get_data(as_text=True))
+    delete = post(client, f"/staff/surveys/{survey.id}/questions/{trust.id}/delete")
+    assert delete.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Question, trust.id) is not None  # refused, with a message
+    # A wording fix is allowed, and recorded with the text before and after.
+    fixed = post(client, district_path, question_form(code="district", type="dropdown",
+                                                      text="Which police district do you live in?",
+                                                      options="1 | North\n2 | South side\n3 | East",
+                                                      page_id=district.page_id), token_page=district_path)
+    assert fixed.status_code == 303
+    db.session.expire_all()
+    district = db.session.get(Question, district.id)
+    assert district.text == "Which police district do you live in?"
+    assert [o.label for o in district.options] == ["North", "South side", "East"]
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "question.update")).one()
+    assert entry.details["wording"] == {"text": ["District?", "Which police district do you live in?"],
+                                        "options": [["South", "South side"]]}
+
+
+def test_json_export_and_import_round_trip(client, app, editor):
+    survey = every_type_survey(status="draft")
+    exported = client.get(f"/staff/surveys/{survey.id}/export.json")
+    assert exported.mimetype == "application/json"
+    definition = json.loads(exported.get_data(as_text=True))
+    assert definition["format"] == 1
+    definition["slug"] = "types-copy"
+    response = post(client, "/staff/surveys/import",
+                    {"file": (io.BytesIO(json.dumps(definition).encode()), "types.json")},
+                    token_page="/staff/surveys/import", content_type="multipart/form-data")
+    assert response.status_code == 303
+    copy = db.session.scalar(select(Survey).where(Survey.slug == "types-copy"))
+    original = definition_from_survey(survey)
+    again = definition_from_survey(copy)
+    assert {**again, "slug": original["slug"]} == original
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "not valid UTF-8 JSON"),
+    (json.dumps({"slug": "x", "title": "X", "pages": [{"questions": [{"code": "a", "type": "scale",
+                                                                      "text": "A", "config": {"scale": "odd"}}]}]}
+                ).encode(), "pages[0].questions[0].config.scale: must be one of agreement, satisfaction"),
+    (json.dumps({"slug": "small", "title": "X", "pages": [{"questions": [{"code": "a", "type": "text",
+                                                                          "text": "A"}]}]}).encode(),
+     "already exists"),
+])
+def test_invalid_import_names_the_field_and_imports_nothing(client, app, editor, content, message):
+    make_survey()
+    before = db.session.scalar(select(func.count()).select_from(Survey))
+    response = post(client, "/staff/surveys/import", {"file": (io.BytesIO(content), "bad.json")},
+                    token_page="/staff/surveys/import", content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(Survey)) == before
+
+
+def test_next_wave_copies_the_survey_into_its_series(client, app, editor):
+    survey = make_survey()
+    db.session.add(PopulationMargin(survey_id=survey.id, variable="district", category_code=1, population=10.0,
+                                    source="Census"))
+    db.session.commit()
+    response = post(client, f"/staff/surveys/{survey.id}/next-wave", {"slug": "small-wave-2"})
+    assert response.status_code == 303
+    wave2 = db.session.scalar(select(Survey).where(Survey.slug == "small-wave-2"))
+    db.session.refresh(survey)
+    assert wave2.status == "draft" and wave2.wave == 2 and wave2.series_id == survey.series_id is not None
+    assert {**definition_from_survey(wave2), "slug": "small"} == definition_from_survey(survey)
+    margins = db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == wave2.id)).all()
+    assert [(m.variable, m.category_code, m.population, m.source) for m in margins] == [("district", 1, 10.0, "Census")]
+    taken = post(client, f"/staff/surveys/{survey.id}/next-wave", {"slug": "small-wave-2"})
+    assert taken.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Survey)) == 2
+
+
+def test_template_and_question_bank(client, app, editor):
+    assert post(client, "/staff/surveys/template").status_code == 303
+    template = db.session.scalar(select(Survey).where(Survey.slug == "community-trust"))
+    assert template.title == "Community Trust in Policing" and len(template.questions) == 21
+    post(client, "/staff/surveys/new", {"title": "Short", "slug": "short"})
+    survey = db.session.scalar(select(Survey).where(Survey.slug == "short"))
+    bank_path = f"/staff/surveys/{survey.id}/bank"
+    page = client.get(bank_path).get_data(as_text=True)
+    assert "Fair and respectful treatment" in page and "reverse-coded" in page
+    response = post(client, bank_path, {"codes": ["trust_overall", "equal_treatment", "safe_night", "district"],
+                                        "page_id": survey.pages[0].id}, token_page=bank_path)
+    assert response.status_code == 303
+    db.session.expire_all()
+    survey = db.session.get(Survey, survey.id)
+    by_code = {q.code: q for q in survey.questions}
+    assert list(by_code) == ["trust_overall", "equal_treatment", "safe_night", "district"]
+    assert by_code["equal_treatment"].reverse_coded and by_code["equal_treatment"].construct == "fair_treatment"
+    assert by_code["safe_night"].config["ordered"] == "first_high"
+    # Staff add their own item to the bank; it is offered next to the built-in ones.
+    own = post(client, "/staff/bank/new", question_form(code="feel_heard", type="scale", text="I feel heard.",
+                                                        construct="fair_treatment", missing=["dont_know"]),
+               token_page="/staff/bank/new")
+    assert own.status_code == 303
+    assert "I feel heard." in client.get(bank_path).get_data(as_text=True)
+    no_construct = post(client, "/staff/bank/new", question_form(code="other_item", type="scale", text="Hmm"),
+                        token_page="/staff/bank/new")
+    assert no_construct.status_code == 422 and "choose the construct" in no_construct.get_data(as_text=True)
