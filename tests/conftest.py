@@ -87,3 +87,71 @@ def demo(app):
     with db.engine.connect() as connection:
         codebook = load_codebook(connection, survey.slug)
         return load_survey_data(connection, codebook)
+
+
+# --- Browser tests ---------------------------------------------------------------------------
+# A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, against the app
+# served on a free loopback port from a thread. Without Chromium the browser tests are skipped
+# with the reason, unless REQUIRE_BROWSER=1 (CI sets it), which turns the skip into a failure.
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "instance", "screenshots")
+
+
+@pytest.fixture
+def live_server(app, database_url, tmp_path):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    served = create_app(make_test_config(database_url, app.config["GENERATED_DIR"]))
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with served.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required (REQUIRE_BROWSER=1) but {CHROMIUM} does not exist")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver); "
+                    "CI installs it and runs these tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def screenshot(page, name: str, width: int | None = None) -> str:
+    """Save a full-page screenshot under instance/screenshots/ (at ``width`` if given)."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    if width:
+        page.set_viewport_size({"width": width, "height": 900})
+    path = os.path.join(SCREENSHOTS, f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
