@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..accounts import MIN_PASSWORD_LENGTH
@@ -21,7 +22,12 @@ from ..models import STAFF_ROLES
 from ..questionnaire.bank import CONSTRUCTS
 from ..questionnaire.types import CODE_PATTERN, QUESTION_TYPES, SCALES, SLUG_PATTERN
 
-ROLE_CHOICES = [(r, r.capitalize()) for r in STAFF_ROLES]
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3+ wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+ROLE_CHOICES = choices((r, r.capitalize()) for r in STAFF_ROLES)
 
 
 class LoginForm(FlaskForm):
@@ -72,8 +78,8 @@ class PageForm(FlaskForm):
                                       validators=[Optional(), Length(max=5000)])
 
 
-QUESTION_TYPE_CHOICES = [(name, t.label) for name, t in QUESTION_TYPES.items()]
-CONSTRUCT_CHOICES = [("", "None")] + [(code, label) for code, label in CONSTRUCTS.items()]
+QUESTION_TYPE_CHOICES = choices((name, t.label) for name, t in QUESTION_TYPES.items())
+CONSTRUCT_CHOICES = choices([("", "None")] + list(CONSTRUCTS.items()))
 
 
 class QuestionForm(FlaskForm):
@@ -86,13 +92,14 @@ class QuestionForm(FlaskForm):
     required = BooleanField("Required")
     construct = SelectField("Construct (which index it feeds)", choices=CONSTRUCT_CHOICES, validate_choice=False)
     reverse_coded = BooleanField("Reverse-coded (agreeing means less trust)")
-    scale = SelectField("Scale", choices=[(s, s.capitalize()) for s in SCALES])
-    missing = SelectMultipleField("Also offer", choices=[("dont_know", "Don't know"),
-                                                         ("prefer_not_to_say", "Prefer not to say")])
+    scale = SelectField("Scale", choices=choices((s, s.capitalize()) for s in SCALES))
+    missing = SelectMultipleField("Also offer", choices=choices([("dont_know", "Don't know"),
+                                                                 ("prefer_not_to_say", "Prefer not to say")]))
     options = TextAreaField("Answer options, one per line (\"code | label\"; a new line without a code gets one)",
                             validators=[Optional(), Length(max=20_000)])
-    ordered = SelectField("Ordered options", choices=[("", "Not ordered"), ("first_high", "First is most favourable"),
-                                                      ("last_high", "Last is most favourable")],
+    ordered = SelectField("Ordered options", choices=choices([("", "Not ordered"),
+                                                              ("first_high", "First is most favourable"),
+                                                              ("last_high", "Last is most favourable")]),
                           validate_choice=False)
     other = BooleanField("Add \"Other (please specify)\"")
     minimum = StringField("Smallest allowed number", validators=[Optional()])
@@ -122,7 +129,7 @@ class NextWaveForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=[("draft", "Draft"), ("open", "Open"), ("closed", "Closed")])
+    status = SelectField("Status", choices=choices([("draft", "Draft"), ("open", "Open"), ("closed", "Closed")]))
 
 
 class ConfirmForm(FlaskForm):

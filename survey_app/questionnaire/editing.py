@@ -173,11 +173,12 @@ def add_question(survey: Survey, page: Page, item: dict) -> Question:
     page_index = sorted(survey.pages, key=lambda pg: pg.position).index(page)
     definition["pages"][page_index]["questions"].append(item)
     validate_definition(definition)
-    question = Question(survey=survey, page=page, code=item["code"], type=item["type"], text=item["text"],
-                        position=10**6, translations={}, config={}, options=[])
-    _apply_question(question, item, page)
-    survey.questions.append(question)
-    _renumber(survey)
+    with db.session.no_autoflush:  # the question is complete before anything is flushed
+        question = Question(code=item["code"], type=item["type"], text=item["text"], position=10**6,
+                            translations={}, config={}, options=[])
+        _apply_question(question, item, page)
+        survey.questions.append(question)
+        _renumber(survey)
     return question
 
 

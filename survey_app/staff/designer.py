@@ -26,6 +26,7 @@ from ..forms.staff import (
     QuestionForm,
     StatusForm,
     SurveySettingsForm,
+    choices,
     fill_question_form,
     item_from_form,
 )
@@ -88,8 +89,8 @@ def _back(survey: Survey, anchor: str = ""):
     return redirect(url_for(".survey", survey_id=survey.id) + (f"#{anchor}" if anchor else ""), code=303)
 
 
-def _page_choices(survey: Survey) -> list[tuple[int, str]]:
-    return [(p.id, f"Page {i + 1}: {p.title or 'untitled'}") for i, p in enumerate(survey.pages)]
+def _page_choices(survey: Survey):
+    return choices((p.id, f"Page {i + 1}: {p.title or 'untitled'}") for i, p in enumerate(survey.pages))
 
 
 def _staff_bank_items() -> list[dict]:
@@ -495,7 +496,7 @@ def question_bank(survey_id: int):
 @permission_required("design")
 def new_bank_item():
     form = QuestionForm()
-    form.page_id.choices = [(0, "-")]
+    form.page_id.choices = choices([(0, "-")])
     error = None
     if request.method == "GET":
         form.type.data, form.missing.data = "scale", ["dont_know"]
