@@ -174,6 +174,9 @@ class Question(db.Model):
 
     survey: Mapped[Survey] = relationship(back_populates="questions")
     page: Mapped[Page] = relationship(back_populates="questions")
+    # A matrix's statements: scale questions of their own (answers, analysis), shown in one grid.
+    parent: Mapped[Question | None] = relationship(back_populates="rows", remote_side="Question.id")
+    rows: Mapped[list[Question]] = relationship(back_populates="parent", order_by="Question.position")
     options: Mapped[list[AnswerOption]] = relationship(
         back_populates="question", order_by="AnswerOption.position", cascade="all, delete-orphan"
     )

@@ -135,6 +135,8 @@ def generate_responses(questions, n: int, seed: int = 2026, field_start=dt.date(
         if code.startswith("contact_") and code != "contact_12m" and "contact_12m" in by_code:
             answered &= had_contact  # asked of those who had contact
 
+        if qtype == "matrix":
+            continue  # its rows are scale questions of their own
         if qtype == "text":
             picks = rng.integers(0, len(PROBLEMS), n)
             wrote = answered & (rng.random(n) < 0.35)

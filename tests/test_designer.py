@@ -325,3 +325,114 @@ def test_template_and_question_bank(client, app, editor):
     no_construct = post(client, "/staff/bank/new", question_form(code="other_item", type="scale", text="Hmm"),
                         token_page="/staff/bank/new")
     assert no_construct.status_code == 422 and "choose the construct" in no_construct.get_data(as_text=True)
+
+
+MATRIX_SURVEY = {"slug": "grid", "title": "Grid", "pages": [{"title": "Views", "questions": [
+    {"code": "contact", "type": "single_choice", "text": "Any contact?", "required": True,
+     "options": [{"code": 1, "label": "Yes"}, {"code": 2, "label": "No"}]},
+    {"code": "officers", "type": "matrix", "text": "About the officers you dealt with:", "required": True,
+     "construct": "recent_contact", "config": {"scale": "agreement", "missing": ["dont_know"]},
+     "display_condition": {"question": "contact", "in": [1]},
+     "rows": [{"code": "off_respect", "text": "They treated me with respect."},
+              {"code": "off_listen", "text": "They listened to me."},
+              {"code": "off_rude", "text": "They were rude.", "reverse_coded": True}]},
+    {"code": "after", "type": "text", "text": "Anything else?",
+     "display_condition": {"question": "off_respect", "in": [5]}},
+]}]}
+
+
+def matrix_survey(status="open"):
+    survey = survey_from_definition(MATRIX_SURVEY)
+    survey.status = status
+    db.session.add(survey)
+    db.session.commit()
+    return survey
+
+
+def test_matrix_definition_round_trips_and_rows_are_scale_questions(app):
+    survey = matrix_survey()
+    written = definition_from_survey(survey)
+    matrix = written["pages"][0]["questions"][1]
+    assert matrix["rows"] == MATRIX_SURVEY["pages"][0]["questions"][1]["rows"]
+    assert matrix["config"] == {"scale": "agreement", "missing": ["dont_know"]}
+    assert [q["code"] for q in written["pages"][0]["questions"]] == ["contact", "officers", "after"]
+    again = survey_from_definition({**written, "slug": "grid-2"})
+    assert {**definition_from_survey(again), "slug": "grid"} == written
+    rows = [q for q in survey.questions if q.parent is not None]
+    assert [(q.code, q.type, q.required, q.construct, q.reverse_coded) for q in rows] == [
+        ("off_respect", "scale", True, "recent_contact", False), ("off_listen", "scale", True, "recent_contact", False),
+        ("off_rude", "scale", True, "recent_contact", True)]
+    # The analysis sees the statements as scale items and no matrix question.
+    from survey_app.analysis.frame import load_codebook
+    with db.engine.connect() as connection:
+        codebook = load_codebook(connection, "grid")
+    assert [q.code for q in codebook.questions] == ["contact", "off_respect", "off_listen", "off_rude", "after"]
+
+
+def test_matrix_renders_a_fieldset_per_statement_and_validates_each(client, app):
+    survey = matrix_survey()
+    page = html.unescape(client.get("/s/grid").get_data(as_text=True))
+    assert '<legend>About the officers you dealt with: <span class="required">(required)</span></legend>' in page
+    for statement in ("They treated me with respect.", "They listened to me.", "They were rude."):
+        assert f"<legend>{statement}" in page
+    token = resident_token(client, "grid")
+    data = {"csrf_token": token, "q_contact": option(survey, "contact", 1),
+            "q_off_respect": option(survey, "off_respect", 5), "q_off_listen": option(survey, "off_listen", 4)}
+    missing = client.post("/s/grid", data=data)
+    assert missing.status_code == 422 and 'id="q_off_rude-error"' in missing.get_data(as_text=True)
+    data.update(csrf_token=resident_token(client, "grid"), q_off_rude=option(survey, "off_rude", 1),
+                q_after="Thanks")
+    assert client.post("/s/grid", data=data).status_code == 303
+    got = stored(survey)
+    assert (got["off_respect"][0], got["off_listen"][0], got["off_rude"][0], got["after"][2]) == (5, 4, 1, "Thanks")
+
+
+def test_hidden_matrix_hides_every_statement(client, app):
+    survey = matrix_survey()
+    data = {"csrf_token": resident_token(client, "grid"), "q_contact": option(survey, "contact", 2),
+            "q_off_respect": option(survey, "off_respect", 5), "q_after": "hidden too"}
+    assert client.post("/s/grid", data=data).status_code == 303  # the required statements are not required
+    assert set(stored(survey)) == {"contact"}
+
+
+def test_designer_builds_and_guards_a_matrix(client, app, editor):
+    survey = matrix_survey(status="draft")
+    base = f"/staff/surveys/{survey.id}/questions/new"
+    response = post(client, base, question_form(code="voice", type="matrix", text="How far do you agree?",
+                                                page_id=survey.pages[0].id, missing=["dont_know"],
+                                                construct="fair_treatment",
+                                                options="The police listen.\nv_fair | They are fair. | reversed"),
+                    token_page=base)
+    assert response.status_code == 303
+    db.session.expire_all()
+    survey = db.session.get(Survey, survey.id)
+    voice = next(q for q in survey.questions if q.code == "voice")
+    assert [(r.code, r.text, r.reverse_coded, r.construct) for r in voice.rows] == [
+        ("voice_1", "The police listen.", False, "fair_treatment"), ("v_fair", "They are fair.", True, "fair_treatment")]
+    assert [q.code for q in sorted(survey.questions, key=lambda q: q.position)][-3:] == ["voice", "voice_1", "v_fair"]
+    # With answers, a statement cannot be removed; its wording can be fixed.
+    survey.status = "open"
+    db.session.commit()
+    add_response(survey, contact=1, off_respect=4, off_listen=4, off_rude=2)
+    officers = next(q for q in survey.questions if q.code == "officers")
+    path = f"/staff/surveys/{survey.id}/questions/{officers.id}"
+    keep = dict(code="officers", type="matrix", text="About the officers you dealt with:", required="y",
+                construct="recent_contact", missing=["dont_know"], page_id=officers.page_id,
+                display_condition='{"question": "contact", "in": [1]}')
+    refused = post(client, path, question_form(**keep, options="off_respect | They treated me with respect.\n"
+                                                                "off_listen | They listened to me."),
+                   token_page=path)
+    assert refused.status_code == 422
+    assert "statements with answers cannot be removed ('They were rude.')" in html.unescape(
+        refused.get_data(as_text=True))
+    fixed = post(client, path, question_form(**keep, options="off_respect | They treated me with respect.\n"
+                                                              "off_listen | They listened to what I said.\n"
+                                                              "off_rude | They were rude. | reversed"),
+                 token_page=path)
+    assert fixed.status_code == 303
+    db.session.expire_all()
+    listen = db.session.scalar(select(Question).where(Question.code == "off_listen", Question.survey_id == survey.id))
+    assert listen.text == "They listened to what I said."
+    # A statement's own edit link leads to its matrix.
+    row_page = client.get(f"/staff/surveys/{survey.id}/questions/{listen.id}")
+    assert row_page.status_code == 302 and row_page.headers["Location"].endswith(f"/questions/{officers.id}")

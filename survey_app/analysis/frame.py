@@ -104,7 +104,8 @@ def load_codebook(connection: Connection, slug: str) -> Codebook:
         text(
             "SELECT q.id, q.code, q.type, q.text, p.title, q.config, q.construct, q.reverse_coded "
             "FROM question q JOIN page p ON p.id = q.page_id "
-            "WHERE q.survey_id = :sid ORDER BY q.position"
+            # A matrix stores no answer of its own; its rows are scale questions.
+            "WHERE q.survey_id = :sid AND q.type != 'matrix' ORDER BY q.position"
         ),
         {"sid": survey.id},
     ).all()

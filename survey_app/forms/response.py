@@ -169,6 +169,8 @@ def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset()) ->
     posted for them is neither validated, required nor stored (see ``answers_from_form``)."""
     attributes = {}
     for question in survey.questions:
+        if question.type == "matrix":
+            continue  # a matrix has no answer of its own: its rows are scale questions
         field = build_field(question)
         if question.code in hidden:
             field.kwargs["validators"] = [Optional()]
@@ -209,8 +211,11 @@ def hidden_questions(survey: Survey, formdata) -> frozenset[str]:
         page = question.page
         if page.id not in page_shown:
             page_shown[page.id] = logic.evaluate(page.display_condition, answers)
-        if page_shown[page.id] and logic.evaluate(question.display_condition, answers):
-            answers[question.code] = _posted_value(question, formdata)
+        shown = page_shown[page.id] and logic.evaluate(question.display_condition, answers)
+        if question.parent is not None and question.parent.code in hidden:
+            shown = False  # a matrix row goes with its matrix
+        if shown:
+            answers[question.code] = None if question.type == "matrix" else _posted_value(question, formdata)
         else:
             hidden.add(question.code)
             answers[question.code] = None
@@ -221,7 +226,7 @@ def answers_from_form(survey: Survey, form: FlaskForm, hidden: frozenset[str] = 
     """The answers of a validated form, ready to store; unanswered and hidden questions are left out."""
     answers = []
     for question in survey.questions:
-        if question.code in hidden:
+        if question.code in hidden or question.type == "matrix":
             continue
         field = form[field_name(question)]
         codes = {o.id: o.code for o in question.options}

@@ -95,7 +95,8 @@ class QuestionForm(FlaskForm):
     scale = SelectField("Scale", choices=choices((s, s.capitalize()) for s in SCALES))
     missing = SelectMultipleField("Also offer", choices=choices([("dont_know", "Don't know"),
                                                                  ("prefer_not_to_say", "Prefer not to say")]))
-    options = TextAreaField("Answer options, one per line (\"code | label\"; a new line without a code gets one)",
+    options = TextAreaField("Answer options, or a matrix's statements, one per line (\"code | label\"; "
+                            "a new line without a code gets one; a matrix statement may end with \"| reversed\")",
                             validators=[Optional(), Length(max=20_000)])
     ordered = SelectField("Ordered options", choices=choices([("", "Not ordered"),
                                                               ("first_high", "First is most favourable"),
@@ -161,8 +162,10 @@ def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] =
         item["construct"] = form.construct.data
     if form.reverse_coded.data:
         item["reverse_coded"] = True
-    if qtype == "scale":
+    if qtype in ("scale", "matrix"):
         item["config"] = {"scale": form.scale.data, "missing": list(form.missing.data or [])}
+    if qtype == "matrix":
+        item["rows"] = rows_from_lines(form.options.data, item["code"])
     elif qtype in ("single_choice", "dropdown", "multiple_choice"):
         item["options"] = options_from_lines(form.options.data, existing_options)
         if qtype != "multiple_choice" and form.ordered.data:
@@ -195,7 +198,10 @@ def fill_question_form(form: QuestionForm, question) -> None:
     form.construct.data, form.reverse_coded.data = question.construct or "", question.reverse_coded
     form.scale.data = config.get("scale", "agreement")
     form.missing.data = config.get("missing", ["dont_know"]) if question.type == "scale" else []
-    if question.type != "scale":
+    if question.type == "matrix":
+        form.options.data = "\n".join(f"{r.code} | {r.text}" + (" | reversed" if r.reverse_coded else "")
+                                      for r in sorted(question.rows, key=lambda q: q.position))
+    elif question.type != "scale":
         form.options.data = "\n".join(f"{o.code} | {o.label}" for o in question.options)
     form.ordered.data = config.get("ordered", "")
     form.other.data = bool(config.get("other"))
@@ -206,3 +212,27 @@ def fill_question_form(form: QuestionForm, question) -> None:
     form.multiline.data = config.get("multiline", True)
     form.display_condition.data = json.dumps(question.display_condition) if question.display_condition else ""
     form.page_id.data = question.page_id
+
+
+def rows_from_lines(text: str | None, matrix_code: str) -> list[dict]:
+    """A matrix's statements from the editor: "code | statement" (add "| reversed" for reverse-coded);
+    a line with the statement only gets the code <matrix>_<n>."""
+    from ..questionnaire.editing import EditRefused
+
+    rows = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 1:
+            code, statement, flags = f"{matrix_code}_{len(rows) + 1}"[:64], parts[0], []
+        else:
+            code, statement, flags = parts[0], parts[1], parts[2:]
+        if not statement:
+            raise EditRefused(f"statements, line {number}: the statement is empty")
+        row = {"code": code, "text": statement}
+        if any(flag.lower() in ("reversed", "reverse", "reverse-coded") for flag in flags):
+            row["reverse_coded"] = True
+        rows.append(row)
+    return rows

@@ -71,7 +71,7 @@ def _int(value: Any) -> bool:
 def _check_config(qtype: str, config: dict, path: str) -> dict:
     _require(isinstance(config, dict), path, "must be an object")
     merged = {**question_type(qtype).default_config, **config}
-    if qtype == "scale":
+    if qtype in ("scale", "matrix"):
         _require(merged["scale"] in SCALES, f"{path}.scale", f"must be one of {', '.join(SCALES)}")
         missing = merged.get("missing", ["dont_know"])
         _require(
@@ -137,6 +137,30 @@ def _check_options(qtype: str, options: Any, path: str) -> list[tuple[int, str]]
     return checked
 
 
+def _check_rows(item: dict, config: dict, codes: set[str], path: str) -> list[dict]:
+    """A matrix's statements: each a scale question of its own, on the matrix's scale."""
+    rows = item.get("rows")
+    _require(isinstance(rows, list) and len(rows) >= 2, f"{path}.rows", "a matrix needs at least two statements")
+    options = scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))
+    checked = []
+    for r, row in enumerate(rows):
+        rpath = f"{path}.rows[{r}]"
+        _require(isinstance(row, dict), rpath, "must be an object")
+        code = row.get("code")
+        _require(isinstance(code, str) and bool(CODE_PATTERN.match(code)), f"{rpath}.code",
+                 "must start with a lowercase letter and use only a-z, 0-9 and _ (at most 64)")
+        _require(code not in codes, f"{rpath}.code", f"duplicates question code {code!r}")
+        codes.add(code)
+        reverse = row.get("reverse_coded", False)
+        _require(isinstance(reverse, bool), f"{rpath}.reverse_coded", "must be true or false")
+        construct = row.get("construct", item.get("construct"))
+        _require(construct is None or isinstance(construct, str), f"{rpath}.construct", "must be text")
+        checked.append(dict(code=code, text=_text(row, "text", rpath, required=True, limit=MAX_TEXT_LENGTH),
+                            required=bool(item.get("required", False)), config=dict(config),
+                            construct=construct, reverse_coded=reverse, options=list(options)))
+    return checked
+
+
 def _condition(item: dict, earlier: dict[str, dict], path: str) -> dict | None:
     condition = item.get("display_condition")
     if condition is None:
@@ -193,7 +217,12 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
             qtype = item.get("type")
             _require(qtype in QUESTION_TYPES, f"{qpath}.type", f"must be one of {', '.join(QUESTION_TYPES)}")
             config = _check_config(qtype, item.get("config", {}), f"{qpath}.config")
-            if qtype == "scale":
+            rows = []
+            if qtype == "matrix":
+                rows = _check_rows(item, config, codes, qpath)
+                options = []
+                _require("options" not in item, f"{qpath}.options", "a matrix's options come from its config.scale")
+            elif qtype == "scale":
                 options = scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))
                 _require("options" not in item, f"{qpath}.options", "a scale's options come from its config.scale")
             elif question_type(qtype).has_options:
@@ -208,7 +237,11 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
             construct = item.get("construct")
             _require(construct is None or isinstance(construct, str), f"{qpath}.construct", "must be text")
             condition = _condition(item, earlier, qpath)
-            earlier[code] = {"type": qtype, "options": [c for c, _ in options]}
+            if qtype == "matrix":
+                for row in rows:  # the rows are what later conditions can refer to
+                    earlier[row["code"]] = {"type": "scale", "options": [c for c, _ in row["options"]]}
+            else:
+                earlier[code] = {"type": qtype, "options": [c for c, _ in options]}
             checked_questions.append(
                 dict(
                     code=code,
@@ -221,6 +254,7 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
                     reverse_coded=reverse,
                     display_condition=condition,
                     options=options,
+                    rows=rows,
                 )
             )
         checked_pages.append((_text(page, "title", ppath, limit=200), page_condition, checked_questions))
@@ -240,6 +274,7 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
         page = Page(position=page_position, title=title, translations={}, display_condition=page_condition)
         survey.pages.append(page)
         for spec in questions:
+            rows = spec.pop("rows")
             options = spec.pop("options")
             question = Question(position=position, translations={}, **spec)
             question.options = [
@@ -249,6 +284,15 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
             page.questions.append(question)
             survey.questions.append(question)
             position += 1
+            for row in rows:
+                row_options = row.pop("options")
+                child = Question(position=position, translations={}, type="scale", help_text="",
+                                 display_condition=None, parent=question, **row)
+                child.options = [AnswerOption(position=i, code=code, label=label, translations={})
+                                 for i, (code, label) in enumerate(row_options)]
+                page.questions.append(child)
+                survey.questions.append(child)
+                position += 1
     return survey
 
 
@@ -258,6 +302,8 @@ def definition_from_survey(survey: Survey) -> dict:
     for page in survey.pages:
         questions = []
         for question in page.questions:
+            if question.parent_id is not None or question.parent is not None:
+                continue  # a matrix row: written inside its matrix
             item: dict[str, Any] = {"code": question.code, "type": question.type, "text": question.text}
             if question.help_text:
                 item["help_text"] = question.help_text
@@ -271,8 +317,17 @@ def definition_from_survey(survey: Survey) -> dict:
                 item["config"] = dict(question.config)
             if question.display_condition:
                 item["display_condition"] = question.display_condition
-            if question.type != "scale" and question.options:
+            if question.type not in ("scale", "matrix") and question.options:
                 item["options"] = [{"code": o.code, "label": o.label} for o in question.options]
+            if question.type == "matrix":
+                item["rows"] = []
+                for row in sorted(question.rows, key=lambda q: q.position):
+                    entry = {"code": row.code, "text": row.text}
+                    if row.construct and row.construct != question.construct:
+                        entry["construct"] = row.construct
+                    if row.reverse_coded:
+                        entry["reverse_coded"] = True
+                    item["rows"].append(entry)
             questions.append(item)
         entry = {"title": page.title, "questions": questions}
         if page.display_condition:

@@ -44,7 +44,9 @@ def response_count(survey: Survey) -> int:
 
 
 def question_has_answers(question: Question) -> bool:
-    return bool(db.session.scalar(select(exists().where(Answer.question_id == question.id))))
+    """Whether any answer is stored for the question (for a matrix: for any of its rows)."""
+    ids = [question.id] + [row.id for row in question.rows if row.id is not None]
+    return bool(db.session.scalar(select(exists().where(Answer.question_id.in_(ids)))))
 
 
 def validate_definition(definition: dict) -> None:
@@ -89,6 +91,17 @@ def check_question_change(question: Question, item: dict, answered: bool) -> Non
             reasons.append("its scale cannot change")
         if sorted(before.get("missing", ["dont_know"])) != sorted(after.get("missing", ["dont_know"])):
             reasons.append("its \"don't know\" / \"prefer not to say\" options cannot change")
+    if question.type == "matrix" and item["type"] == "matrix":
+        before, after = question.config or {}, item.get("config", {})
+        if before.get("scale") != after.get("scale"):
+            reasons.append("its scale cannot change")
+        if sorted(before.get("missing", ["dont_know"])) != sorted(after.get("missing", ["dont_know"])):
+            reasons.append("its \"don't know\" / \"prefer not to say\" options cannot change")
+        kept = {row["code"] for row in item.get("rows", [])}
+        gone = [row for row in question.rows if row.code not in kept and question_has_answers(row)]
+        if gone:
+            reasons.append("statements with answers cannot be removed ("
+                           + ", ".join(f"'{row.text}'" for row in gone) + ")")
     new_codes = {code for code, _ in _options_of(item)}
     removed = [o for o in question.options if o.code not in new_codes]
     if removed and item["type"] == question.type:
@@ -138,16 +151,56 @@ def _apply_question(question: Question, item: dict, page: Page | None) -> Change
     for option in existing.values():
         change.other.setdefault("options_removed", []).append(option.label)
     question.options = kept
+    if item["type"] == "matrix":
+        _apply_rows(question, item, change)
     return change
 
 
+def _apply_rows(matrix: Question, item: dict, change: Change) -> None:
+    """A matrix's statements, matched by code: texts updated in place, new ones added, gone ones deleted."""
+    existing = {row.code: row for row in matrix.rows}
+    names = {"dont_know": -1, "prefer_not_to_say": -2}
+    config = dict(matrix.config)
+    options = scale_options(config.get("scale", "agreement"),
+                            tuple(names[m] for m in config.get("missing", ["dont_know"])))
+    for position, spec in enumerate(item.get("rows", [])):
+        row = existing.pop(spec["code"], None)
+        construct = spec.get("construct", item.get("construct"))
+        if row is None:
+            row = Question(code=spec["code"], type="scale", text=spec["text"], help_text="", translations={},
+                           position=matrix.position + position + 1, survey=matrix.survey, page=matrix.page,
+                           config=config, options=[AnswerOption(code=c, label=label, position=i, translations={})
+                                                   for i, (c, label) in enumerate(options)])
+            matrix.rows.append(row)
+            change.other.setdefault("rows_added", []).append(spec["code"])
+        elif row.text != spec["text"]:
+            change.wording.setdefault("rows", []).append([row.text, spec["text"]])
+            row.text = spec["text"]
+        row.required = matrix.required
+        row.construct = construct
+        row.reverse_coded = bool(spec.get("reverse_coded", False))
+        row.position = matrix.position + position + 1
+        if row.page is not matrix.page:
+            row.page = matrix.page
+    for row in existing.values():
+        change.other.setdefault("rows_removed", []).append(row.code)
+        matrix.rows.remove(row)
+        row.page.questions.remove(row)
+        matrix.survey.questions.remove(row)
+        db.session.delete(row)
+
+
 def _renumber(survey: Survey) -> None:
+    """Consecutive positions page by page; a matrix's rows follow their matrix."""
     position = 0
     for p, page in enumerate(sorted(survey.pages, key=lambda page: page.position)):
         page.position = p
-        for question in sorted(page.questions, key=lambda q: q.position):
+        for question in sorted((q for q in page.questions if q.parent is None), key=lambda q: q.position):
             question.position = position
             position += 1
+            for row in sorted(question.rows, key=lambda q: q.position):
+                row.position = position
+                position += 1
 
 
 def update_question(survey: Survey, question: Question, item: dict, page: Page | None = None) -> Change:
@@ -176,8 +229,8 @@ def add_question(survey: Survey, page: Page, item: dict) -> Question:
     with db.session.no_autoflush:  # the question is complete before anything is flushed
         question = Question(code=item["code"], type=item["type"], text=item["text"], position=10**6,
                             translations={}, config={}, options=[])
-        _apply_question(question, item, page)
         survey.questions.append(question)
+        _apply_question(question, item, page)
         _renumber(survey)
     return question
 
@@ -194,6 +247,10 @@ def delete_question(survey: Survey, question: Question) -> None:
     except EditRefused as error:
         raise EditRefused(f"Another question's display condition depends on '{question.code}' ({error}). "
                           "Change that condition first.") from None
+    for row in list(question.rows):
+        survey.questions.remove(row)
+        row.page.questions.remove(row)
+        db.session.delete(row)
     survey.questions.remove(question)
     question.page.questions.remove(question)
     db.session.delete(question)
@@ -202,7 +259,7 @@ def delete_question(survey: Survey, question: Question) -> None:
 
 def move_question(survey: Survey, question: Question, direction: int) -> None:
     """Move up (-1) or down (+1) within its page, if the display conditions still point backwards."""
-    siblings = sorted(question.page.questions, key=lambda q: q.position)
+    siblings = sorted((q for q in question.page.questions if q.parent is None), key=lambda q: q.position)
     i = siblings.index(question)
     j = i + direction
     if not 0 <= j < len(siblings):

@@ -26,6 +26,7 @@ ORDINAL = "ordinal"  # one point on an ordered scale, with a mean
 MULTI = "multi"  # any number of options (bit mask)
 NUMERIC = "numeric"
 TEXT = "text"
+GROUP = "group"  # a matrix: holds its rows (scale questions of their own), stores no answer
 
 # Labels of the 5-point scales, lowest first; stored codes are 1..5.
 SCALES: dict[str, list[str]] = {
@@ -76,6 +77,7 @@ QUESTION_TYPES: dict[str, QuestionType] = {
         QuestionType("dropdown", "Dropdown", CATEGORICAL, True),
         QuestionType("multiple_choice", "Multiple choice", MULTI, True),
         QuestionType("scale", "5-point scale", ORDINAL, True, {"scale": "agreement"}),
+        QuestionType("matrix", "Matrix (several statements on one scale)", GROUP, False, {"scale": "agreement"}),
         QuestionType("numeric", "Number", NUMERIC, False, {"min": None, "max": None, "decimals": 0}),
         QuestionType("text", "Free text", TEXT, False, {"max_length": 500, "multiline": True}),
     )

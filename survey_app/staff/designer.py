@@ -390,6 +390,8 @@ def new_question(survey_id: int):
 def edit_question(survey_id: int, question_id: int):
     survey = _survey(survey_id)
     question = _question(survey, question_id)
+    if question.parent is not None:  # a matrix statement is edited with its matrix
+        return redirect(url_for(".edit_question", survey_id=survey_id, question_id=question.parent.id))
     form = QuestionForm()
     form.page_id.choices = _page_choices(survey)
     if request.method == "GET":

@@ -63,7 +63,8 @@
       var pageShown = evaluate(parse(page), answers);
       page.hidden = !pageShown;
       page.querySelectorAll("[data-question]").forEach(function (box) {
-        var shown = pageShown && evaluate(parse(box), answers);
+        var inHidden = box.parentElement && box.parentElement.closest("[hidden]");
+        var shown = pageShown && !inHidden && evaluate(parse(box), answers);
         box.hidden = !shown;
         answers[box.getAttribute("data-question")] = shown ? answerOf(box) : null;
       });
