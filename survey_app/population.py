@@ -134,14 +134,15 @@ def parse_margins_csv(content: str, survey: Survey) -> list[Margin]:
     return [Margin(name, given, sources.get(name, "")) for name, given in figures.items()]
 
 
-def save_margins(survey: Survey, margins: list[Margin]) -> None:
-    """Replace the survey's margins with these, in one transaction."""
+def save_margins(survey: Survey, margins: list[Margin], commit: bool = True) -> None:
+    """Replace the survey's margins with these, in one transaction (the caller's, if commit is False)."""
     db.session.execute(delete(PopulationMargin).where(PopulationMargin.survey_id == survey.id))
     for margin in margins:
         for code, population in margin.population.items():
             db.session.add(PopulationMargin(survey_id=survey.id, variable=margin.variable, category_code=code,
                                             population=population, source=margin.source))
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def margins_csv(survey: Survey) -> str:
@@ -158,3 +159,40 @@ def margins_csv(survey: Survey) -> str:
                          f"{row.population:g}", row.source])
     return out.getvalue()
 
+
+
+def stored_margins(survey: Survey) -> dict[str, dict]:
+    """{variable: {"source": str, "population": {code: count}}} as stored."""
+    out: dict[str, dict] = {}
+    rows = db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)
+                              .order_by(PopulationMargin.id))
+    for row in rows:
+        entry = out.setdefault(row.variable, {"source": row.source, "population": {}})
+        entry["population"][row.category_code] = row.population
+    return out
+
+
+def margins_from_form(formdata, survey: Survey) -> list[Margin]:
+    """Margins from the weighting page: for each variable ticked ``use_<variable>``, a figure
+    ``m_<variable>_<code>`` for every category and an optional ``src_<variable>``."""
+    errors, margins = [], []
+    for name, variable in weighting_variables(survey).items():
+        if not formdata.get(f"use_{name}"):
+            continue
+        figures = {}
+        for code, label in variable.options:
+            raw = (formdata.get(f"m_{name}_{code}") or "").strip()
+            value = _number(raw) if raw else None
+            if value is None:
+                errors.append(f"{name} = '{label}': " + ("enter the population figure (0 if none)." if not raw
+                                                         else f"'{raw}' is not a number."))
+            elif value < 0:
+                errors.append(f"{name} = '{label}': {value:g} is negative.")
+            else:
+                figures[code] = value
+        if len(figures) == len(variable.options) and sum(figures.values()) <= 0:
+            errors.append(f"{name}: the figures add up to zero.")
+        margins.append(Margin(name, figures, (formdata.get(f"src_{name}") or "").strip()[:300]))
+    if errors:
+        raise MarginsError(errors)
+    return margins

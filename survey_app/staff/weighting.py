@@ -1,0 +1,119 @@
+"""Weighting and analysis pages for analysts: population margins by form or CSV, trimming, running
+the analysis. Thin views: parsing and checks are in population.py, the work in analysis/."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from .. import audit
+from ..analysis.frame import SurveyNotFound
+from ..analysis.pipeline import analyze_survey
+from ..analysis.weighting import WeightingError
+from ..extensions import db
+from ..forms.staff import ConfirmForm
+from ..population import (
+    MarginsError,
+    margins_from_form,
+    parse_margins_csv,
+    save_margins,
+    stored_margins,
+    weighting_variables,
+)
+from . import bp
+from .access import permission_required
+from .designer import _survey
+
+MAX_CSV_BYTES = 512 * 1024
+
+
+def _page(survey, errors=None, values=None, status=200):
+    return render_template("staff/weighting.html", survey=survey, variables=weighting_variables(survey),
+                           stored=stored_margins(survey), errors=errors or [], values=values,
+                           confirm=ConfirmForm()), status
+
+
+def _audit_margins(survey, margins, via):
+    audit.record("margins.save", f"survey {survey.slug}", via=via,
+                 variables={m.variable: {"source": m.source, "total": sum(m.population.values())} for m in margins})
+
+
+@bp.get("/surveys/<int:survey_id>/weighting")
+@permission_required("analyse")
+def weighting(survey_id: int):
+    return _page(_survey(survey_id))
+
+
+@bp.post("/surveys/<int:survey_id>/weighting")
+@permission_required("analyse")
+def save_weighting(survey_id: int):
+    survey = _survey(survey_id)
+    if not ConfirmForm().validate_on_submit():
+        return _page(survey, ["The form had expired: nothing was saved. Please enter the figures again."],
+                     request.form, 400)
+    try:
+        margins = margins_from_form(request.form, survey)
+        trim_text = (request.form.get("trim") or "").strip()
+        trim = None
+        if trim_text:
+            try:
+                trim = float(trim_text)
+            except ValueError:
+                raise MarginsError([f"Trimming: '{trim_text}' is not a number."]) from None
+            if trim <= 1:
+                raise MarginsError(["Trimming: the cap must be more than 1 (times the mean weight), or empty."])
+    except MarginsError as error:
+        return _page(survey, error.errors, request.form, 422)
+    save_margins(survey, margins, commit=False)
+    if survey.weight_trim != trim:
+        audit.record("survey.weight_trim", f"survey {survey.slug}", trim=[survey.weight_trim, trim])
+        survey.weight_trim = trim
+    _audit_margins(survey, margins, "form")
+    db.session.commit()
+    flash("Saved the population margins." if margins else "No margins: results will be unweighted.", "info")
+    return redirect(url_for(".weighting", survey_id=survey.id), code=303)
+
+
+@bp.post("/surveys/<int:survey_id>/weighting/csv")
+@permission_required("analyse")
+def upload_margins(survey_id: int):
+    survey = _survey(survey_id)
+    upload = request.files.get("file")
+    if not ConfirmForm().validate_on_submit():
+        return _page(survey, ["The form had expired: nothing was saved. Please upload the file again."], None, 400)
+    if upload is None or not upload.filename:
+        return _page(survey, ["Choose a CSV file to upload."], None, 422)
+    raw = upload.read(MAX_CSV_BYTES + 1)
+    try:
+        if len(raw) > MAX_CSV_BYTES:
+            raise MarginsError([f"The file is larger than {MAX_CSV_BYTES // 1024} KB."])
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise MarginsError(["The file is not UTF-8 text; save it as CSV UTF-8 and try again."]) from None
+        margins = parse_margins_csv(text, survey)
+    except MarginsError as error:
+        return _page(survey, error.errors, None, 422)
+    save_margins(survey, margins, commit=False)
+    _audit_margins(survey, margins, "csv")
+    db.session.commit()
+    flash(f"Saved the population margins for {', '.join(m.variable for m in margins)} from the file.", "info")
+    return redirect(url_for(".weighting", survey_id=survey.id), code=303)
+
+
+@bp.post("/surveys/<int:survey_id>/analyze")
+@permission_required("analyse")
+def run_analysis(survey_id: int):
+    """Run the analysis now (the same as `flask analyze`; a few seconds up to about 100,000 responses)."""
+    survey = _survey(survey_id)
+    if not ConfirmForm().validate_on_submit():
+        return _page(survey, ["The form had expired. Please press the button again."], None, 400)
+    try:
+        with db.engine.connect() as connection:
+            run = analyze_survey(connection, survey.slug, current_app.config["GENERATED_DIR"])
+    except (WeightingError, SurveyNotFound) as error:
+        return _page(survey, [f"The results were not updated: {error}"], None, 422)
+    audit.record("analysis.run", f"survey {survey.slug}", weighted=run.results["weighted"],
+                 responses=run.results["n_responses"])
+    db.session.commit()
+    flash(f"Analysed {run.results['n_responses']:,} responses "
+          f"({'weighted' if run.results['weighted'] else 'unweighted'}).", "info")
+    return redirect(url_for(".weighting", survey_id=survey.id), code=303)

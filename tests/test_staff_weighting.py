@@ -1,0 +1,96 @@
+"""The analysts' weighting page: margins by form or CSV (nothing stored on error), trimming, running
+the analysis; editors may not."""
+import html
+import io
+import json
+
+from sqlalchemy import select
+
+from survey_app.cli import create_demo_survey
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, PopulationMargin
+from survey_app.questionnaire.demo import DEMO_POPULATION
+
+from .staff_helpers import make_user, post, sign_in
+
+
+def margins_of(survey):
+    rows = db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)).all()
+    return {(r.variable, r.category_code): r.population for r in rows}
+
+
+def district_form(**changes):
+    figures = dict(zip(range(1, 6), DEMO_POPULATION[0][2].values()))
+    data = {"use_district": "y", "src_district": "Census 2020"}
+    data.update({f"m_district_{code}": f"{value:,.0f}" for code, value in figures.items()})
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_analyst_enters_margins_by_form_and_runs_the_analysis(client, app):
+    survey = create_demo_survey(responses=400, seed=3)
+    db.session.execute(PopulationMargin.__table__.delete())
+    db.session.commit()
+    make_user("analyst")
+    sign_in(client, "analyst@city.example")
+    path = f"/staff/surveys/{survey.id}/weighting"
+    page = client.get(path).get_data(as_text=True)
+    assert "Which police district do you live in?" in page and "Weight on district" in page
+    # A blank and a bad figure: nothing is stored, both are named, and what was typed stays.
+    bad = post(client, path, district_form(m_district_2="", m_district_3="lots", trim="0.5"), token_page=path)
+    text = html.unescape(bad.get_data(as_text=True))
+    assert bad.status_code == 422
+    assert "district = 'South': enter the population figure" in text
+    assert "district = 'East': 'lots' is not a number." in text
+    assert 'value="lots"' in text and margins_of(survey) == {}
+    good = post(client, path, district_form(trim="4"), token_page=path)
+    assert good.status_code == 303
+    assert margins_of(survey)[("district", 1)] == 44_000
+    db.session.refresh(survey)
+    assert survey.weight_trim == 4.0
+    ran = post(client, f"/staff/surveys/{survey.id}/analyze", token_page=path)
+    assert ran.status_code == 303
+    with open(f"{app.config['GENERATED_DIR']}/{survey.slug}/results.json") as handle:
+        results = json.load(handle)
+    assert results["weighted"] and results["methodology"]["weighting"]["variables"] == ["district"]
+    assert results["methodology"]["weighting"]["trim"] == 4.0
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions[-3:] == ["survey.weight_trim", "margins.save", "analysis.run"]
+
+
+def test_csv_upload_with_errors_stores_nothing(client, app):
+    survey = create_demo_survey(responses=100, seed=3)
+    before = margins_of(survey)
+    make_user("analyst")
+    sign_in(client, "analyst@city.example")
+    path = f"/staff/surveys/{survey.id}/weighting"
+    bad = post(client, f"{path}/csv", {"file": (io.BytesIO(b"variable,category,population\ndistrict,Nowhere,5\n"),
+                                                "m.csv")}, token_page=path, content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert "Row 2, column category: 'Nowhere' is not an option of district" in html.unescape(
+        bad.get_data(as_text=True))
+    assert margins_of(survey) == before
+    csv = "variable,category,population,source\n" + "".join(
+        f"gender,{label},{n},ACS\n" for label, n in (("Woman", 50), ("Man", 48), ("Non-binary or another gender", 2)))
+    good = post(client, f"{path}/csv", {"file": (io.BytesIO(csv.encode()), "m.csv")}, token_page=path,
+                content_type="multipart/form-data")
+    assert good.status_code == 303
+    assert margins_of(survey) == {("gender", 1): 50, ("gender", 2): 48, ("gender", 3): 2}
+
+
+def test_a_weighting_error_is_explained_and_keeps_the_results(client, app):
+    survey = create_demo_survey(responses=60, seed=3)  # too few for the demo's five-category margins
+    make_user("analyst")
+    sign_in(client, "analyst@city.example")
+    path = f"/staff/surveys/{survey.id}/weighting"
+    response = post(client, f"/staff/surveys/{survey.id}/analyze", token_page=path)
+    assert response.status_code == 422
+    assert "The results were not updated: No respondent is in" in html.unescape(response.get_data(as_text=True))
+
+
+def test_editor_cannot_weight(client, app):
+    survey = create_demo_survey(responses=10, seed=3)
+    make_user("editor")
+    sign_in(client, "editor@city.example")
+    assert client.get(f"/staff/surveys/{survey.id}/weighting").status_code == 403
+    assert "Weighting and analysis" not in client.get(f"/staff/surveys/{survey.id}").get_data(as_text=True)
