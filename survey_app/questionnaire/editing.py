@@ -85,18 +85,13 @@ def check_question_change(question: Question, item: dict, answered: bool) -> Non
     if item["type"] != question.type:
         reasons.append(f"its type cannot change from {question_type(question.type).label.lower()} "
                        f"to {question_type(item['type']).label.lower()}")
-    if question.type == "scale" and item["type"] == "scale":
+    if question.type in ("scale", "matrix") and item["type"] == question.type:
         before, after = question.config or {}, item.get("config", {})
         if before.get("scale") != after.get("scale"):
             reasons.append("its scale cannot change")
         if sorted(before.get("missing", ["dont_know"])) != sorted(after.get("missing", ["dont_know"])):
             reasons.append("its \"don't know\" / \"prefer not to say\" options cannot change")
     if question.type == "matrix" and item["type"] == "matrix":
-        before, after = question.config or {}, item.get("config", {})
-        if before.get("scale") != after.get("scale"):
-            reasons.append("its scale cannot change")
-        if sorted(before.get("missing", ["dont_know"])) != sorted(after.get("missing", ["dont_know"])):
-            reasons.append("its \"don't know\" / \"prefer not to say\" options cannot change")
         kept = {row["code"] for row in item.get("rows", [])}
         gone = [row for row in question.rows if row.code not in kept and question_has_answers(row)]
         if gone:
