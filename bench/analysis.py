@@ -126,13 +126,11 @@ def peak_mb() -> float:
 
 def analyse(url: str, generated: Path) -> dict:
     from survey_app.analysis import charts as _charts  # noqa: F401 (import time is not a stage)
-    from survey_app.analysis.breakdowns import groupings, item_estimates
     from survey_app.analysis.frame import load_codebook, load_survey_data
     from survey_app.analysis.indices import add_indices
-    from survey_app.analysis.pipeline import _protect_summary, draw_charts
-    from survey_app.analysis.estimates import summarise_question
+    from survey_app.analysis.pipeline import draw_charts, estimate_all, weigh
     from survey_app.analysis.variance import Design
-    from survey_app.analysis.weighting import load_margins, rake
+    from survey_app.analysis.weighting import load_margins
     from survey_app.extensions import db
 
     app = make_app(url, str(generated))
@@ -154,26 +152,13 @@ def analyse(url: str, generated: Path) -> dict:
             data = load_survey_data(connection, codebook)
             margins = load_margins(connection, codebook.survey_id)
         with stage("weights"):
-            weights = rake(data.frame, margins, codebook)
+            weights = weigh(data, margins)
             design = Design.from_weights(weights)
         with stage("indices"):
             frame, indices = add_indices(data.frame, codebook)
         with stage("estimates"):
-            cache = groupings(frame, codebook)
-            questions = []
-            for question in codebook.questions:
-                summary = summarise_question(data, question)
-                summary["labels"] = {str(c): label for c, label in question.options}
-                if question.kind != "text":
-                    summary["estimates"] = item_estimates(frame, design, question, codebook,
-                                                          codebook.min_cell_size, cache)
-                questions.append(_protect_summary(summary, question, codebook.min_cell_size))
-            for index in indices:
-                pseudo = index.pop("question")
-                index["type"] = index["kind"] = "index"
-                index["text"] = index["label"]
-                index["estimates"] = item_estimates(frame, design, pseudo, codebook, codebook.min_cell_size, cache)
-        results = {"questions": questions, "indices": indices}
+            results = estimate_all(data, frame, design, indices)
+        questions, indices = results["questions"], results["indices"]
         with stage("charts"):
             draw_charts(results, generated / "charts")
         with stage("write"):

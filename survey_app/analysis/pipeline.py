@@ -98,14 +98,18 @@ def _protect_summary(summary: dict, question, k: int) -> dict:
     return summary
 
 
-def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = True) -> dict:
-    """Weights, indices and every item's protected estimates for one survey (one wave)."""
+def weigh(data: SurveyData, margins: list[Margin]):
+    """The survey's weights: raked to its margins (trimmed if it says so), or unweighted without margins."""
+    codebook = data.codebook
+    if not margins:
+        return unweighted(data.n_responses)
+    return rake(data.frame, margins, codebook, trim=codebook.weight_trim)
+
+
+def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], breakdowns: bool = True) -> dict:
+    """Every question's table and protected estimates, and every index's (``frame`` has the index scores)."""
     codebook = data.codebook
     k = codebook.min_cell_size
-    n = data.n_responses
-    weights = rake(data.frame, margins, codebook, trim=codebook.weight_trim) if margins else unweighted(n)
-    frame, indices = add_indices(data.frame, codebook)
-    design = Design.from_weights(weights)
     cache = groupings(frame, codebook) if breakdowns else {}
     questions = []
     for question in codebook.questions:
@@ -125,7 +129,14 @@ def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = Tru
         if index["n_alpha"] < k:  # alpha from fewer than k complete answers is not shown
             index["alpha"] = index["n_alpha"] = None
         index_results.append(index)
-    return {"weights": weights, "questions": questions, "indices": index_results}
+    return {"questions": questions, "indices": index_results}
+
+
+def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = True) -> dict:
+    """Weights, indices and every item's protected estimates for one survey (one wave)."""
+    weights = weigh(data, margins)
+    frame, indices = add_indices(data.frame, data.codebook)
+    return {"weights": weights, **estimate_all(data, frame, Design.from_weights(weights), indices, breakdowns)}
 
 
 def methodology(codebook, weights, n: int) -> dict:

@@ -151,8 +151,6 @@ def _number(text: str | None, label: str):
 
 def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] = ()) -> dict:
     """The question the editor describes, in the definition format (EditRefused if a field is unusable)."""
-    import json
-
     from ..questionnaire.editing import EditRefused, options_from_lines
 
     qtype = form.type.data
@@ -178,14 +176,25 @@ def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] =
                           "decimals": form.decimals.data or 0}
     elif qtype == "text":
         item["config"] = {"max_length": form.max_length.data or 500, "multiline": bool(form.multiline.data)}
-    condition_text = (form.display_condition.data or "").strip()
-    if condition_text:
-        try:
-            item["display_condition"] = json.loads(condition_text)
-        except json.JSONDecodeError as error:
-            raise EditRefused(f"display condition: not valid JSON ({error.msg} at character {error.pos})") \
-                from None
+    condition = condition_from_text(form.display_condition.data)
+    if condition is not None:
+        item["display_condition"] = condition
     return item
+
+
+def condition_from_text(text: str | None):
+    """A display condition typed as JSON, or None if blank (EditRefused if it is not JSON)."""
+    import json
+
+    from ..questionnaire.editing import EditRefused
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EditRefused(f"display condition: not valid JSON ({error.msg} at character {error.pos})") from None
 
 
 def fill_question_form(form: QuestionForm, question) -> None:

@@ -27,6 +27,7 @@ from ..forms.staff import (
     StatusForm,
     SurveySettingsForm,
     choices,
+    condition_from_text,
     fill_question_form,
     item_from_form,
 )
@@ -288,16 +289,6 @@ def import_survey():
 
 # --- Pages -----------------------------------------------------------------------------------
 
-def _condition_from_text(text: str | None):
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise EditRefused(f"display condition: not valid JSON ({error.msg} at character {error.pos})") from None
-
-
 @bp.post("/surveys/<int:survey_id>/pages")
 @permission_required("design")
 def new_page(survey_id: int):
@@ -322,7 +313,7 @@ def edit_page(survey_id: int, page_id: int):
         abort(400)
     try:
         change = update_page(survey, page, (form.title.data or "").strip(),
-                             _condition_from_text(form.display_condition.data))
+                             condition_from_text(form.display_condition.data))
     except EditRefused as error:
         db.session.rollback()
         flash(f"The page was not changed: {error}", "error")
