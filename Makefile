@@ -9,7 +9,9 @@ DEMO_RESPONSES ?= 2000
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test venv db bench clean
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard survey_app/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: demo test venv db bench clean translations translations-update
 
 # Reinstalls only when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -20,7 +22,19 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
-db: venv
+# Compiled interface catalogues (.mo) from the translations kept in git (.po).
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
+translations: $(CATALOGUES)
+
+# After changing interface text: collect it and merge it into each .po, then translate the new entries.
+translations-update: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-location --ignore-obsolete
+	rm survey_app/translations/messages.pot
+
+db: venv translations
 	$(BIN)/flask db upgrade
 
 demo: db
@@ -31,7 +45,7 @@ demo: db
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # TEST_DATABASE_URL=postgresql://... runs the same suite against PostgreSQL.
-test: venv
+test: venv translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv

@@ -19,7 +19,8 @@ def create_app(test_config: dict | None = None):
         default_config,
         normalise_database_url,
     )
-    from .extensions import csrf, db, login_manager, migrate
+    from . import i18n
+    from .extensions import csrf, db, limiter, login_manager, migrate
     from .respond import bp as respond_bp
     from .results import bp as results_bp
     from .staff import bp as staff_bp
@@ -40,11 +41,21 @@ def create_app(test_config: dict | None = None):
                      render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(staff_bp)
     errors.init_app(app)
+
+    @app.before_request
+    def forget_cached_csrf_token():
+        # Flask-WTF caches the session's token on ``g``, which outlives a request when one app
+        # context spans several (tests, scripts): a cached token belongs to another session.
+        from flask import g
+
+        g.pop("csrf_token", None)
     cli.init_app(app)
 
     return app

@@ -22,6 +22,7 @@ ENVIRONMENT_OVERRIDES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SURVEY_ENV": "SURVEY_ENV",
     "GENERATED_DIR": "GENERATED_DIR",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
 }
 
 
@@ -41,6 +42,18 @@ def default_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session cookie
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Rate limits (Flask-Limiter syntax). Counters are keyed without IP addresses
+        # (extensions.anonymous_client_key); memory:// suits one server, redis://... several.
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Starting a response (one per submission, since a draft submits once).
+        "START_RATE_LIMIT": "30 per hour",
+        # Saving a page: generous, against hammering only.
+        "PAGE_RATE_LIMIT": "600 per hour",
+        # Typing an invitation or resume code: against guessing.
+        "CODE_RATE_LIMIT": "20 per hour",
+        # Cookies the resident's browser keeps: the resume code, and that it has answered.
+        "RESIDENT_COOKIE_SECURE": False,
     }
 
 

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
-    400: ("Something was wrong with that request", "Please go back and try again."),
-    404: ("Page not found", "Check the address, or go back to the page you came from."),
-    405: ("That action is not allowed here", "Please go back and try again."),
-    413: ("That was too much data", "Please go back and shorten your answers."),
+    400: (_l("Something was wrong with that request"), _l("Please go back and try again.")),
+    404: (_l("Page not found"), _l("Check the address, or go back to the page you came from.")),
+    405: (_l("That action is not allowed here"), _l("Please go back and try again.")),
+    413: (_l("That was too much data"), _l("Please go back and shorten your answers.")),
+    429: (_l("Too many attempts"),
+          _l("Please wait a while and try again. Answers you have already saved are kept.")),
 }
 
 
@@ -25,5 +28,5 @@ def init_app(app) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error):
         # Flask has already logged the exception with its traceback.
-        return _render(500, "Something went wrong on our side",
-                       "Nothing you entered was stored. Please try again in a few minutes.")
+        return _render(500, _l("Something went wrong on our side"),
+                       _l("Nothing you entered was stored. Please try again in a few minutes."))

@@ -1,8 +1,13 @@
 """Flask extensions, created unbound and bound to an app in ``create_app``."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import sqlite3
 
+from flask import current_app, request
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -35,6 +40,25 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
 # Rotate the session identifier on a change of network identity: "strong" logs the user out.
 login_manager.session_protection = "strong"
+
+
+
+
+def anonymous_client_key() -> str:
+    """Who a rate limit counts, without keeping an IP address anywhere.
+
+    The counter is keyed by an HMAC of the address with the app's secret key and today's
+    date: the same sender is counted together for the day, but the key cannot be turned
+    back into the address without the secret, and it changes every day. Counters live in
+    memory (or Redis when RATELIMIT_STORAGE_URI says so) only for the length of their
+    window and never reach the database or the logs.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = f"{dt.date.today().isoformat()}|{request.remote_addr or ''}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+limiter = Limiter(key_func=anonymous_client_key)
 
 
 @event.listens_for(Engine, "connect")

@@ -16,9 +16,8 @@ Privacy: nothing in ``Response`` or ``Answer`` identifies a resident. A response
 keeps the date it was submitted (not the time), its mode and its language.
 Invitations record that a code was used, never which response used it.
 
-Some tables are laid out here for later work and are not yet used by any
-screen: survey series and waves, pages with display conditions, translations,
-invitations, population margins for weighting, and published snapshots.
+Answers in progress live in ``ResponseDraft`` until the resident submits; the
+draft is deleted in the transaction that stores the response.
 """
 from __future__ import annotations
 
@@ -253,16 +252,49 @@ class Answer(db.Model):
 
 
 class Invitation(db.Model):
-    """A single-use code mailed to a sampled address. Never linked to the response it produced."""
+    """A single-use code mailed to a sampled address. Never linked to the response it produced.
+
+    Only a hash of the code is kept, and whether it has been used: not when (a date of use
+    could be matched against a response's submission date on a quiet day) and not by which
+    response. ``batch`` numbers the generations, so that staff can tell how many codes of
+    each mailing came back.
+    """
 
     __tablename__ = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
-    # A hash of the code, so a database leak does not hand out usable codes.
+    # SHA-256 of the normalised code (60 random bits), so a database leak hands out no usable codes.
     code_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    batch: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    used_on: Mapped[dt.date | None] = mapped_column(Date)
+    used: Mapped[bool] = mapped_column(default=False)
+
+
+class ResponseDraft(db.Model):
+    """Answers in progress, so that a resident can go back, change language, or resume later.
+
+    Found by the hash of a resume code that only the resident holds (in a cookie, or written
+    down). In invitation mode the code is the invitation's own, and ``invitation_id`` says
+    which invitation submitting uses up; the draft is deleted in the same transaction as the
+    response is stored, so no link between the two is ever stored. Drafts carry no time, only
+    the date they were last saved, and expire (``responses.DRAFT_DAYS``).
+    """
+
+    __tablename__ = "response_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), unique=True)
+    # What was posted, by field name: {"q_trust": ["17"], "q_kinds": ["3", "5"]}.
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Index (0-based, in survey.pages) of the page the resident is on, and the furthest reached.
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    furthest: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    saved_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date(), index=True)
 
 
 class PopulationMargin(db.Model):

@@ -93,12 +93,12 @@ def count_rows() -> tuple[int, int]:
             db.session.scalar(select(func.count()).select_from(Answer)))
 
 
-CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(client, path: str) -> str:
     page = client.get(path)
-    assert page.status_code == 200, page.status_code
+    assert page.status_code in (200, 422), page.status_code
     match = CSRF_PATTERN.search(page.get_data(as_text=True))
     assert match, "form has no CSRF token"
     return match.group(1)
@@ -116,12 +116,46 @@ def valid_answers(survey: Survey) -> dict:
     }
 
 
-def submit(client, survey: Survey, data: dict, token: str | None = "fetch"):
-    """POST the resident form like a browser: with the page's own CSRF token unless told otherwise."""
+def start(client, survey: Survey, code: str | None = None):
+    """Press "Start the survey" on the welcome page (typing ``code`` in invitation mode)."""
     path = f"/s/{survey.slug}"
-    form = dict(data)
+    form = {"csrf_token": csrf_token(client, path)}
+    if code is not None:
+        form["code"] = code
+    return client.post(f"{path}/start", data=form)
+
+
+def page_fields(survey: Survey, number: int) -> list[str]:
+    from survey_app.forms.response import field_names, page_questions
+
+    return field_names(page_questions(survey.pages[number - 1]))
+
+
+def post_page(client, survey: Survey, number: int, data: dict, action: str = "next",
+              token: str | None = "fetch"):
+    """Post one page like a browser: its own fields of ``data``, the page's CSRF token and a button."""
+    path = f"/s/{survey.slug}/page/{number}"
+    names = set(page_fields(survey, number))
+    form = {name: value for name, value in data.items() if name in names}
+    form["action"] = action
     if token == "fetch":
         form["csrf_token"] = csrf_token(client, path)
     elif token is not None:
         form["csrf_token"] = token
     return client.post(path, data=form)
+
+
+def submit(client, survey: Survey, data: dict, token: str | None = "fetch", code: str | None = None):
+    """Answer the whole survey like a browser: start, then "Next" on every page, the last one
+    with ``token`` (a real one by default). Returns the last page's response; a page that does
+    not move on (an error) is returned at once."""
+    response = start(client, survey, code)
+    assert response.status_code == 303, response.status_code
+    number = 1
+    while True:
+        last = number == len(survey.pages)
+        response = post_page(client, survey, number, data, token=token if last else "fetch")
+        location = response.headers.get("Location", "")
+        if response.status_code != 303 or "/page/" not in location:
+            return response
+        number = int(location.rsplit("/page/", 1)[1].split("?")[0])

@@ -42,7 +42,7 @@ def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):
     page.wait_for_url(re.compile(r".*/staff/surveys/\d+"))
 
     page.get_by_role("link", name="Preview as a resident sees it").click()
-    assert page.get_by_text("This is exactly what residents see").is_visible()
+    assert page.get_by_text("This is what residents see").is_visible()
     question = page.locator('[data-question="contact_satisfaction"]')
     assert question.is_hidden()  # nothing answered yet
     page.get_by_label("Yes").check()
@@ -57,6 +57,7 @@ def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):
     assert page.get_by_text("The survey is now open.").is_visible()
     page.goto(f"{live_server}/s/pulse")
     assert page.get_by_role("heading", name="Neighbourhood pulse").is_visible()
+    page.get_by_role("button", name="Start the survey").click()
     assert page.get_by_text("Overall, I trust the police in my city.").is_visible()
     db.session.expire_all()
     assert db.session.scalar(select(Survey.status).where(Survey.slug == "pulse")) == "open"

@@ -47,9 +47,17 @@ def option(survey, code, option_code):
     return str(next(o.id for o in question.options if o.code == option_code))
 
 
-def resident_token(client, slug):
-    from .factories import csrf_token
-    return csrf_token(client, f"/s/{slug}")
+def resident_page(client, survey) -> str:
+    """The first page a resident sees after pressing Start."""
+    from .factories import start
+    assert start(client, survey).status_code == 303
+    return client.get(f"/s/{survey.slug}/page/1").get_data(as_text=True)
+
+
+def resident_submit(client, survey, data):
+    """Answer the survey page by page like a browser (see factories.submit)."""
+    from .factories import submit
+    return submit(client, survey, {k: v for k, v in data.items() if k != "csrf_token"})
 
 
 def stored(survey):
@@ -61,17 +69,22 @@ def stored(survey):
 
 def test_every_question_type_renders_for_residents(client, app):
     survey = every_type_survey()
-    page = client.get("/s/types").get_data(as_text=True)
+    page = resident_page(client, survey)
     assert '<select name="q_district" id="q_district-first"' in page
     assert page.count('type="radio" name="q_contact"') == 2
     assert page.count('type="checkbox" name="q_kinds"') == 3 and 'name="q_kinds_other"' in page
     assert "Very satisfied" in page and "Prefer not to say" in page
-    assert 'inputmode="numeric"' in page
-    assert '<input type="text" name="q_short"' in page and '<textarea name="q_long"' in page
     # Display conditions travel to the browser as data, for static/js/logic.js.
     assert 'data-question="kinds"' in page
     assert 'data-condition="{"in": [1], "question": "contact"}"' in html.unescape(page)
     assert 'src="/static/js/logic.js"' in page
+    from .factories import post_page
+    assert post_page(client, survey, 1, answers(survey)).status_code == 303
+    page = client.get("/s/types/page/2").get_data(as_text=True)
+    assert 'inputmode="numeric"' in page
+    assert '<input type="text" name="q_short"' in page and '<textarea name="q_long"' in page
+    # Earlier pages' answers travel too, as codes, for conditions that depend on them.
+    assert '"contact": 1' in html.unescape(page) and '"district": 1' in html.unescape(page)
 
 
 def answers(survey, **changes):
@@ -94,8 +107,7 @@ def answers(survey, **changes):
 def test_every_question_type_is_validated_on_the_server(client, app, changes, field, message):
     survey = every_type_survey()
     data = answers(survey, **changes)
-    data["csrf_token"] = resident_token(client, "types")
-    response = client.post("/s/types", data=data)
+    response = resident_submit(client, survey, data)
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
@@ -104,8 +116,7 @@ def test_every_question_type_is_validated_on_the_server(client, app, changes, fi
 def test_valid_answers_of_every_type_are_stored(client, app):
     survey = every_type_survey()
     data = answers(survey, q_kinds_other="A neighbour's complaint")
-    data["csrf_token"] = resident_token(client, "types")
-    assert client.post("/s/types", data=data).status_code == 303
+    assert resident_submit(client, survey, data).status_code == 303
     got = stored(survey)
     # Writing under "Other" chooses it: bits of codes 2 and 3.
     assert got["kinds"] == (0b110, None, "A neighbour's complaint")
@@ -118,8 +129,7 @@ def test_hidden_question_is_neither_required_nor_stored(client, app):
     # required "satisfied" is not required.
     data = answers(survey, q_contact=option(survey, "contact", 2), q_satisfied=None,
                    q_kinds=[option(survey, "kinds", 1)], q_kinds_other="should not be kept")
-    data["csrf_token"] = resident_token(client, "types")
-    assert client.post("/s/types", data=data).status_code == 303
+    assert resident_submit(client, survey, data).status_code == 303
     got = stored(survey)
     assert "kinds" not in got and "satisfied" not in got and got["contact"][0] == 2
 
@@ -127,8 +137,7 @@ def test_hidden_question_is_neither_required_nor_stored(client, app):
 def test_hidden_question_garbage_does_not_block_the_resident(client, app):
     survey = every_type_survey()
     data = answers(survey, q_contact=option(survey, "contact", 2), q_satisfied="not-an-id", q_kinds=["999"])
-    data["csrf_token"] = resident_token(client, "types")
-    assert client.post("/s/types", data=data).status_code == 303
+    assert resident_submit(client, survey, data).status_code == 303
     assert "satisfied" not in stored(survey)
 
 
@@ -141,13 +150,15 @@ def test_page_condition_hides_a_whole_page(client, app):
     survey.status = "open"
     db.session.add(survey)
     db.session.commit()
-    token = resident_token(client, "paged")
-    response = client.post("/s/paged", data={"csrf_token": token, "q_contact": option(survey, "contact", 2),
-                                             "q_trust": option(survey, "trust", 1)})
-    assert response.status_code == 303 and "trust" not in stored(survey)
-    token = resident_token(client, "paged")
-    response = client.post("/s/paged", data={"csrf_token": token, "q_contact": option(survey, "contact", 1)})
+    response = resident_submit(client, survey, {"q_contact": option(survey, "contact", 2),
+                                                "q_trust": option(survey, "trust", 1)})
+    # Page B is skipped: page A's "Next" submits, and nothing posted for B is kept.
+    assert response.status_code == 303 and response.headers["Location"].endswith("/thanks")
+    assert "trust" not in stored(survey)
+    other = app.test_client()
+    response = resident_submit(other, survey, {"q_contact": option(survey, "contact", 1)})
     assert response.status_code == 422  # page B is shown, and its question is required
+    assert "Page 2 of 2" in response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -194,7 +205,7 @@ def test_editor_builds_a_survey_with_display_logic_and_every_step_is_audited(cli
     assert how.display_condition == {"question": "contact", "in": [1]}
     # Preview is the resident's page, and stores nothing.
     preview = client.get(f"/staff/surveys/{survey.id}/preview").get_data(as_text=True)
-    assert "This is exactly what residents see" in preview and "Satisfied?" in preview
+    assert "This is what residents see" in preview and "Satisfied?" in preview
     status = post(client, f"/staff/surveys/{survey.id}/status", {"status": "open"})
     assert status.status_code == 303
     db.session.refresh(survey)
@@ -371,27 +382,26 @@ def test_matrix_definition_round_trips_and_rows_are_scale_questions(app):
 
 def test_matrix_renders_a_fieldset_per_statement_and_validates_each(client, app):
     survey = matrix_survey()
-    page = html.unescape(client.get("/s/grid").get_data(as_text=True))
+    page = html.unescape(resident_page(client, survey))
     assert '<legend>About the officers you dealt with: <span class="required">(required)</span></legend>' in page
     for statement in ("They treated me with respect.", "They listened to me.", "They were rude."):
         assert f"<legend>{statement}" in page
-    token = resident_token(client, "grid")
-    data = {"csrf_token": token, "q_contact": option(survey, "contact", 1),
+    data = {"q_contact": option(survey, "contact", 1),
             "q_off_respect": option(survey, "off_respect", 5), "q_off_listen": option(survey, "off_listen", 4)}
-    missing = client.post("/s/grid", data=data)
+    missing = resident_submit(client, survey, data)
     assert missing.status_code == 422 and 'id="q_off_rude-error"' in missing.get_data(as_text=True)
-    data.update(csrf_token=resident_token(client, "grid"), q_off_rude=option(survey, "off_rude", 1),
+    data.update(q_off_rude=option(survey, "off_rude", 1),
                 q_after="Thanks")
-    assert client.post("/s/grid", data=data).status_code == 303
+    assert resident_submit(client, survey, data).status_code == 303
     got = stored(survey)
     assert (got["off_respect"][0], got["off_listen"][0], got["off_rude"][0], got["after"][2]) == (5, 4, 1, "Thanks")
 
 
 def test_hidden_matrix_hides_every_statement(client, app):
     survey = matrix_survey()
-    data = {"csrf_token": resident_token(client, "grid"), "q_contact": option(survey, "contact", 2),
+    data = {"q_contact": option(survey, "contact", 2),
             "q_off_respect": option(survey, "off_respect", 5), "q_after": "hidden too"}
-    assert client.post("/s/grid", data=data).status_code == 303  # the required statements are not required
+    assert resident_submit(client, survey, data).status_code == 303  # the required statements are not required
     assert set(stored(survey)) == {"contact"}
 
 

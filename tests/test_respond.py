@@ -4,6 +4,7 @@ import html
 import re
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,11 +14,14 @@ from survey_app.models import Answer, Response
 from survey_app.responses import record_response
 
 from .factories import (
+    CSRF_PATTERN,
     count_rows,
     csrf_token,
     make_survey,
     option_id,
+    page_fields,
     question,
+    start,
     submit,
     valid_answers,
 )
@@ -33,8 +37,12 @@ def stored_answers() -> dict[int, Answer]:
 
 def test_form_renders_every_question_type_accessibly(client, app):
     survey = make_survey()
-    page = page_text(client.get("/s/small"))
+    welcome = page_text(client.get("/s/small"))
+    assert "Start the survey" in welcome and 'name="csrf_token"' in welcome
+    assert start(client, survey).headers["Location"].endswith("/s/small/page/1")
+    page = page_text(client.get("/s/small/page/1"))
     assert 'name="csrf_token"' in page
+    assert "Page 1 of 2" in page and '<progress max="2" value="1"' in page
     # Choice groups are fieldsets with a legend; the required mark is in words.
     assert re.search(r"<legend>I trust the police\.\s*<span class=\"required\">\(required\)</span></legend>", page)
     for code in ("trust", "contact"):
@@ -45,11 +53,17 @@ def test_form_renders_every_question_type_accessibly(client, app):
     assert "Strongly agree" in scale and "Don't know" not in scale.split("I trust the police")[1]
     assert "Don't know" in apart.split("</fieldset>")[0]
     assert '<select name="q_district" id="q_district-first"' in page
+    assert "q_kinds" not in page  # page 2's questions are on page 2
+    client.post("/s/small/page/1", data={"csrf_token": CSRF_PATTERN.search(page).group(1), "action": "next",
+                                         "q_trust": option_id(survey, "trust", 4),
+                                         "q_district": option_id(survey, "district", 1)})
+    page = page_text(client.get("/s/small/page/2"))
+    assert "Page 2 of 2" in page and "Submit my answers" in page and ">Back</button>" in page
     assert page.count('type="checkbox" name="q_kinds"') == 3
     assert 'name="q_years" id="q_years-first" class="input-number"' in page and 'inputmode="numeric"' in page
     assert '<textarea name="q_comment"' in page and "Up to 20 characters." in page
     # Every single control has a label pointing at it.
-    for name in ("q_district", "q_years", "q_comment"):
+    for name in ("q_years", "q_comment"):
         assert f'<label class="question-label" for="{name}-first">' in page
 
 
@@ -109,9 +123,10 @@ def bad_inputs(survey):
     ]
 
 
-def test_each_bad_input_gets_a_field_error_keeps_answers_and_stores_nothing(client, app):
+def test_each_bad_input_gets_a_field_error_keeps_answers_and_stores_nothing(app):
     survey = make_survey()
     for description, changes, field, message in bad_inputs(survey):
+        client = app.test_client()  # a new resident each time
         data = {**valid_answers(survey), **changes}
         data = {k: v for k, v in data.items() if v is not None}
         response = submit(client, survey, data)
@@ -121,14 +136,14 @@ def test_each_bad_input_gets_a_field_error_keeps_answers_and_stores_nothing(clie
         assert f'<p class="error-message" id="{field}-error"><span class="visually-hidden">Error:</span> {message}</p>' in page, description
         assert f'href="#{field}-first"' in page, description
         assert 'There is a problem with your answers' in page, description
-        # Every answer already given is still there.
-        if field != "q_district":
+        # Every answer already given on the page is still there.
+        on_page = set(page_fields(survey, 1 if field in page_fields(survey, 1) else 2))
+        if field != "q_district" and "q_district" in on_page:
             assert re.search(rf'<option value="{data["q_district"]}"[^>]* selected>', page), description
-        if field != "q_comment":
-            assert "Street lights</textarea>" in page, description
-        else:
-            assert "x" * 21 + "</textarea>" in page, description
-        if field != "q_years":
+        if "q_comment" in on_page:
+            expected = "x" * 21 if field == "q_comment" else "Street lights"
+            assert expected + "</textarea>" in page, description
+        if field != "q_years" and "q_years" in on_page:
             assert 'value="12"' in page, description
         assert count_rows() == (0, 0), description
 
@@ -136,8 +151,8 @@ def test_each_bad_input_gets_a_field_error_keeps_answers_and_stores_nothing(clie
 def test_several_errors_are_all_listed(client, app):
     survey = make_survey()
     page = page_text(submit(client, survey, {"q_years": "500"}))
-    assert "There are 3 problems with your answers" in page
-    for field in ("q_trust", "q_district", "q_years"):
+    assert "There are 2 problems with your answers" in page
+    for field in ("q_trust", "q_district"):
         assert f'href="#{field}-first"' in page
     assert count_rows() == (0, 0)
 
@@ -145,18 +160,19 @@ def test_several_errors_are_all_listed(client, app):
 @pytest.mark.parametrize("token", [None, "forged-token", "ImFiYyI.Zm9yZ2Vk.c2lnbmF0dXJl"])
 def test_missing_or_forged_csrf_token_is_refused_with_answers_kept(client, app, token):
     survey = make_survey()
-    client.get("/s/small")  # a session exists, as it would in a browser
-    response = submit(client, survey, valid_answers(survey), token=token)
+    response = submit(client, survey, valid_answers(survey), token=token)  # the last page's token is bad
     page = page_text(response)
     assert response.status_code == 400
-    assert "Please submit again" in page and "This form had expired" in page
+    assert "Please press the button again" in page and "This page had expired" in page
     assert "Street lights</textarea>" in page
-    assert re.search(rf'value="{option_id(survey, "trust", 4)}" id="q_trust-{option_id(survey, "trust", 4)}"[^>]*\s+checked>',
-                     page)
+    kinds = option_id(survey, "kinds", 3)
+    assert re.search(rf'value="{kinds}" id="q_kinds-{kinds}"[^>]*\s+checked>', page)
     assert count_rows() == (0, 0)
     # The page carries a fresh, valid token: submitting again works.
-    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert submit(client, survey, valid_answers(survey), token=fresh).status_code == 303
+    fresh = CSRF_PATTERN.search(page).group(1)
+    form = {k: v for k, v in valid_answers(survey).items() if k in page_fields(survey, 2)}
+    response = client.post("/s/small/page/2", data={**form, "csrf_token": fresh, "action": "next"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/thanks")
     assert count_rows()[0] == 1
 
 
@@ -164,22 +180,22 @@ def test_token_from_another_session_is_refused(client, app):
     survey = make_survey()
     other = app.test_client()
     token = csrf_token(other, "/s/small")
-    client.get("/s/small")
     assert submit(client, survey, valid_answers(survey), token=token).status_code == 400
     assert count_rows() == (0, 0)
 
 
 def test_unknown_survey_is_a_clear_404(client, app):
-    for method in (client.get, client.post):
-        response = method("/s/no-such-survey")
+    for response in (client.get("/s/no-such-survey"), client.post("/s/no-such-survey/start"),
+                     client.get("/s/no-such-survey/page/1")):
         assert response.status_code == 404
         assert "Page not found" in page_text(response)
 
 
 def test_draft_survey_looks_unknown_to_the_public(client, app):
     make_survey(status="draft")
-    assert client.get("/s/small").status_code == 404
-    assert client.post("/s/small", data={}).status_code == 404
+    for path in ("/s/small", "/s/small/page/1", "/s/small/privacy", "/s/small/resume"):
+        assert client.get(path).status_code == 404, path
+    assert client.post("/s/small/start", data={}).status_code == 404
     assert count_rows() == (0, 0)
 
 
@@ -191,8 +207,9 @@ def test_closed_survey_is_a_clear_410_and_takes_nothing(client, app):
     response = client.get("/s/small")
     assert response.status_code == 410
     assert "This survey is closed" in page_text(response)
-    response = client.post("/s/small", data={**valid_answers(survey), "csrf_token": token})
-    assert response.status_code == 410
+    for path in ("/s/small/start", "/s/small/page/1"):
+        response = client.post(path, data={**valid_answers(survey), "csrf_token": token})
+        assert response.status_code == 410, path
     assert count_rows() == (0, 0)
 
 
@@ -207,7 +224,7 @@ def test_survey_before_its_start_date_says_when_it_opens(client, app):
     make_survey(opens_at=opens)
     response = client.get("/s/small")
     assert response.status_code == 403
-    assert f"It opens on {opens.strftime('%d %B %Y')}" in page_text(response)
+    assert f"It opens on {format_date(opens, 'long', locale='en')}" in page_text(response)
 
 
 def test_oversized_post_is_refused_clearly(client, app):

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
@@ -22,9 +24,9 @@ from ..models import Question, Survey
 from ..questionnaire import logic
 from ..questionnaire.types import multi_bit
 
-REQUIRED_MESSAGE = "Please answer this question."
+REQUIRED_MESSAGE = _l("Please answer this question.")
 OTHER_LENGTH = 200  # characters of an "Other (please specify)" answer
-CHOICE_MESSAGE = "Please choose one of the answers listed."
+CHOICE_MESSAGE = _l("Please choose one of the answers listed.")
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,26 @@ class NumberInRange:
         self.low, self.high, self.decimals = low, high, decimals
 
     def describe(self) -> str:
-        kind = "a whole number" if self.decimals == 0 else f"a number with at most {self.decimals} decimals"
-        if self.low is not None and self.high is not None:
-            return f"{kind} from {self.low:g} to {self.high:g}"
-        if self.low is not None:
-            return f"{kind} of at least {self.low:g}"
-        if self.high is not None:
-            return f"{kind} of at most {self.high:g}"
-        return kind
+        low = None if self.low is None else f"{self.low:g}"
+        high = None if self.high is None else f"{self.high:g}"
+        if self.decimals == 0:
+            if low is not None and high is not None:
+                return _("a whole number from %(low)s to %(high)s", low=low, high=high)
+            if low is not None:
+                return _("a whole number of at least %(low)s", low=low)
+            if high is not None:
+                return _("a whole number of at most %(high)s", high=high)
+            return _("a whole number")
+        if low is not None and high is not None:
+            return _("a number with at most %(decimals)s decimals from %(low)s to %(high)s",
+                     decimals=self.decimals, low=low, high=high)
+        if low is not None:
+            return _("a number with at most %(decimals)s decimals of at least %(low)s",
+                     decimals=self.decimals, low=low)
+        if high is not None:
+            return _("a number with at most %(decimals)s decimals of at most %(high)s",
+                     decimals=self.decimals, high=high)
+        return _("a number with at most %(decimals)s decimals", decimals=self.decimals)
 
     def parse(self, text: str) -> float | None:
         try:
@@ -99,7 +113,7 @@ class NumberInRange:
 
     def __call__(self, form, field):
         if self.parse(field.data or "") is None:
-            raise ValidationError(f"Please enter {self.describe()}.")
+            raise ValidationError(_("Please enter %(what)s.", what=self.describe()))
 
 
 class TextLength:
@@ -109,9 +123,8 @@ class TextLength:
     def __call__(self, form, field):
         if len(field.data or "") > self.limit:
             raise ValidationError(
-                f"Please shorten your answer to {self.limit} characters "
-                f"(it is {len(field.data)} now)."
-            )
+                _("Please shorten your answer to %(limit)s characters (it is %(length)s now).",
+                  limit=self.limit, length=len(field.data)))
 
 
 def number_rule(question: Question) -> NumberInRange:
@@ -163,12 +176,31 @@ def build_field(question: Question) -> Field:
     raise ValueError(f"no form field for question type {question.type!r}")
 
 
-def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset()) -> type[FlaskForm]:
-    """The form class. Questions in ``hidden`` (display logic) keep a field, so that the page can
-    show them again if the resident changes an earlier answer, but with no checks at all: what is
-    posted for them is neither validated, required nor stored (see ``answers_from_form``)."""
+def page_questions(page) -> list[Question]:
+    """The questions on a page that take answers (a matrix's rows, not the matrix), in order."""
+    return [q for q in sorted(page.questions, key=lambda q: q.position) if q.type != "matrix"]
+
+
+def field_names(questions) -> list[str]:
+    """The form fields of these questions (with their "please specify" boxes)."""
+    names = []
+    for question in questions:
+        names.append(field_name(question))
+        if question.type == "multiple_choice" and question.config.get("other"):
+            names.append(field_name(question) + "_other")
+    return names
+
+
+def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset(),
+                        questions: list[Question] | None = None) -> type[FlaskForm]:
+    """The form class for ``questions`` (default: the whole survey).
+
+    Questions in ``hidden`` (display logic) keep a field, so that the page can show them
+    again if the resident changes an earlier answer, but with no checks at all: what is
+    posted for them is neither validated, required nor stored (see ``answers_from_form``).
+    """
     attributes = {}
-    for question in survey.questions:
+    for question in (survey.questions if questions is None else questions):
         if question.type == "matrix":
             continue  # a matrix has no answer of its own: its rows are scale questions
         field = build_field(question)
@@ -177,7 +209,8 @@ def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset()) ->
         attributes[field_name(question)] = field
         if question.type == "multiple_choice" and question.config.get("other"):
             attributes[field_name(question) + "_other"] = StringField(
-                "Please specify", validators=[Optional()] if question.code in hidden else [TextLength(OTHER_LENGTH)])
+                _l("Please specify"),
+                validators=[Optional()] if question.code in hidden else [TextLength(OTHER_LENGTH)])
     return type("ResponseForm", (FlaskForm,), attributes)
 
 
@@ -198,12 +231,7 @@ def _posted_value(question: Question, formdata):
     return raw
 
 
-def hidden_questions(survey: Survey, formdata) -> frozenset[str]:
-    """Codes of the questions display logic hides, given what was posted (in questionnaire order).
-
-    A question is shown when its page's condition and its own hold, evaluated on the
-    answers to earlier questions that are themselves shown.
-    """
+def _shown_answers(survey: Survey, formdata) -> tuple[frozenset[str], dict]:
     answers: dict = {}
     hidden = set()
     page_shown: dict[int, bool] = {}
@@ -219,7 +247,29 @@ def hidden_questions(survey: Survey, formdata) -> frozenset[str]:
         else:
             hidden.add(question.code)
             answers[question.code] = None
-    return frozenset(hidden)
+    return frozenset(hidden), answers
+
+
+def hidden_questions(survey: Survey, formdata) -> frozenset[str]:
+    """Codes of the questions display logic hides, given what was posted (in questionnaire order).
+
+    A question is shown when its page's condition and its own hold, evaluated on the
+    answers to earlier questions that are themselves shown.
+    """
+    return _shown_answers(survey, formdata)[0]
+
+
+def logic_answers(survey: Survey, formdata, exclude=()) -> dict:
+    """The answers display logic sees (codes, not option ids), for the browser to evaluate the
+    conditions of a page that depend on earlier pages; ``exclude``: the page's own questions."""
+    hidden, answers = _shown_answers(survey, formdata)
+    return {code: value for code, value in answers.items() if code not in exclude and value is not None}
+
+
+def visible_pages(survey: Survey, hidden: frozenset[str]) -> list[int]:
+    """Indices (in ``survey.pages``) of the pages with at least one question display logic shows."""
+    return [i for i, page in enumerate(survey.pages)
+            if any(q.code not in hidden for q in page_questions(page))]
 
 
 def answers_from_form(survey: Survey, form: FlaskForm, hidden: frozenset[str] = frozenset()) -> list[AnswerValue]:

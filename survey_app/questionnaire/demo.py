@@ -149,15 +149,17 @@ COMMUNITY_TRUST = {
                 {
                     "code": "contact_type",
                     "type": "multiple_choice",
-                    "text": "If you had contact: what kind of contact was it? Choose all that apply.",
+                    "text": "What kind of contact was it? Choose all that apply.",
                     "construct": "recent_contact",
+                    "display_condition": {"question": "contact_12m", "in": [1]},
                     "options": _options(CONTACT_TYPES),
                 },
                 {
                     "code": "contact_satisfaction",
                     "type": "scale",
-                    "text": "If you had contact: how satisfied were you with the way the police handled it?",
+                    "text": "How satisfied were you with the way the police handled it?",
                     "construct": "recent_contact",
+                    "display_condition": {"question": "contact_12m", "in": [1]},
                     "config": {"scale": "satisfaction", "missing": ["dont_know"]},
                 },
                 {

@@ -1,14 +1,46 @@
-"""Resident views: thin; the work is in forms/response.py and responses.py."""
+"""Resident views: thin; the rules live in forms/response.py (questions, checks, display logic)
+and drafts.py (answers in progress, submitting once).
+
+A resident starts from the survey's welcome page (in invitation mode by typing the code from
+their letter), answers page by page (each page saved to a draft, so Back, a change of language
+and "finish later" lose nothing), and submits on the last page. The browser keeps two cookies:
+the draft's resume code while the survey is in progress, and after submitting that it has
+answered (one response per browser for open-link surveys). Neither reaches the response.
+"""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.validators import ValidationError
 
-from ..extensions import csrf, db
-from ..forms.response import answers_from_form, build_response_form, field_name, hidden_questions
+from .. import access_codes, drafts
+from ..extensions import csrf, db, limiter
+from ..forms.response import (
+    answers_from_form,
+    build_response_form,
+    field_name,
+    field_names,
+    hidden_questions,
+    logic_answers,
+    page_questions,
+    visible_pages,
+)
+from ..i18n import LANGUAGES, choose, current_language
 from ..models import Question, Survey
-from ..responses import record_response
+from ..questionnaire import translation
 from . import bp
 
 # Status and page for each reason a survey does not take responses. Drafts
@@ -17,6 +49,7 @@ UNAVAILABLE = {
     "closed": (410, "respond/closed.html"),
     "not_yet_open": (403, "respond/not_open.html"),
 }
+ANSWERED_DAYS = 365
 
 
 def _survey_or_404(slug: str) -> Survey:
@@ -27,7 +60,51 @@ def _survey_or_404(slug: str) -> Survey:
     )
     if survey is None or survey.status == "draft":
         abort(404)
+    # The languages this survey's pages may be shown in (see i18n.select_language).
+    g.allowed_languages = translation.available_languages(survey, LANGUAGES)
     return survey
+
+
+def _unavailable(survey: Survey):
+    availability = survey.availability()
+    if availability == "open":
+        return None
+    status, template = UNAVAILABLE[availability]
+    return render_template(template, survey=survey), status
+
+
+def _draft_cookie(survey: Survey) -> str:
+    return f"draft-{survey.id}"
+
+
+def _answered_cookie(survey: Survey) -> str:
+    return f"answered-{survey.id}"
+
+
+def _set_cookie(response, name: str, value: str, days: int) -> None:
+    response.set_cookie(name, value, max_age=days * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config["RESIDENT_COOKIE_SECURE"])
+
+
+def _current_draft(survey: Survey):
+    return drafts.find(survey, request.cookies.get(_draft_cookie(survey)))
+
+
+def _has_answered(survey: Survey) -> bool:
+    return survey.access_mode == "open" and request.cookies.get(_answered_cookie(survey)) == "1"
+
+
+def _page_url(survey: Survey, index: int, **args) -> str:
+    return url_for(".page", slug=survey.slug, number=index + 1, **args)
+
+
+def _go_to_draft(survey: Survey, draft, code: str):
+    """Continue a draft in this browser: remember its code and open the page it was left on."""
+    if draft.language in g.allowed_languages:
+        choose(draft.language)
+    response = redirect(_page_url(survey, draft.page), code=303)
+    _set_cookie(response, _draft_cookie(survey), code, drafts.DRAFT_DAYS)
+    return response
 
 
 @bp.get("/")
@@ -36,32 +113,253 @@ def home():
     return render_template("respond/home.html", surveys=[s for s in surveys if s.availability() == "open"])
 
 
-# CSRF is checked by the form itself (FlaskForm validates its token), not by
-# the global CSRFProtect hook, so that a resident whose token expired gets
-# the form back with every answer kept instead of a bare error page.
-@bp.route("/s/<slug>", methods=["GET", "POST"])
-@csrf.exempt
+@bp.get("/s/<slug>")
 def survey(slug: str):
+    """The welcome page: what the survey is, how answers are kept, and the way in."""
     survey = _survey_or_404(slug)
-    availability = survey.availability()
-    if availability != "open":
-        status, template = UNAVAILABLE[availability]
-        return render_template(template, survey=survey), status
+    refused = _unavailable(survey)
+    if refused:
+        return refused
+    if _has_answered(survey):
+        return render_template("respond/answered.html", survey=survey)
+    return render_template("respond/welcome.html", survey=survey, draft=_current_draft(survey))
 
-    hidden = hidden_questions(survey, request.form) if request.method == "POST" else frozenset()
-    form = build_response_form(survey, hidden)()
-    status, token_expired = 200, False
-    if request.method == "POST":
-        if form.validate():
-            record_response(survey, answers_from_form(survey, form, hidden))
-            return redirect(url_for(".thanks", slug=slug), code=303)
-        # A bad or missing token: 400; answers that fail their checks: 422.
-        token_expired = bool(form.meta.csrf and form.csrf_token.errors)
-        status = 400 if token_expired else 422
-    return render_template("respond/survey.html", survey=survey, form=form, field_name=field_name,
-                           token_expired=token_expired), status
+
+def _code_refused_message(reason: str) -> str:
+    return {
+        "invalid": _("An invitation code has 12 letters and numbers, like 7KQ2-M9XD-4HRT. "
+                     "Please check the code in your letter."),
+        "unknown": _("We could not find that code for this survey. Please check it against your letter."),
+        "used": _("That code has already been used to answer this survey. Each code can answer once."),
+    }[reason]
+
+
+# CSRF is checked in these views, so that an expired token gives the page back (with the
+# code typed so far) instead of an error page.
+@bp.post("/s/<slug>/start")
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["START_RATE_LIMIT"])
+def start(slug: str):
+    """Begin (or continue) answering. Invitation surveys need the code from the letter."""
+    survey = _survey_or_404(slug)
+    refused = _unavailable(survey)
+    if refused:
+        return refused
+    typed = request.form.get("code", "")
+    if not _csrf_ok():
+        return render_template("respond/welcome.html", survey=survey, draft=_current_draft(survey),
+                               code=typed, token_expired=True), 400
+    if survey.access_mode == "invitation":
+        try:
+            draft, code = drafts.for_invitation(survey, typed, current_language())
+        except drafts.CodeRefused as error:
+            return render_template("respond/welcome.html", survey=survey, draft=None, code=typed,
+                                   code_error=_code_refused_message(error.reason)), 422
+        return _go_to_draft(survey, draft, code)
+    if _has_answered(survey):
+        return redirect(url_for(".survey", slug=slug), code=303)
+    existing = _current_draft(survey)
+    if existing is not None:
+        return _go_to_draft(survey, existing, request.cookies[_draft_cookie(survey)])
+    draft, code = drafts.start(survey, current_language())
+    return _go_to_draft(survey, draft, code)
+
+
+@bp.route("/s/<slug>/resume", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"], methods=["POST"])
+def resume(slug: str):
+    """Continue with a resume code (or, in invitation mode, the invitation code)."""
+    survey = _survey_or_404(slug)
+    refused = _unavailable(survey)
+    if refused:
+        return refused
+    if request.method == "GET":
+        return render_template("respond/resume.html", survey=survey)
+    if not _csrf_ok():
+        return render_template("respond/resume.html", survey=survey, code=request.form.get("code", ""),
+                               token_expired=True), 400
+    return _resume_with(survey, request.form.get("code", ""))
+
+
+@bp.get("/s/<slug>/resume/<code>")
+@limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"])
+def resume_link(slug: str, code: str):
+    """The resume link shown on the "finish later" page (the code is in the address)."""
+    survey = _survey_or_404(slug)
+    refused = _unavailable(survey)
+    if refused:
+        return refused
+    return _resume_with(survey, code)
+
+
+def _resume_with(survey: Survey, typed: str):
+    if survey.access_mode == "invitation":
+        try:
+            draft, code = drafts.for_invitation(survey, typed, current_language())
+        except drafts.CodeRefused as error:
+            return render_template("respond/resume.html", survey=survey, code=typed,
+                                   code_error=_code_refused_message(error.reason)), 422
+        return _go_to_draft(survey, draft, code)
+    draft = drafts.find(survey, typed)
+    if draft is None:
+        message = (_code_refused_message("invalid") if access_codes.normalise(typed) is None else
+                   _("We could not find answers saved with that code. Saved answers are kept for "
+                     "%(days)s days; after that, please start again.", days=drafts.DRAFT_DAYS))
+        return render_template("respond/resume.html", survey=survey, code=typed, code_error=message), 422
+    return _go_to_draft(survey, draft, access_codes.normalise(typed))
+
+
+def _csrf_ok() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (ValidationError, CSRFError):
+        return False
+    return True
+
+
+def _render_page(survey, draft, index, form, visible, status=200, token_expired=False, data=None):
+    page = survey.pages[index]
+    questions = page_questions(page)
+    known = logic_answers(survey, data if data is not None else drafts.formdata(draft),
+                          exclude={q.code for q in questions})
+    later = [v for v in visible if v > index]
+    return render_template(
+        "respond/page.html", survey=survey, page=page, questions=questions, index=index, form=form,
+        field_name=field_name,
+        position=(visible.index(index) + 1) if index in visible else 1, total=max(len(visible), 1),
+        is_first=not [v for v in visible if v < index], is_last=not later, known_answers=known,
+        token_expired=token_expired, invitation=draft.invitation_id is not None,
+    ), status
+
+
+# CSRF is checked in the view (not by the global CSRFProtect hook), so that a resident
+# whose token expired gets the page back with every answer kept instead of an error page.
+@bp.route("/s/<slug>/page/<int:number>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["PAGE_RATE_LIMIT"], methods=["POST"])
+def page(slug: str, number: int):
+    survey = _survey_or_404(slug)
+    refused = _unavailable(survey)
+    if refused:
+        return refused
+    draft = _current_draft(survey)
+    if draft is None:
+        flash(_("Your answers in progress were not found in this browser. Start again, or continue "
+                "with the code you wrote down."), "info")
+        return redirect(url_for(".survey", slug=slug), code=303)
+    index = number - 1
+    if not 0 <= index < len(survey.pages):
+        abort(404)
+    questions = page_questions(survey.pages[index])
+
+    if request.method == "GET":
+        data = drafts.formdata(draft)
+        hidden = hidden_questions(survey, data)
+        visible = visible_pages(survey, hidden)
+        if index > draft.furthest:
+            return redirect(_page_url(survey, draft.furthest))  # no skipping ahead
+        if index not in visible:
+            onward = [v for v in visible if v >= index] or visible[-1:]
+            return redirect(_page_url(survey, onward[0]) if onward else url_for(".survey", slug=slug))
+        # The page's token is csrf_token() in the template; the view checks it on POST.
+        form = build_response_form(survey, hidden, questions)(formdata=data, meta={"csrf": False})
+        if request.args.get("check"):
+            form.validate()
+        return _render_page(survey, draft, index, form, visible, status=422 if form.errors else 200)
+
+    if not _csrf_ok():
+        # Nothing saved (the request may not be the resident's), everything posted shown again.
+        hidden = hidden_questions(survey, request.form)
+        form = build_response_form(survey, hidden, questions)(formdata=request.form, meta={"csrf": False})
+        return _render_page(survey, draft, index, form, visible_pages(survey, hidden), status=400,
+                            token_expired=True, data=request.form)
+
+    drafts.keep(draft, field_names(questions), request.form)
+    data = drafts.formdata(draft)
+    hidden = hidden_questions(survey, data)
+    visible = visible_pages(survey, hidden)
+    action = request.form.get("action", "next")
+    draft.page = index
+
+    if action.startswith("language:"):
+        language = action.split(":", 1)[1]
+        if language in g.allowed_languages:
+            choose(language)
+            draft.language = language
+        db.session.commit()
+        return redirect(_page_url(survey, index), code=303)
+    if action == "back":
+        earlier = [v for v in visible if v < index]
+        if earlier:
+            draft.page = earlier[-1]
+        db.session.commit()
+        return redirect(_page_url(survey, earlier[-1]) if earlier else url_for(".survey", slug=slug), code=303)
+    if action == "save":
+        db.session.commit()
+        return redirect(url_for(".saved", slug=slug), code=303)
+
+    form = build_response_form(survey, hidden, questions)(formdata=data, meta={"csrf": False})
+    if not form.validate():
+        db.session.commit()  # the answers are kept even though they need fixing
+        return _render_page(survey, draft, index, form, visible, status=422)
+    later = [v for v in visible if v > index]
+    if later:
+        draft.page = later[0]
+        draft.furthest = max(draft.furthest, later[0])
+        db.session.commit()
+        return redirect(_page_url(survey, later[0]), code=303)
+    return _submit(survey, draft, data, hidden, visible)
+
+
+def _submit(survey, draft, data, hidden, visible):
+    """The last page passed: check every shown page once more (earlier answers may have shown
+    a page not yet seen), then store the response and forget the draft."""
+    full = build_response_form(survey, hidden)(formdata=data, meta={"csrf": False})
+    if not full.validate():
+        for index in visible:
+            names = set(field_names(page_questions(survey.pages[index])))
+            if names & set(full.errors):
+                draft.page = index
+                draft.furthest = max(draft.furthest, index)
+                db.session.commit()
+                return redirect(_page_url(survey, index, check=1), code=303)
+    language = current_language()
+    try:
+        drafts.submit(survey, draft, answers_from_form(survey, full, hidden), language)
+    except drafts.SubmitRefused as refused:
+        response = make_response(render_template("respond/already_submitted.html", survey=survey,
+                                                 reason=refused.reason), 409)
+        response.delete_cookie(_draft_cookie(survey))
+        return response
+    response = redirect(url_for(".thanks", slug=survey.slug), code=303)
+    response.delete_cookie(_draft_cookie(survey))
+    if survey.access_mode == "open":
+        _set_cookie(response, _answered_cookie(survey), "1", ANSWERED_DAYS)
+    return response
+
+
+@bp.get("/s/<slug>/saved")
+def saved(slug: str):
+    """How to come back: the resume code and link (only this browser can see them)."""
+    survey = _survey_or_404(slug)
+    draft = _current_draft(survey)
+    if draft is None:
+        return redirect(url_for(".survey", slug=slug))
+    code = access_codes.normalise(request.cookies.get(_draft_cookie(survey)))
+    response = make_response(render_template(
+        "respond/saved.html", survey=survey, draft=draft, code=access_codes.display(code),
+        link=url_for(".resume_link", slug=slug, code=access_codes.display(code), _external=True),
+        days=drafts.DRAFT_DAYS, invitation=draft.invitation_id is not None))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/s/<slug>/thanks")
 def thanks(slug: str):
     return render_template("respond/thanks.html", survey=_survey_or_404(slug))
+
+
+@bp.get("/s/<slug>/privacy")
+def privacy(slug: str):
+    return render_template("respond/privacy.html", survey=_survey_or_404(slug), days=drafts.DRAFT_DAYS)

@@ -533,6 +533,7 @@ def preview(survey_id: int):
     if request.method == "POST":
         checked = form.validate()
         status = 200 if checked else 422
+    token_expired = bool(form.csrf_token.errors)
     return render_template("respond/survey.html", survey=survey, form=form, field_name=field_name,
-                           token_expired=False, preview=True, preview_ok=checked,
+                           token_expired=token_expired, preview=True, preview_ok=checked,
                            action=url_for(".preview", survey_id=survey.id)), status

@@ -57,8 +57,12 @@
     try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
   }
 
+  // Answers on earlier pages (the server sends what display logic needs, as codes).
+  var known = {};
+  try { known = JSON.parse(form.getAttribute("data-answers") || "{}") || {}; } catch (e) { known = {}; }
+
   function update() {
-    var answers = {};
+    var answers = Object.assign({}, known);
     form.querySelectorAll(".survey-page").forEach(function (page) {
       var pageShown = evaluate(parse(page), answers);
       page.hidden = !pageShown;

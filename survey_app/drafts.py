@@ -1,0 +1,151 @@
+"""Answers in progress (``ResponseDraft``) and the one transaction that turns a draft into a response.
+
+A resident's answers are saved page by page in a draft found by the hash of a resume code
+(``access_codes``). Submitting deletes the draft, uses up the invitation if there is one, and
+stores the response, all in one transaction: the conditional DELETE and UPDATE are what make a
+draft and an invitation submit at most once, also when two submits race (on PostgreSQL the
+second waits for the first's row lock and then matches no row; SQLite serialises writers).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from . import access_codes
+from .extensions import db
+from .forms.response import AnswerValue
+from .models import Answer, Invitation, Response, ResponseDraft, Survey, utcnow
+
+DRAFT_DAYS = 30  # a draft not saved for this long is deleted
+
+
+class CodeRefused(Exception):
+    """A code that does not open a draft; ``reason`` is 'invalid', 'unknown' or 'used'."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SubmitRefused(Exception):
+    """The draft was already submitted, or its invitation already used (e.g. a second device)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _today() -> dt.date:
+    return utcnow().date()
+
+
+def _fresh(survey: Survey):
+    return (ResponseDraft.survey_id == survey.id,
+            ResponseDraft.saved_on >= _today() - dt.timedelta(days=DRAFT_DAYS))
+
+
+def purge_expired() -> int:
+    result = db.session.execute(
+        delete(ResponseDraft).where(ResponseDraft.saved_on < _today() - dt.timedelta(days=DRAFT_DAYS)))
+    return result.rowcount or 0
+
+
+def start(survey: Survey, language: str) -> tuple[ResponseDraft, str]:
+    """A new, empty draft for an open-link survey, and its resume code."""
+    purge_expired()
+    code = access_codes.new_code()
+    draft = ResponseDraft(survey_id=survey.id, token_hash=access_codes.code_hash(code), answers={},
+                          page=0, furthest=0, language=language, saved_on=_today())
+    db.session.add(draft)
+    db.session.commit()
+    return draft, code
+
+
+def find(survey: Survey, code: str | None) -> ResponseDraft | None:
+    """The survey's unexpired draft for a resume code, if any."""
+    code = access_codes.normalise(code)
+    if code is None:
+        return None
+    return db.session.scalar(
+        select(ResponseDraft).where(ResponseDraft.token_hash == access_codes.code_hash(code), *_fresh(survey)))
+
+
+def for_invitation(survey: Survey, typed: str, language: str) -> tuple[ResponseDraft, str]:
+    """The draft opened by an invitation code (made on first use); raises CodeRefused.
+
+    The invitation code is also the draft's resume code, so the same code continues the
+    survey on another device until it is submitted.
+    """
+    code = access_codes.normalise(typed)
+    if code is None:
+        raise CodeRefused("invalid")
+    token = access_codes.code_hash(code)
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.code_hash == token))
+    if invitation is None:
+        raise CodeRefused("unknown")
+    if invitation.used:
+        raise CodeRefused("used")
+    draft = db.session.scalar(select(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
+    if draft is not None:
+        return draft, code
+    draft = ResponseDraft(survey_id=survey.id, token_hash=token, invitation_id=invitation.id, answers={},
+                          page=0, furthest=0, language=language, saved_on=_today())
+    db.session.add(draft)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same code started at the same moment elsewhere: use that draft
+        db.session.rollback()
+        draft = db.session.scalar(select(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
+        if draft is None:
+            raise
+    return draft, code
+
+
+def formdata(draft: ResponseDraft) -> MultiDict:
+    """The draft's answers as posted form data (what the forms and display logic read)."""
+    return MultiDict([(name, value) for name, values in draft.answers.items() for value in values])
+
+
+def keep(draft: ResponseDraft, field_names, posted) -> None:
+    """Replace the draft's values of ``field_names`` by what was posted (an unticked box clears).
+
+    Not committed: the caller saves the page position too, then commits once.
+    """
+    answers = dict(draft.answers)  # a new dict, so that SQLAlchemy sees the JSON change
+    for name in field_names:
+        values = [v for v in posted.getlist(name) if isinstance(v, str) and v.strip()]
+        if values:
+            answers[name] = values
+        else:
+            answers.pop(name, None)
+    draft.answers = answers
+    draft.saved_on = _today()
+
+
+def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], language: str,
+           mode: str = "web") -> Response:
+    """Store the response and delete the draft atomically; raises SubmitRefused if either was used."""
+    draft_id, invitation_id = draft.id, draft.invitation_id
+    try:
+        gone = db.session.execute(delete(ResponseDraft).where(ResponseDraft.id == draft_id)).rowcount
+        if gone != 1:
+            raise SubmitRefused("submitted")
+        if invitation_id is not None:
+            used = db.session.execute(
+                update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False))
+                .values(used=True)).rowcount
+            if used != 1:
+                raise SubmitRefused("invitation_used")
+        response = Response(survey_id=survey.id, submitted_on=_today(), mode=mode, language=language)
+        response.answers = [Answer(question_id=a.question_id, value=a.value, number=a.number, text=a.text)
+                            for a in answers]
+        db.session.add(response)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return response

@@ -1,0 +1,62 @@
+"""Languages: the interface text (Flask-Babel catalogues) and the language a page is shown in.
+
+Interface text is wrapped in ``_()`` / ``lazy_gettext`` and translated in
+``survey_app/translations/<lang>/LC_MESSAGES/messages.po``, compiled to ``.mo`` by
+``make translations`` (``pybabel compile``). A survey's own text (questions, options,
+introduction) is translated by staff and kept on the rows (``questionnaire/translation.py``);
+``localized`` picks the right one for the page's language.
+
+The page's language is, in order: the one the resident chose (kept in the session), the best
+match of the browser's Accept-Language, English. A survey page only uses a language the
+survey is completely translated into (``g.allowed_languages``), so a resident never sees a
+Spanish interface around English questions. Staff pages are in English.
+"""
+from __future__ import annotations
+
+from flask import g, request, session
+from flask_babel import Babel, get_locale
+
+LANGUAGES = {"en": "English", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+
+babel = Babel()
+
+
+def select_language() -> str:
+    if request.blueprint == "staff":
+        return DEFAULT_LANGUAGE
+    allowed = g.get("allowed_languages") or list(LANGUAGES)
+    chosen = session.get("lang")
+    if chosen in allowed:
+        return chosen
+    return request.accept_languages.best_match(allowed) or allowed[0]
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def choose(language: str) -> bool:
+    """Remember the resident's choice of language; False if it is not one we offer."""
+    if language not in LANGUAGES:
+        return False
+    session["lang"] = language
+    return True
+
+
+def localized(item, field: str, language: str | None = None) -> str:
+    """``item.<field>`` in the page's language: the staff translation if there is one, else the original."""
+    language = language or current_language()
+    translated = ((getattr(item, "translations", None) or {}).get(language) or {}).get(field)
+    return translated or getattr(item, field)
+
+
+def init_app(app) -> None:
+    babel.init_app(app, locale_selector=select_language)
+    app.jinja_env.globals.update(localized=localized, current_language=current_language, LANGUAGES=LANGUAGES)
+
+    @app.before_request
+    def language_from_link():
+        # ``?lang=es`` on any page a link can reach (forms switch language with a button instead).
+        if request.method == "GET" and "lang" in request.args:
+            choose(request.args["lang"])
