@@ -50,12 +50,16 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
 
     @app.before_request
-    def forget_cached_csrf_token():
-        # Flask-WTF caches the session's token on ``g``, which outlives a request when one app
-        # context spans several (tests, scripts): a cached token belongs to another session.
+    def forget_per_request_caches():
+        # Flask-WTF caches the session's token, and Flask-Babel the chosen language, on the app
+        # context, which outlives a request when one context spans several (tests, scripts):
+        # what is cached there belongs to another request.
         from flask import g
+        from flask_babel import refresh
 
         g.pop("csrf_token", None)
+        g.pop("allowed_languages", None)
+        refresh()
     cli.init_app(app)
 
     return app

@@ -31,9 +31,9 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
 
 # What each role may do. Admins may do everything.
 PERMISSIONS = {
-    "admin": {"manage_staff", "read_audit", "design", "analyse", "publish"},
-    "editor": {"design"},
-    "analyst": {"analyse", "publish"},
+    "admin": {"manage_staff", "read_audit", "design", "collect", "analyse", "publish"},
+    "editor": {"design", "collect"},
+    "analyst": {"collect", "analyse", "publish"},
 }
 
 

@@ -12,6 +12,7 @@ from .extensions import db
 from .models import Survey
 from .population import MarginsError, margins_csv, parse_margins_csv, save_margins
 from .questionnaire.demo import COMMUNITY_TRUST, DEMO_POPULATION, DEMO_SLUG
+from .questionnaire import translation
 from .questionnaire.definition import survey_from_definition
 from .responses import insert_synthetic_responses
 from .synthetic import generate_responses
@@ -20,6 +21,7 @@ from .synthetic import generate_responses
 def create_demo_survey(responses: int, seed: int) -> Survey:
     """The open demo survey with ``responses`` synthetic responses (the same generator as the tests)."""
     survey = survey_from_definition(COMMUNITY_TRUST)
+    translation.prefill(survey, "es")  # the demo is in English and Spanish
     survey.status = "open"
     db.session.add(survey)
     db.session.commit()

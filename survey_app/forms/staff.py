@@ -27,6 +27,10 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+ACCESS_MODE_CHOICES = (
+    ("open", "Open link: anyone with the address answers, once per browser"),
+    ("invitation", "Invitation codes: one single-use code per sampled address"),
+)
 ROLE_CHOICES = choices((r, r.capitalize()) for r in STAFF_ROLES)
 
 
@@ -70,6 +74,8 @@ class SurveySettingsForm(FlaskForm):
     min_cell_size = IntegerField("Minimum cell size for published figures",
                                  validators=[InputRequired("Enter a number."),
                                              NumberRange(min=3, max=1000, message="Use a number from 3 to 1000.")])
+    access_mode = SelectField("How residents get in", choices=choices(ACCESS_MODE_CHOICES),
+                              description="Can change only while the survey is a draft.")
 
 
 class PageForm(FlaskForm):
@@ -245,3 +251,13 @@ def rows_from_lines(text: str | None, matrix_code: str) -> list[dict]:
             row["reverse_coded"] = True
         rows.append(row)
     return rows
+
+
+class InvitationForm(FlaskForm):
+    count = IntegerField("How many codes", validators=[
+        InputRequired("Enter how many codes to make."),
+        NumberRange(min=1, max=20_000, message="Make between 1 and 20,000 codes at a time.")])
+
+
+class ResponseImportForm(FlaskForm):
+    file = FileField("Responses (CSV, UTF-8)", validators=[FileRequired("Choose a CSV file.")])

@@ -32,7 +32,8 @@ from ..forms.staff import (
     item_from_form,
 )
 from ..models import BankItem, Page, Question, Survey
-from ..questionnaire import bank
+from ..i18n import LANGUAGES
+from ..questionnaire import bank, translation
 from ..questionnaire.definition import definition_from_survey
 from ..questionnaire.demo import COMMUNITY_TRUST
 from ..questionnaire.editing import (
@@ -131,6 +132,7 @@ def new_from_template():
     definition["slug"] = free_slug(definition["slug"])
     survey = create_from_definition(definition)
     db.session.flush()
+    translation.prefill(survey, "es")  # the template's wording has a reviewed Spanish version
     audit.record("survey.create_from_template", _target(survey), template="community-trust")
     db.session.commit()
     flash("Created the \"Community Trust in Policing\" survey from the template. It is a draft: "
@@ -148,7 +150,9 @@ def survey(survey_id: int):
     status = StatusForm(status=survey.status)
     return render_template("staff/survey.html", survey=survey, settings=settings, status_form=status,
                            page_form=PageForm(), confirm=ConfirmForm(), wave_form=NextWaveForm(),
-                           responses=response_count(survey), can_design=can(current_user, "design"))
+                           responses=response_count(survey), can_design=can(current_user, "design"),
+                           translation_status=[translation.coverage(survey, lang) for lang in LANGUAGES
+                                               if lang != (survey.default_language or "en")])
 
 
 def _parse_moment(text: str | None, label: str) -> dt.datetime | None:
@@ -179,8 +183,14 @@ def settings(survey_id: int):
                                status_form=StatusForm(status=survey.status), page_form=PageForm(),
                                confirm=ConfirmForm(), wave_form=NextWaveForm(), responses=response_count(survey),
                                can_design=True, settings_error=str(error)), 422
+    if form.access_mode.data != survey.access_mode and survey.status != "draft":
+        return render_template("staff/survey.html", survey=survey, settings=form,
+                               status_form=StatusForm(status=survey.status), page_form=PageForm(),
+                               confirm=ConfirmForm(), wave_form=NextWaveForm(), responses=response_count(survey),
+                               can_design=True, settings_error="How residents get in: can change only while the "
+                               "survey is a draft (residents may be answering)."), 422
     changes = {}
-    for key in ("title", "introduction", "consent_text", "thank_you_text", "min_cell_size"):
+    for key in ("title", "introduction", "consent_text", "thank_you_text", "min_cell_size", "access_mode"):
         before, after = getattr(survey, key), getattr(form, key).data
         if before != after:
             changes[key] = [before, after]
@@ -215,6 +225,12 @@ def set_status(survey_id: int):
             return _back(survey)
         if empty:
             flash(f"Every page needs a question before the survey can open (empty: {', '.join(empty)}).", "error")
+            return _back(survey)
+        unfinished = translation.unfinished(survey, LANGUAGES)
+        if unfinished:
+            flash("A survey cannot open with a language half-translated: " + "; ".join(
+                f"{LANGUAGES[c.language]} has {c.done} of {c.total} texts translated" for c in unfinished)
+                + ". Finish the translation or remove it.", "error")
             return _back(survey)
     if new == "draft" and response_count(survey):
         flash("A survey with responses cannot go back to draft; close it instead.", "error")
@@ -466,10 +482,14 @@ def question_bank(survey_id: int):
             page = _page(survey, form.page_id.data)
             added = []
             try:
+                started = [lang for lang in translation.PHRASEBOOKS
+                           if translation.coverage(survey, lang).started]
                 for item in chosen:
                     item["code"] = free_code(survey, item["code"])
                     added.append(add_question(survey, page, item).code)
                 db.session.flush()
+                for lang in started:  # keep a translation in progress complete for bank wording
+                    translation.prefill(survey, lang)
             except EditRefused as problem:
                 db.session.rollback()
                 error = str(problem)

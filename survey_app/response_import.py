@@ -1,0 +1,204 @@
+"""Responses from a CSV file (paper forms keyed in elsewhere, another survey tool), all or nothing.
+
+One row per response, one column per question code (the codes of the survey's export). Choice
+answers are option *codes* (as in the codebook, e.g. 4 for "Agree", -1 for "Don't know"), a
+multiple-choice answer is codes separated by ";" (its "other" text in ``<code>_other``),
+numbers are numbers and text is text. Optional columns: ``mode`` (paper, phone or import,
+the default), ``language`` (en, es) and ``submitted_on`` (YYYY-MM-DD, default today).
+
+Every row is checked by the same form and display logic as a resident's answers, so imported
+data obeys the same rules as web data. The report names every bad row and column; if there
+is any problem, nothing at all is stored.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import MultiDict
+
+from .extensions import db
+from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, field_name, hidden_questions
+from .models import Answer, Question, Response, Survey, utcnow
+
+EXTRA_COLUMNS = ("mode", "language", "submitted_on")
+IMPORT_MODES = ("paper", "phone", "import")
+MAX_ROWS = 100_000
+MAX_PROBLEMS = 500  # a report longer than this stops listing (the count stays exact)
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # line of the file: the header is line 1
+    column: str  # "" when the problem is the whole row or file
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    stored: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    def add(self, line: int, column: str, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(line, column, message))
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+def _answer_questions(survey: Survey) -> dict[str, Question]:
+    return {q.code: q for q in survey.questions if q.type != "matrix"}
+
+
+def _codes_hint(question: Question) -> str:
+    shown = [f"{o.code} ({o.label})" for o in question.options[:8]]
+    more = ", ..." if len(question.options) > 8 else ""
+    return ", ".join(shown) + more
+
+
+def _option_ids(question: Question, raw: str, line: int, column: str, report: ImportReport) -> list[str]:
+    ids = {o.code: str(o.id) for o in question.options}
+    parts = [p.strip() for p in raw.split(";")] if question.type == "multiple_choice" else [raw]
+    chosen = []
+    for part in parts:
+        if not part:
+            continue
+        try:
+            code = int(part)
+        except ValueError:
+            code = None
+        if code not in ids:
+            report.add(line, column, f"'{part}' is not an answer code of this question; "
+                                     f"use {_codes_hint(question)}")
+            continue
+        chosen.append(ids[code])
+    return chosen
+
+
+def _extras(values: dict[str, str], line: int, report: ImportReport, languages) -> tuple[str, str, dt.date]:
+    mode = values.get("mode", "").strip().lower() or "import"
+    if mode not in IMPORT_MODES:
+        report.add(line, "mode", f"'{mode}' is not a mode; use {', '.join(IMPORT_MODES)}")
+    language = values.get("language", "").strip().lower() or languages[0]
+    if language not in languages:
+        report.add(line, "language", f"'{language}' is not a language of this survey; use {', '.join(languages)}")
+    today = utcnow().date()
+    day = today
+    text = values.get("submitted_on", "").strip()
+    if text:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            report.add(line, "submitted_on", f"'{text}' is not a date like {today.isoformat()}")
+        else:
+            if day > today:
+                report.add(line, "submitted_on", f"{text} is in the future")
+    return mode, language, day
+
+
+def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportReport:
+    """Check every row; store them all in one transaction if there is no problem, else nothing."""
+    report = ImportReport()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.add(0, "", "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and try again.")
+        return report
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [(number, row) for number, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
+    if not rows:
+        report.add(0, "", "The file is empty.")
+        return report
+    header_line, header = rows[0]
+    header = [name.strip() for name in header]
+    questions = _answer_questions(survey)
+    others = {field_name(q)[2:] + "_other": q for q in questions.values()
+              if q.type == "multiple_choice" and q.config.get("other")}
+    known = set(questions) | set(others) | set(EXTRA_COLUMNS)
+    seen = set()
+    for name in header:
+        if not name:
+            report.add(header_line, "", "A column has no name in the header row")
+        elif name in seen:
+            report.add(header_line, name, "This column appears twice")
+        elif name not in known:
+            report.add(header_line, name, "Not a question code of this survey (see its codebook or the template)")
+        seen.add(name)
+    if not report.ok:
+        return report
+    if len(rows) - 1 > MAX_ROWS:
+        report.add(0, "", f"The file has {len(rows) - 1:,} rows; import at most {MAX_ROWS:,} at a time.")
+        return report
+
+    prepared = []
+    for line, row in rows[1:]:
+        report.rows += 1
+        if len(row) != len(header):
+            report.add(line, "", f"This row has {len(row)} values but the header has {len(header)} columns")
+            continue
+        values = dict(zip(header, row))
+        before = report.problem_count
+        formdata = MultiDict()
+        for code, question in questions.items():
+            raw = values.get(code, "").strip()
+            if not raw:
+                continue
+            if question.options:
+                for option_id in _option_ids(question, raw, line, code, report):
+                    formdata.add(field_name(question), option_id)
+            else:
+                formdata.add(field_name(question), raw)
+        for column, question in others.items():
+            if values.get(column, "").strip():
+                formdata.add(field_name(question) + "_other", values[column].strip())
+        mode, language, day = _extras(values, line, report, list(languages))
+        if report.problem_count > before:
+            continue
+        hidden = hidden_questions(survey, formdata)
+        for code in sorted(hidden):
+            if code in questions and values.get(code, "").strip():
+                report.add(line, code, "Answered, but this question is skipped for this response by its display "
+                                       "condition; leave it blank")
+        form = build_response_form(survey, hidden)(formdata=formdata, meta={"csrf": False})
+        if not form.validate():
+            for name, errors in form.errors.items():
+                column = name[2:]
+                message = str(errors[0])
+                report.add(line, column, "Required, but empty" if message == str(REQUIRED_MESSAGE) else message)
+            continue
+        if report.problem_count == before:
+            prepared.append((answers_from_form(survey, form, hidden), mode, language, day))
+
+    if not report.ok:
+        return report
+    try:
+        for answers, mode, language, day in prepared:
+            response = Response(survey_id=survey.id, submitted_on=day, mode=mode, language=language)
+            response.answers = [Answer(question_id=a.question_id, value=a.value, number=a.number, text=a.text)
+                                for a in answers]
+            db.session.add(response)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    report.stored = len(prepared)
+    return report
+
+
+def template_csv(survey: Survey) -> str:
+    """The header row a file must have, as a starting point (every column optional but the codes)."""
+    out = io.StringIO()
+    questions = _answer_questions(survey)
+    header = list(questions)
+    for code, question in questions.items():
+        if question.type == "multiple_choice" and question.config.get("other"):
+            header.insert(header.index(code) + 1, code + "_other")
+    csv.writer(out, lineterminator="\r\n").writerow(header + list(EXTRA_COLUMNS))
+    return out.getvalue()

@@ -1,0 +1,146 @@
+"""Fieldwork: responses so far, invitation codes, paper and phone entry, and CSV import.
+
+Thin views: codes are made in invitations.py, imports checked in response_import.py, and a
+keyed-in response goes through the resident's own form and responses.record_response.
+"""
+from __future__ import annotations
+
+import base64
+
+from flask import Response as FlaskResponse
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from .. import audit, invitations, response_import
+from ..extensions import db
+from ..forms.response import answers_from_form, build_response_form, field_name, hidden_questions
+from ..forms.staff import InvitationForm, ResponseImportForm
+from ..i18n import LANGUAGES
+from ..models import Response, ResponseDraft
+from ..questionnaire import translation
+from ..responses import record_response
+from . import bp
+from .access import permission_required
+from .designer import _survey, _target
+
+ENTRY_MODES = ("paper", "phone")
+MAX_CSV_BYTES = 8 * 1024 * 1024
+
+
+def _counts(survey):
+    by_mode = dict(db.session.execute(select(Response.mode, func.count()).where(Response.survey_id == survey.id)
+                                      .group_by(Response.mode)).all())
+    by_language = dict(db.session.execute(select(Response.language, func.count())
+                                          .where(Response.survey_id == survey.id)
+                                          .group_by(Response.language)).all())
+    drafts = db.session.scalar(select(func.count()).select_from(ResponseDraft)
+                               .where(ResponseDraft.survey_id == survey.id))
+    return by_mode, by_language, drafts
+
+
+def _page(survey, invitation_form=None, import_form=None, report=None, status=200):
+    by_mode, by_language, drafts = _counts(survey)
+    return render_template(
+        "staff/fieldwork.html", survey=survey, by_mode=by_mode, by_language=by_language, drafts=drafts,
+        batches=invitations.batches(survey), invitation_form=invitation_form or InvitationForm(count=500),
+        import_form=import_form or ResponseImportForm(), report=report, entry_modes=ENTRY_MODES,
+        languages=LANGUAGES), status
+
+
+@bp.get("/surveys/<int:survey_id>/responses")
+@permission_required("collect")
+def responses(survey_id: int):
+    return _page(_survey(survey_id))
+
+
+@bp.post("/surveys/<int:survey_id>/invitations")
+@permission_required("collect")
+def generate_invitations(survey_id: int):
+    """Make a batch of codes and hand them over once: a printable sheet with the CSV attached."""
+    survey = _survey(survey_id)
+    form = InvitationForm()
+    if not form.validate_on_submit():
+        return _page(survey, invitation_form=form, status=422)
+    try:
+        batch, codes = invitations.generate(survey, form.count.data)
+    except invitations.InvitationError as error:
+        form.count.errors = [str(error)]
+        return _page(survey, invitation_form=form, status=422)
+    audit.record("invitations.generate", _target(survey), batch=batch, count=len(codes))
+    db.session.commit()
+    survey_url = url_for("respond.survey", slug=survey.slug, _external=True)
+    csv_text = invitations.codes_csv(codes, survey_url, batch)
+    response = FlaskResponse(render_template(
+        "staff/invitation_sheet.html", survey=survey, batch=batch, codes=codes, survey_url=survey_url,
+        csv_href="data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_text.encode()).decode(),
+        csv_name=f"{survey.slug}-invitations-batch-{batch}.csv"))
+    # The codes exist only in this page: never cache it anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/surveys/<int:survey_id>/responses/new/<mode>", methods=["GET", "POST"])
+@permission_required("collect")
+def enter_response(survey_id: int, mode: str):
+    """Key in a paper form or a phone interview: the resident's own form, all pages at once."""
+    survey = _survey(survey_id)
+    if mode not in ENTRY_MODES:
+        abort(404)
+    if survey.status == "draft":
+        flash("Open the survey before entering responses.", "error")
+        return redirect(url_for(".responses", survey_id=survey.id), code=303)
+    languages = translation.available_languages(survey, LANGUAGES)
+    language = request.values.get("language", languages[0])
+    if language not in languages:
+        language = languages[0]
+    hidden = hidden_questions(survey, request.form) if request.method == "POST" else frozenset()
+    form = build_response_form(survey, hidden)()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            record_response(survey, answers_from_form(survey, form, hidden), mode=mode, language=language)
+            # Which staff member keyed in how many, never which response: the audit log stays apart
+            # from the answers.
+            audit.record("response.enter", _target(survey), mode=mode)
+            db.session.commit()
+            flash(f"Stored the {mode} response. The form is empty again for the next one.", "info")
+            return redirect(url_for(".enter_response", survey_id=survey.id, mode=mode, language=language),
+                            code=303)
+        status = 400 if form.csrf_token.errors else 422
+    return render_template("respond/survey.html", survey=survey, form=form, field_name=field_name,
+                           token_expired=bool(form.csrf_token.errors), entry_mode=mode, entry_language=language,
+                           entry_languages=languages,
+                           action=url_for(".enter_response", survey_id=survey.id, mode=mode)), status
+
+
+@bp.post("/surveys/<int:survey_id>/responses/import")
+@permission_required("collect")
+def import_responses(survey_id: int):
+    survey = _survey(survey_id)
+    request.max_content_length = MAX_CSV_BYTES + 64 * 1024  # this upload only; the app default is small
+    form = ResponseImportForm()
+    if not form.validate_on_submit():
+        return _page(survey, import_form=form, status=422)
+    if survey.status == "draft":
+        form.file.errors = ["Open the survey before importing responses."]
+        return _page(survey, import_form=form, status=422)
+    data = form.file.data.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        form.file.errors = [f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it."]
+        return _page(survey, import_form=form, status=422)
+    report = response_import.check_and_import(survey, data, translation.available_languages(survey, LANGUAGES))
+    if report.ok:
+        audit.record("responses.import", _target(survey), rows=report.stored,
+                     file=form.file.data.filename or "")
+        db.session.commit()
+        flash(f"Imported {report.stored} response(s).", "info")
+        return redirect(url_for(".responses", survey_id=survey.id), code=303)
+    return _page(survey, import_form=form, report=report, status=422)
+
+
+@bp.get("/surveys/<int:survey_id>/responses/template.csv")
+@permission_required("collect")
+def import_template(survey_id: int):
+    survey = _survey(survey_id)
+    return FlaskResponse(response_import.template_csv(survey), mimetype="text/csv",
+                         headers={"Content-Disposition": f'attachment; filename="{survey.slug}-import-template.csv"'})

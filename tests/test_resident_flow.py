@@ -1,0 +1,247 @@
+"""Residents answer page by page: Back, finish later, languages, once per browser, rate limits."""
+import html
+import re
+
+from sqlalchemy import func, select
+
+from survey_app import create_app
+from survey_app.extensions import db, limiter
+from survey_app.models import Response, ResponseDraft
+from survey_app.questionnaire import translation
+from survey_app.questionnaire.definition import survey_from_definition
+from survey_app.questionnaire.demo import COMMUNITY_TRUST
+
+from .conftest import make_test_config
+from .factories import (
+    CSRF_PATTERN,
+    count_rows,
+    make_survey,
+    option_id,
+    post_page,
+    start,
+    submit,
+    valid_answers,
+)
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def responses() -> int:
+    return db.session.scalar(select(func.count()).select_from(Response))
+
+
+def checked(page: str, value) -> bool:
+    return re.search(rf'value="{value}"[^>]*\s+checked>', page) is not None
+
+
+def test_back_keeps_answers_on_both_pages(client, app):
+    survey = make_survey()
+    data = valid_answers(survey)
+    start(client, survey)
+    assert post_page(client, survey, 1, data).headers["Location"].endswith("/page/2")
+    # On page 2: type something, then go Back without submitting.
+    response = post_page(client, survey, 2, {"q_years": "7", "q_comment": "Half typed"}, action="back")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/page/1")
+    page1 = text(client.get("/s/small/page/1"))
+    assert checked(page1, data["q_trust"]) and checked(page1, data["q_contact"])
+    assert re.search(rf'<option value="{data["q_district"]}"[^>]* selected>', page1)
+    # Forward again: page 2 still holds what was typed before Back.
+    post_page(client, survey, 1, data)
+    page2 = text(client.get("/s/small/page/2"))
+    assert 'value="7"' in page2 and "Half typed</textarea>" in page2
+    assert count_rows() == (0, 0)  # nothing is a response until it is submitted
+
+
+def test_pages_cannot_be_skipped(client, app):
+    survey = make_survey()
+    start(client, survey)
+    response = client.get("/s/small/page/2")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/s/small/page/1")
+    assert client.get("/s/small/page/9").status_code == 404
+
+
+def test_without_a_draft_the_resident_is_sent_to_the_start(client, app):
+    make_survey()
+    response = client.get("/s/small/page/1")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/s/small")
+    assert "were not found in this browser" in text(client.get("/s/small"))
+
+
+def test_finish_later_with_the_code_on_another_device(client, app):
+    survey = make_survey()
+    data = valid_answers(survey)
+    start(client, survey)
+    post_page(client, survey, 1, data)
+    response = post_page(client, survey, 2, {"q_years": "33"}, action="save")
+    assert response.headers["Location"].endswith("/s/small/saved")
+    saved = text(client.get("/s/small/saved"))
+    code = re.search(r"<strong>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</strong>", saved).group(1)
+    link = re.search(r'href="(http://localhost/s/small/resume/[^"]+)"', saved).group(1)
+    assert link.endswith(code)
+
+    # The same browser goes straight back.
+    welcome = text(client.get("/s/small"))
+    assert "Continue where you left off" in welcome
+
+    # Another device: a wrong code is explained, the right one (typed loosely) continues.
+    other = app.test_client()
+    token = CSRF_PATTERN.search(other.get("/s/small/resume").get_data(as_text=True)).group(1)
+    wrong = other.post("/s/small/resume", data={"csrf_token": token, "code": "0000-0000-0000"})
+    assert wrong.status_code == 422 and "could not find answers saved with that code" in text(wrong)
+    bad = other.post("/s/small/resume", data={"csrf_token": token, "code": "nope"})
+    assert bad.status_code == 422 and "has 12 letters and numbers" in text(bad)
+    loose = code.lower().replace("-", " ").replace("0", "o")
+    response = other.post("/s/small/resume", data={"csrf_token": token, "code": loose})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/s/small/page/2")
+    page2 = text(other.get("/s/small/page/2"))
+    assert 'value="33"' in page2
+    response = post_page(other, survey, 2, {"q_years": "33"})
+    assert response.headers["Location"].endswith("/s/small/thanks")
+    assert responses() == 1
+    assert db.session.scalar(select(func.count()).select_from(ResponseDraft)) == 0
+    # The code was for answers in progress: once submitted it opens nothing, on any device.
+    again = app.test_client()
+    assert again.get(link.replace("http://localhost", "")).status_code == 422
+    first = client.get("/s/small/page/2")
+    assert first.status_code == 303  # the first browser's draft is gone too
+    assert responses() == 1
+
+
+def test_resubmitting_the_last_page_stores_once(client, app):
+    survey = make_survey()
+    data = valid_answers(survey)
+    start(client, survey)
+    post_page(client, survey, 1, data)
+    token = CSRF_PATTERN.search(client.get("/s/small/page/2").get_data(as_text=True)).group(1)
+    form = {"csrf_token": token, "action": "next", "q_years": "12"}
+    cookie = client.get_cookie("draft-%d" % survey.id).value
+    assert client.post("/s/small/page/2", data=form).status_code == 303
+    client.set_cookie("draft-%d" % survey.id, cookie)  # a double click replays the old cookie
+    replay = client.post("/s/small/page/2", data=form)
+    assert replay.status_code == 303 and responses() == 1
+
+
+def test_open_link_takes_one_response_per_browser(client, app):
+    survey = make_survey()
+    assert submit(client, survey, valid_answers(survey)).status_code == 303
+    again = client.get("/s/small")
+    assert "You have already answered" in text(again) and "Start the survey" not in text(again)
+    assert responses() == 1
+    # Another browser is another resident.
+    assert submit(app.test_client(), survey, valid_answers(survey)).status_code == 303
+    assert responses() == 2
+
+
+def test_display_logic_skips_a_whole_page_and_counts_pages(client, app):
+    definition = {"slug": "paged", "title": "Paged", "pages": [
+        {"title": "First", "questions": [
+            {"code": "contact", "type": "single_choice", "text": "Any contact?", "required": True,
+             "options": [{"code": 1, "label": "Yes"}, {"code": 2, "label": "No"}]}]},
+        {"title": "About the contact", "display_condition": {"question": "contact", "in": [1]}, "questions": [
+            {"code": "how", "type": "scale", "text": "How was it?", "required": True,
+             "config": {"scale": "satisfaction"}}]},
+        {"title": "Last", "questions": [{"code": "note", "type": "text", "text": "Anything else?"}]}]}
+    survey = survey_from_definition(definition)
+    survey.status = "open"
+    db.session.add(survey)
+    db.session.commit()
+    start(client, survey)
+    assert "Page 1 of 2" in text(client.get("/s/paged/page/1"))  # nothing answered yet: page 2 not shown
+    response = post_page(client, survey, 1, {"q_contact": option_id(survey, "contact", 2)})
+    assert response.headers["Location"].endswith("/s/paged/page/3")
+    assert "Page 2 of 2" in text(client.get("/s/paged/page/3"))
+    assert client.get("/s/paged/page/2").headers["Location"].endswith("/s/paged/page/3")
+    # Back from page 3, change the answer: the contact page appears, and is required.
+    post_page(client, survey, 3, {}, action="back")
+    response = post_page(client, survey, 1, {"q_contact": option_id(survey, "contact", 1)})
+    assert response.headers["Location"].endswith("/s/paged/page/2")
+    assert "Page 2 of 3" in text(client.get("/s/paged/page/2"))
+    missing = post_page(client, survey, 2, {})
+    assert missing.status_code == 422 and "Please answer this question." in text(missing)
+
+
+def spanish_demo():
+    survey = survey_from_definition(COMMUNITY_TRUST)
+    translation.prefill(survey, "es")
+    survey.status = "open"
+    db.session.add(survey)
+    db.session.commit()
+    return survey
+
+
+def test_language_switch_mid_survey_keeps_answers(client, app):
+    survey = spanish_demo()
+    slug = survey.slug
+    start(client, survey)
+    page = text(client.get(f"/s/{slug}/page/1"))
+    assert '<html lang="en">' in page and "Overall, I trust the police in my city." in page
+    assert 'value="language:es"' in page
+    chosen = {"q_trust_overall": option_id(survey, "trust_overall", 4),
+              "q_respect": option_id(survey, "respect", -1)}
+    response = post_page(client, survey, 1, chosen, action="language:es")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/s/{slug}/page/1")
+    page = text(client.get(f"/s/{slug}/page/1"))
+    assert '<html lang="es">' in page
+    assert "En general, confío en la policía de mi ciudad." in page and "Muy de acuerdo" in page
+    assert "Página 1 de 4" in page and "Siguiente" in page and "(obligatoria)" in page
+    assert checked(page, chosen["q_trust_overall"]) and checked(page, chosen["q_respect"])
+    # Errors come in Spanish too, with the answers still there.
+    response = post_page(client, survey, 1, chosen)
+    assert response.status_code == 422
+    page = text(response)
+    assert "Hay 6 problemas con sus respuestas" in page and "Por favor responda esta pregunta." in page
+    assert checked(page, chosen["q_trust_overall"])
+
+
+def test_browser_language_is_used_only_where_the_survey_is_translated(client, app):
+    spanish_demo()
+    english_only = make_survey()
+    welcome = text(client.get("/s/community-trust", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}))
+    assert '<html lang="es">' in welcome and "Comenzar la encuesta" in welcome
+    assert "Confianza de la comunidad en la policía" in welcome
+    # No Spanish for this survey: English throughout, not a Spanish frame around English questions.
+    welcome = text(client.get(f"/s/{english_only.slug}?lang=es"))
+    assert '<html lang="en">' in welcome and "Start the survey" in welcome and 'hreflang="es"' not in welcome
+
+
+def test_submission_records_the_language_and_nothing_else(client, app):
+    survey = make_survey()
+    submit(client, survey, valid_answers(survey))
+    row = db.session.scalars(select(Response)).one()
+    assert (row.mode, row.language) == ("web", "en")
+
+
+def limited_app(database_url, tmp_path, **limits):
+    config = make_test_config(database_url, tmp_path / "generated")
+    config.update(limits)
+    return create_app(config)
+
+
+def test_starting_is_rate_limited_without_keeping_addresses(app, database_url, tmp_path):
+    make_survey()
+    limited = limited_app(database_url, tmp_path, START_RATE_LIMIT="2 per hour")
+    client = limited.test_client()
+    statuses = []
+    for _ in range(3):
+        browser = limited.test_client()  # new browsers from one address: a script, not a household
+        token = CSRF_PATTERN.search(browser.get("/s/small").get_data(as_text=True)).group(1)
+        statuses.append(browser.post("/s/small/start", data={"csrf_token": token}).status_code)
+    assert statuses == [303, 303, 429]
+    token = CSRF_PATTERN.search(client.get("/s/small").get_data(as_text=True)).group(1)
+    refused = client.post("/s/small/start", data={"csrf_token": token})
+    assert refused.status_code == 429 and "Too many attempts" in text(refused)
+    # The counters are keyed by a keyed hash: no address in them.
+    keys = " ".join(str(k) for k in limiter.storage.storage.keys())
+    assert keys and "127.0.0.1" not in keys and "localhost" not in keys
+
+
+def test_code_guessing_is_rate_limited(app, database_url, tmp_path):
+    make_survey()
+    limited = limited_app(database_url, tmp_path, CODE_RATE_LIMIT="3 per hour")
+    client = limited.test_client()
+    token = CSRF_PATTERN.search(client.get("/s/small/resume").get_data(as_text=True)).group(1)
+    statuses = [client.post("/s/small/resume", data={"csrf_token": token, "code": "0000-0000-000%d" % i}).status_code
+                for i in range(4)]
+    assert statuses == [422, 422, 422, 429]
