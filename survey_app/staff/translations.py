@@ -58,7 +58,7 @@ def translations(survey_id: int, language: str):
                 changed = translation.translate(survey, language, wanted)
                 message = f"Saved: {changed} place(s) changed."
             if changed:
-                audit.record("survey.translate", _target(survey), language=language, action=action, places=changed)
+                audit.record("survey.translate", _target(survey), language=language, step=action, places=changed)
                 db.session.commit()
             flash(message, "info")
             return redirect(url_for(".translations", survey_id=survey.id, language=language), code=303)
