@@ -4,6 +4,10 @@
    No inline script: conditions come from data-condition attributes (CSP friendly). */
 (function () {
   "use strict";
+  // An error summary takes the focus, so that keyboard and screen-reader users hear it first.
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+
   var form = document.querySelector("form[data-logic-form]");
   if (!form) { return; }
 
