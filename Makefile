@@ -30,8 +30,8 @@ translations: $(CATALOGUES)
 
 # After changing interface text: collect it and merge it into each .po, then translate the new entries.
 translations-update: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o survey_app/translations/messages.pot .
-	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project survey_app -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --ignore-obsolete
 	rm survey_app/translations/messages.pot
 
 db: venv translations
