@@ -83,3 +83,34 @@ def test_standard_wording_has_spanish():
     survey = survey_from_definition(COMMUNITY_TRUST)
     assert translation.prefill(survey, "es") > 0
     assert translation.coverage(survey, "es").complete
+
+
+def test_translations_travel_with_the_definition_and_bad_ones_are_named():
+    import copy
+
+    import pytest
+
+    from survey_app.questionnaire.definition import DefinitionError, definition_from_survey
+
+    survey = survey_from_definition(COMMUNITY_TRUST)
+    translation.prefill(survey, "es")
+    exported = definition_from_survey(survey)
+    first = exported["pages"][0]["questions"][0]
+    assert first["translations"]["es"]["text"] == "En general, confío en la policía de mi ciudad."
+    assert first["translations"]["es"]["options"]["-1"] == "No sé"
+    again = survey_from_definition(exported)
+    assert translation.coverage(again, "es").complete
+    assert definition_from_survey(again) == exported
+    for change, path in (
+        (lambda d: d["pages"][0]["questions"][0]["translations"]["es"].update(colour="rojo"),
+         "pages[0].questions[0].translations.es.colour"),
+        (lambda d: d["pages"][0]["questions"][0]["translations"]["es"]["options"].update({"9": "x"}),
+         "pages[0].questions[0].translations.es.options"),
+        (lambda d: d["pages"][1].update(translations={"ES!": {"title": "x"}}), "pages[1].translations"),
+        (lambda d: d.update(translations={"es": {"title": 5}}), "definition.translations.es.title"),
+    ):
+        broken = copy.deepcopy(exported)
+        change(broken)
+        with pytest.raises(DefinitionError) as error:
+            survey_from_definition(broken)
+        assert error.value.path == path

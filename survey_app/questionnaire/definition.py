@@ -38,6 +38,7 @@ from .types import (
     scale_options,
 )
 
+SURVEY_TEXT_FIELDS = ("title", "introduction", "consent_text", "thank_you_text")
 MISSING_NAMES = {"dont_know": DONT_KNOW, "prefer_not_to_say": PREFER_NOT_TO_SAY}
 MAX_TEXT_LENGTH = 10_000
 
@@ -157,8 +158,72 @@ def _check_rows(item: dict, config: dict, codes: set[str], path: str) -> list[di
         _require(construct is None or isinstance(construct, str), f"{rpath}.construct", "must be text")
         checked.append(dict(code=code, text=_text(row, "text", rpath, required=True, limit=MAX_TEXT_LENGTH),
                             required=bool(item.get("required", False)), config=dict(config),
-                            construct=construct, reverse_coded=reverse, options=list(options)))
+                            construct=construct, reverse_coded=reverse, options=list(options),
+                            translations=_translations(row, rpath, ("text",), options)))
     return checked
+
+
+LANGUAGE_PATTERN_LENGTH = (2, 8)
+
+
+def _translations(item: dict, path: str, fields: tuple[str, ...], options: list | None = None) -> dict:
+    """``{"es": {"text": "...", "options": {"1": "..."}}}``: staff translations of this item's text.
+
+    Returned as {language: {field: text}} plus, when ``options`` is given, {"options": {code: label}}.
+    """
+    value = item.get("translations", {})
+    tpath = f"{path}.translations"
+    _require(isinstance(value, dict), tpath, "must be an object of languages")
+    codes = {str(code) for code, _ in (options or [])}
+    checked = {}
+    for language, texts in value.items():
+        low, high = LANGUAGE_PATTERN_LENGTH
+        _require(isinstance(language, str) and language.isalpha() and language.islower()
+                 and low <= len(language) <= high, f"{tpath}", f"{language!r} is not a language code like 'es'")
+        _require(isinstance(texts, dict), f"{tpath}.{language}", "must be an object")
+        entry: dict = {}
+        for key, text in texts.items():
+            if key == "options" and options is not None:
+                _require(isinstance(text, dict), f"{tpath}.{language}.options", "must map option codes to labels")
+                labels = {}
+                for code, label in text.items():
+                    _require(str(code) in codes, f"{tpath}.{language}.options", f"{code!r} is not an option code here")
+                    _require(isinstance(label, str), f"{tpath}.{language}.options.{code}", "must be text")
+                    if label.strip():
+                        labels[str(code)] = label
+                if labels:
+                    entry["options"] = labels
+                continue
+            _require(key in fields, f"{tpath}.{language}.{key}",
+                     f"cannot be translated here; translatable: {', '.join(fields + (('options',) if options is not None else ()))}")
+            _require(isinstance(text, str) and len(text) <= MAX_TEXT_LENGTH, f"{tpath}.{language}.{key}", "must be text")
+            if text.strip():
+                entry[key] = text
+        if entry:
+            checked[language] = entry
+    return checked
+
+
+def _split(translations: dict) -> tuple[dict, dict[str, dict]]:
+    """Item translations without their options, and {option code: {language: {"label": ...}}}."""
+    own, by_option = {}, {}
+    for language, entry in translations.items():
+        fields = {k: v for k, v in entry.items() if k != "options"}
+        if fields:
+            own[language] = fields
+        for code, label in entry.get("options", {}).items():
+            by_option.setdefault(code, {})[language] = {"label": label}
+    return own, by_option
+
+
+def _option_translations(question) -> dict:
+    """The export form of a question's and its options' translations (see ``_translations``)."""
+    merged = {language: dict(fields) for language, fields in (question.translations or {}).items()}
+    for option in question.options:
+        for language, fields in (option.translations or {}).items():
+            if fields.get("label"):
+                merged.setdefault(language, {}).setdefault("options", {})[str(option.code)] = fields["label"]
+    return merged
 
 
 def _condition(item: dict, earlier: dict[str, dict], path: str) -> dict | None:
@@ -255,10 +320,14 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
                     display_condition=condition,
                     options=options,
                     rows=rows,
+                    translations=_translations(item, qpath, ("text", "help_text"),
+                                               options if qtype != "matrix" else None),
                 )
             )
-        checked_pages.append((_text(page, "title", ppath, limit=200), page_condition, checked_questions))
+        checked_pages.append((_text(page, "title", ppath, limit=200), page_condition, checked_questions,
+                              _translations(page, ppath, ("title",))))
 
+    survey_translations = _translations(definition, "definition", SURVEY_TEXT_FIELDS)
     survey = Survey(
         slug=slug,
         title=_text(definition, "title", "definition", required=True, limit=200),
@@ -267,18 +336,20 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
         thank_you_text=_text(definition, "thank_you_text", "definition", limit=MAX_TEXT_LENGTH),
         min_cell_size=min_cell,
         status="draft",
-        translations={},
+        translations=survey_translations,
     )
     position = 0
-    for page_position, (title, page_condition, questions) in enumerate(checked_pages):
-        page = Page(position=page_position, title=title, translations={}, display_condition=page_condition)
+    for page_position, (title, page_condition, questions, page_translations) in enumerate(checked_pages):
+        page = Page(position=page_position, title=title, translations=page_translations,
+                    display_condition=page_condition)
         survey.pages.append(page)
         for spec in questions:
             rows = spec.pop("rows")
             options = spec.pop("options")
-            question = Question(position=position, translations={}, **spec)
+            own, by_option = _split(spec.pop("translations"))
+            question = Question(position=position, translations=own, **spec)
             question.options = [
-                AnswerOption(position=i, code=code, label=label, translations={})
+                AnswerOption(position=i, code=code, label=label, translations=by_option.get(str(code), {}))
                 for i, (code, label) in enumerate(options)
             ]
             page.questions.append(question)
@@ -286,9 +357,11 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
             position += 1
             for row in rows:
                 row_options = row.pop("options")
-                child = Question(position=position, translations={}, type="scale", help_text="",
+                row_own, row_by_option = _split(row.pop("translations"))
+                child = Question(position=position, translations=row_own, type="scale", help_text="",
                                  display_condition=None, parent=question, **row)
-                child.options = [AnswerOption(position=i, code=code, label=label, translations={})
+                child.options = [AnswerOption(position=i, code=code, label=label,
+                                              translations=row_by_option.get(str(code), {}))
                                  for i, (code, label) in enumerate(row_options)]
                 page.questions.append(child)
                 survey.questions.append(child)
@@ -319,6 +392,8 @@ def definition_from_survey(survey: Survey) -> dict:
                 item["display_condition"] = question.display_condition
             if question.type not in ("scale", "matrix") and question.options:
                 item["options"] = [{"code": o.code, "label": o.label} for o in question.options]
+            if _option_translations(question):
+                item["translations"] = _option_translations(question)
             if question.type == "matrix":
                 item["rows"] = []
                 for row in sorted(question.rows, key=lambda q: q.position):
@@ -327,13 +402,17 @@ def definition_from_survey(survey: Survey) -> dict:
                         entry["construct"] = row.construct
                     if row.reverse_coded:
                         entry["reverse_coded"] = True
+                    if _option_translations(row):
+                        entry["translations"] = _option_translations(row)
                     item["rows"].append(entry)
             questions.append(item)
         entry = {"title": page.title, "questions": questions}
         if page.display_condition:
             entry["display_condition"] = page.display_condition
+        if page.translations:
+            entry["translations"] = page.translations
         pages.append(entry)
-    return {
+    result = {
         "slug": survey.slug,
         "title": survey.title,
         "introduction": survey.introduction,
@@ -342,3 +421,6 @@ def definition_from_survey(survey: Survey) -> dict:
         "min_cell_size": survey.min_cell_size,
         "pages": pages,
     }
+    if survey.translations:
+        result["translations"] = survey.translations
+    return result
