@@ -178,6 +178,26 @@ def test_every_other_resident_page_passes_an_accessibility_audit(page, live_serv
     audit(page, "welcome-invitation-error")
 
 
+def test_an_expired_page_keeps_what_was_typed(page, live_server, app):
+    make_survey()
+    page.goto(f"{live_server}/s/small")
+    page.get_by_role("button", name="Start the survey").click()
+    page.get_by_role("group", name=re.compile("I trust the police")).get_by_label("Agree", exact=True).check()
+    page.get_by_label(re.compile("District")).select_option(label="South")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label(re.compile("Anything else")).fill("Lights out")
+    # The session (and with it the form's security token) ends, e.g. the browser was restarted.
+    page.context.clear_cookies(name="session")
+    page.get_by_role("button", name="Submit my answers").click()
+    assert page.get_by_role("heading", name="Please press the button again").is_visible()
+    assert page.get_by_label(re.compile("Anything else")).input_value() == "Lights out"
+    audit(page, "page-expired")
+    page.get_by_role("button", name="Submit my answers").click()
+    assert page.get_by_role("heading", name="Thank you").is_visible()
+    db.session.expire_all()
+    assert len(db.session.scalars(select(Response)).all()) == 1
+
+
 def test_the_audit_catches_what_it_should(page, live_server, spanish_demo):
     """The audit is not a formality: a page with an unlabelled field and an image without a text
     alternative fails it (so the passes above mean something)."""
