@@ -80,6 +80,9 @@ def test_invitation_code_also_resumes_on_another_device(client, app):
     response = start(other, survey, codes[0])
     assert response.headers["Location"].endswith("/s/small/page/2")  # where the first device stopped
     assert count(ResponseDraft) == 1
+    # The first browser continues without typing the code again.
+    assert "Continue where you left off" in text(client.get("/s/small"))
+    assert start(client, survey).headers["Location"].endswith("/s/small/page/2")
 
 
 def test_invitation_code_submits_once_under_concurrent_requests(app):

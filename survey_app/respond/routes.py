@@ -150,10 +150,13 @@ def start(slug: str):
         return render_template("respond/welcome.html", survey=survey, draft=_current_draft(survey),
                                code=typed, token_expired=True), 400
     if survey.access_mode == "invitation":
+        existing = _current_draft(survey)
+        if not typed.strip() and existing is not None:  # "Continue": the code is in this browser
+            return _go_to_draft(survey, existing, request.cookies[_draft_cookie(survey)])
         try:
             draft, code = drafts.for_invitation(survey, typed, current_language())
         except drafts.CodeRefused as error:
-            return render_template("respond/welcome.html", survey=survey, draft=None, code=typed,
+            return render_template("respond/welcome.html", survey=survey, draft=existing, code=typed,
                                    code_error=_code_refused_message(error.reason)), 422
         return _go_to_draft(survey, draft, code)
     if _has_answered(survey):
