@@ -90,6 +90,7 @@ def for_invitation(survey: Survey, typed: str, language: str) -> tuple[ResponseD
         raise CodeRefused("unknown")
     if invitation.used:
         raise CodeRefused("used")
+    purge_expired()  # an expired draft of this invitation starts afresh
     draft = db.session.scalar(select(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
     if draft is not None:
         return draft, code

@@ -245,3 +245,20 @@ def test_code_guessing_is_rate_limited(app, database_url, tmp_path):
     statuses = [client.post("/s/small/resume", data={"csrf_token": token, "code": "0000-0000-000%d" % i}).status_code
                 for i in range(4)]
     assert statuses == [422, 422, 422, 429]
+
+
+def test_unfinished_answers_expire(client, app):
+    import datetime as dt
+
+    from survey_app import drafts
+    from survey_app.models import utcnow
+
+    survey = make_survey()
+    start(client, survey)
+    post_page(client, survey, 1, valid_answers(survey), action="save")
+    draft = db.session.scalars(select(ResponseDraft)).one()
+    draft.saved_on = draft.saved_on - dt.timedelta(days=drafts.DRAFT_DAYS + 1)
+    db.session.commit()
+    assert client.get("/s/small/page/1").status_code == 303  # no longer found
+    start(app.test_client(), survey)  # anyone starting clears expired drafts away
+    assert [d.saved_on for d in db.session.scalars(select(ResponseDraft))] == [utcnow().date()]
