@@ -51,15 +51,17 @@ def create_app(test_config: dict | None = None):
 
     @app.before_request
     def forget_per_request_caches():
-        # Flask-WTF caches the session's token, and Flask-Babel the chosen language, on the app
-        # context, which outlives a request when one context spans several (tests, scripts):
-        # what is cached there belongs to another request.
+        # Flask-WTF caches the session's token, Flask-Login the signed-in user and Flask-Babel
+        # the chosen language on the app context, which outlives a request when one context
+        # spans several (tests, scripts): what is cached there belongs to another request.
         from flask import g
         from flask_babel import refresh
 
         g.pop("csrf_token", None)
+        g.pop("_login_user", None)
         g.pop("allowed_languages", None)
         refresh()
+
     cli.init_app(app)
 
     return app

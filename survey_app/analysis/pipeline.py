@@ -36,6 +36,7 @@ from . import charts
 from .breakdowns import groupings, item_estimates
 from .disclosure import is_small
 from .estimates import summarise_question
+from .fieldwork import load_fieldwork, margin_of_error
 from .frame import SurveyData, load_codebook, load_survey_data, series_slugs
 from .indices import add_indices
 from .variance import Design
@@ -141,11 +142,14 @@ def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = Tru
 
 def methodology(codebook, weights, n: int) -> dict:
     summary = weights.summary()
+    deff = summary.get("design_effect") or 1.0
     return {
         "n_responses": n,
         "min_cell_size": codebook.min_cell_size,
         "weighted": weights.weighted,
         "weighting": summary,
+        # The largest margin of error of a survey-wide percentage, design effect included.
+        "margin_of_error": margin_of_error(n, deff) if n >= codebook.min_cell_size else None,
         "estimates": ("Percentages and means are weighted; each comes with a 95% confidence interval "
                       "(t distribution) from Taylor-linearised standard errors that account for the raking, "
                       "as R's survey package computes them. Percentages use the logit interval. "
@@ -248,6 +252,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     results = build_results(data, now or dt.datetime.now(dt.timezone.utc), margins)
     timings["compute"] = time.perf_counter() - started
 
+    results["methodology"]["fieldwork"] = load_fieldwork(connection, codebook.survey_id)
     started = time.perf_counter()
     if not results["suppressed"]:
         results["trends"] = series_trends(connection, codebook, results)

@@ -1,14 +1,20 @@
-"""Public results: read the stored analysis output; nothing is computed per request."""
+"""Public results: published snapshots only, read from their stored files; nothing is computed
+per request. A version's address (``/results/<slug>/v<N>``) never changes what it shows, except
+that a withdrawn version shows its notice instead. Pages carry an ETag and may be cached.
+"""
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
 
-from flask import abort, current_app, render_template, send_from_directory
+from flask import abort, current_app, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from ..analysis.pipeline import CHARTS_DIR, read_results
+from .. import publishing
+from ..analysis.pipeline import CHARTS_DIR, RESULTS_FILE
 from ..extensions import db
-from ..models import Survey
+from ..models import Snapshot, Survey
 from . import bp
 
 CACHE_SECONDS = 300
@@ -18,34 +24,132 @@ def _generated_dir() -> str:
     return current_app.config["GENERATED_DIR"]
 
 
-def _results_or_404(slug: str) -> dict:
-    survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
-    results = read_results(_generated_dir(), slug) if survey and survey.status != "draft" else None
-    if results is None:
+@functools.lru_cache(maxsize=64)
+def _load(path: str) -> dict:
+    # Snapshot files never change once published, so a parsed copy can be kept.
+    return json.loads(Path(path).read_text("utf-8"))
+
+
+def snapshot_results(snapshot: Snapshot) -> dict:
+    path = publishing.snapshot_dir(_generated_dir(), snapshot) / RESULTS_FILE
+    try:
+        return _load(str(path))
+    except FileNotFoundError:
+        current_app.logger.error("snapshot files missing: %s", path)
         abort(404)
-    return results
+
+
+def _survey_or_404(slug: str) -> Survey:
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+    if survey is None or survey.status == "draft":
+        abort(404)
+    return survey
+
+
+def _versions(survey: Survey) -> list[Snapshot]:
+    return db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id,
+                                                     Snapshot.status.in_(("published", "withdrawn")))
+                              .order_by(Snapshot.version.desc())).all()
+
+
+def _cacheable(response, etag: str):
+    response.cache_control.public = True
+    response.cache_control.max_age = CACHE_SECONDS
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
+def results_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot], draft_results: dict | None = None,
+                 chart_url=None, data_urls=None, status: int = 200):
+    """Render one version (or, for staff review, the unpublished draft) of the results page."""
+    results = draft_results if draft_results is not None else snapshot_results(snapshot)
+    if chart_url is None:
+        def chart_url(name):
+            return url_for("results.chart", slug=survey.slug, version=snapshot.version, filename=name)
+    if data_urls is None and snapshot is not None:
+        data_urls = {"csv": url_for("results.open_data", slug=survey.slug, version=snapshot.version,
+                                    filename=publishing.DATA_CSV),
+                     "json": url_for("results.open_data", slug=survey.slug, version=snapshot.version,
+                                     filename=publishing.DATA_JSON)}
+    return render_template("results/survey.html", results=results, survey=survey, snapshot=snapshot,
+                           versions=versions, chart_url=chart_url, data_urls=data_urls or {},
+                           draft=draft_results is not None), status
 
 
 @bp.get("/")
 def index():
-    surveys = db.session.scalars(
-        select(Survey).where(Survey.status != "draft").order_by(Survey.created_at.desc())
-    ).all()
-    listed = [(s, r) for s in surveys if (r := read_results(_generated_dir(), s.slug)) is not None]
+    listed = []
+    for survey in db.session.scalars(select(Survey).where(Survey.status != "draft")):
+        current = next((s for s in _versions(survey) if s.status == "published"), None)
+        if current is not None:
+            listed.append((survey, current, snapshot_results(current)))
+    listed.sort(key=lambda entry: entry[1].published_at, reverse=True)
     return render_template("results/index.html", listed=listed)
+
+
+@bp.get("/open-data")
+def open_data_schema():
+    return render_template("results/open_data.html", columns=publishing.CSV_COLUMNS,
+                           format=publishing.OPEN_DATA_FORMAT)
 
 
 @bp.get("/<slug>")
 def survey(slug: str):
-    results = _results_or_404(slug)
-    response = current_app.make_response(render_template("results/survey.html", results=results))
-    response.cache_control.public = True
-    response.cache_control.max_age = CACHE_SECONDS
-    return response
+    """The newest published version (earlier and withdrawn versions are listed on it)."""
+    survey = _survey_or_404(slug)
+    versions = _versions(survey)
+    current = next((s for s in versions if s.status == "published"), None)
+    if current is None:
+        if versions:  # everything withdrawn: the newest notice
+            return _withdrawn(survey, versions[0], versions)
+        abort(404)
+    body, status = results_page(survey, current, versions)
+    response = current_app.make_response((body, status))
+    return _cacheable(response, f"{slug}-v{current.version}-{len(versions)}-{request.args.get('lang', '')}")
 
 
-@bp.get("/<slug>/charts/<path:filename>")
-def chart(slug: str, filename: str):
-    _results_or_404(slug)
-    # send_from_directory refuses paths that escape the folder.
-    return send_from_directory(Path(_generated_dir()) / slug / CHARTS_DIR, filename, max_age=CACHE_SECONDS)
+def _snapshot_or_404(survey: Survey, version: int) -> Snapshot:
+    snapshot = db.session.scalar(select(Snapshot).where(Snapshot.survey_id == survey.id,
+                                                        Snapshot.version == version))
+    if snapshot is None or snapshot.status not in ("published", "withdrawn"):
+        abort(404)
+    return snapshot
+
+
+def _withdrawn(survey: Survey, snapshot: Snapshot, versions: list[Snapshot]):
+    return render_template("results/withdrawn.html", survey=survey, snapshot=snapshot, versions=versions), 410
+
+
+@bp.get("/<slug>/v<int:version>")
+def version(slug: str, version: int):
+    survey = _survey_or_404(slug)
+    snapshot = _snapshot_or_404(survey, version)
+    versions = _versions(survey)
+    if snapshot.status == "withdrawn":
+        return _withdrawn(survey, snapshot, versions)
+    body, status = results_page(survey, snapshot, versions)
+    response = current_app.make_response((body, status))
+    return _cacheable(response, f"{slug}-v{version}-{len(versions)}-{request.args.get('lang', '')}")
+
+
+def _published_file(slug: str, version: int, folder: Path, filename: str, **kwargs):
+    survey = _survey_or_404(slug)
+    snapshot = _snapshot_or_404(survey, version)
+    if snapshot.status != "published":
+        abort(410)
+    # send_from_directory refuses paths that escape the folder, and answers conditional requests.
+    return send_from_directory(publishing.snapshot_dir(_generated_dir(), snapshot) / folder, filename,
+                               max_age=CACHE_SECONDS, **kwargs)
+
+
+@bp.get("/<slug>/v<int:version>/charts/<path:filename>")
+def chart(slug: str, version: int, filename: str):
+    return _published_file(slug, version, Path(CHARTS_DIR), filename)
+
+
+@bp.get("/<slug>/v<int:version>/<any('data.csv', 'data.json'):filename>")
+def open_data(slug: str, version: int, filename: str):
+    mimetype = "text/csv" if filename.endswith(".csv") else "application/json"
+    return _published_file(slug, version, Path("."), filename, mimetype=mimetype, as_attachment=True,
+                           download_name=f"{slug}-v{version}-{filename}")
+

@@ -115,5 +115,6 @@ def run_analysis(survey_id: int):
                  responses=run.results["n_responses"])
     db.session.commit()
     flash(f"Analysed {run.results['n_responses']:,} responses "
-          f"({'weighted' if run.results['weighted'] else 'unweighted'}).", "info")
-    return redirect(url_for(".weighting", survey_id=survey.id), code=303)
+          f"({'weighted' if run.results['weighted'] else 'unweighted'}). Review the draft page and "
+          "publish it when it is right.", "info")
+    return redirect(url_for(".results", survey_id=survey.id), code=303)

@@ -8,6 +8,11 @@
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
 
+  // Printing the results opens every breakdown, so that the printout has all the tables.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
+
   var form = document.querySelector("form[data-logic-form]");
   if (!form) { return; }
 

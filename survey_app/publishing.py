@@ -1,0 +1,205 @@
+"""Published snapshots: immutable, versioned copies of a survey's analysis, with open data.
+
+``flask analyze`` (or the analysts' page) writes the survey's *draft* results to
+``<GENERATED_DIR>/<slug>/``; nothing there is public. Publishing copies that folder
+byte for byte to ``<GENERATED_DIR>/published/<slug>/v<N>/``, adds the open data (``data.csv``,
+``data.json``) and a ``manifest.json`` with the SHA-256 of every file, and records a
+``Snapshot`` row. A published folder is never written again (its files are made read-only):
+republishing makes version N+1 beside it, and withdrawing only changes the row, so that the
+public page shows the notice instead of the figures.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from .analysis.pipeline import RESULTS_FILE, read_results
+from .extensions import db
+from .models import Snapshot, Survey, utcnow
+
+PUBLISHED_DIR = "published"
+MANIFEST = "manifest.json"
+DATA_CSV = "data.csv"
+DATA_JSON = "data.json"
+OPEN_DATA_FORMAT = 1
+MAX_NOTICE = 2000
+
+# The columns of data.csv, documented on /results/open-data.
+CSV_COLUMNS = (
+    ("survey", "The survey's web address name (slug)."),
+    ("wave", "The wave of the survey in its series (1 for a survey on its own)."),
+    ("version", "The version of the published results."),
+    ("item_code", "The question's variable name, or index_<construct> for an index."),
+    ("item_text", "The question's wording, or the index's name."),
+    ("item_kind", "ordinal (a scale or ordered choice), nominal, multi (several answers allowed), numeric or index."),
+    ("statistic", "percent (of those answering, by option), percent_agree (the top two points of a 5-point "
+                  "scale), or mean (numbers, 1-5 scales, 0-100 index scores)."),
+    ("group_variable", "Empty for everyone; else the breakdown variable (e.g. district)."),
+    ("group_code", "The group's answer code in that variable."),
+    ("group_label", "The group's name."),
+    ("option_code", "For percent rows: the answer's code."),
+    ("option_label", "For percent rows: the answer's wording."),
+    ("estimate", "The weighted estimate (percent 0-100 or mean); empty when suppressed."),
+    ("ci_low", "Lower end of the 95% confidence interval; empty when suppressed."),
+    ("ci_high", "Upper end of the 95% confidence interval; empty when suppressed."),
+    ("standard_error", "Taylor-linearised standard error; empty when suppressed."),
+    ("respondents", "Unweighted number of respondents the estimate rests on; empty when suppressed."),
+    ("suppressed", "true when the figure is withheld by disclosure control (too few respondents, or "
+                   "it would let a withheld figure be worked out)."),
+)
+
+
+class PublishError(ValueError):
+    pass
+
+
+def published_root(generated_dir: str | Path) -> Path:
+    return Path(generated_dir) / PUBLISHED_DIR
+
+
+def snapshot_dir(generated_dir: str | Path, snapshot: Snapshot) -> Path:
+    return Path(generated_dir) / snapshot.storage_path
+
+
+def _number(value):
+    return "" if value is None else repr(float(value))
+
+
+def open_data_rows(results: dict, version: int) -> list[dict]:
+    """One row per published figure (see CSV_COLUMNS): everyone, then each breakdown group."""
+    rows = []
+    base = {"survey": results["survey"]["slug"], "wave": results["survey"].get("wave", 1), "version": version}
+    for item in results.get("indices", []) + results.get("questions", []):
+        if "estimates" not in item:
+            continue  # free text: counted on the page, never published as data
+        labels = item.get("labels") or {}
+        text = item.get("label") if item.get("kind") == "index" else item.get("text")
+        tables = [("", {}, item["estimates"].get("overall") or [])]
+        for breakdown in item["estimates"].get("breakdowns") or []:
+            names = {g["code"]: g["label"] for g in breakdown.get("groups", [])}
+            tables.append((breakdown["variable"], names, breakdown.get("rows") or []))
+        for variable, names, table in tables:
+            for row in table:
+                suppressed = bool(row.get("suppressed")) or row.get("estimate") is None
+                option = row.get("option")
+                rows.append({
+                    **base, "item_code": item["code"], "item_text": text, "item_kind": item["kind"],
+                    "statistic": row["statistic"], "group_variable": variable,
+                    "group_code": "" if row.get("group") is None else row["group"],
+                    "group_label": names.get(row.get("group"), "") if variable else "",
+                    "option_code": "" if option is None else option,
+                    "option_label": labels.get(str(option), "") if option is not None else "",
+                    "estimate": "" if suppressed else _number(row["estimate"]),
+                    "ci_low": "" if suppressed else _number(row.get("lci")),
+                    "ci_high": "" if suppressed else _number(row.get("uci")),
+                    "standard_error": "" if suppressed else _number(row.get("se")),
+                    "respondents": "" if suppressed or row.get("n") is None else int(row["n"]),
+                    "suppressed": "true" if suppressed else "false",
+                })
+    return rows
+
+
+def open_data_csv(results: dict, version: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[name for name, _ in CSV_COLUMNS], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(open_data_rows(results, version))
+    return out.getvalue().encode("utf-8")
+
+
+def open_data_json(results: dict, version: int, published_at: str) -> bytes:
+    """The page's own data document, with what identifies the snapshot."""
+    document = {"open_data_format": OPEN_DATA_FORMAT, "version": version, "published_at": published_at,
+                "results": results}
+    return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` but the manifest itself, by relative path."""
+    return {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != MANIFEST}
+
+
+def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
+    """Freeze the survey's current draft results as the next published version (committed)."""
+    if survey.status == "draft":
+        raise PublishError("A survey in draft has no results to publish; open it and collect responses first.")
+    draft = Path(generated_dir) / survey.slug
+    results = read_results(generated_dir, survey.slug)
+    if results is None:
+        raise PublishError("There are no results to publish yet: run the analysis first.")
+    version = (db.session.scalar(select(func.max(Snapshot.version)).where(Snapshot.survey_id == survey.id)) or 0) + 1
+    published_at = utcnow()
+    relative = f"{PUBLISHED_DIR}/{survey.slug}/v{version}"
+    target = Path(generated_dir) / relative
+    if target.exists():
+        raise PublishError(f"Version {version} already exists on disk ({target}); it is never overwritten.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=target.parent))
+    try:
+        shutil.copytree(draft, work, dirs_exist_ok=True)  # results.json and charts, byte for byte
+        (work / DATA_CSV).write_bytes(open_data_csv(results, version))
+        (work / DATA_JSON).write_bytes(open_data_json(results, version, published_at.isoformat(timespec="seconds")))
+        (work / MANIFEST).write_text(json.dumps(manifest(work), indent=1, sort_keys=True), "utf-8")
+        for path in work.rglob("*"):
+            if path.is_file():
+                os.chmod(path, 0o444)
+        snapshot = Snapshot(survey_id=survey.id, version=version, status="published", storage_path=relative,
+                            created_at=published_at, published_at=published_at)
+        db.session.add(snapshot)
+        db.session.flush()  # the unique (survey, version) constraint settles a race here
+        work.rename(target)
+    except BaseException:
+        db.session.rollback()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    db.session.commit()
+    return snapshot
+
+
+def withdraw(snapshot: Snapshot, notice: str) -> None:
+    """Hide a published version's figures behind a public notice (committed). Files stay, unserved."""
+    notice = (notice or "").strip()
+    if not notice:
+        raise PublishError("Write the notice the public will see in place of the results.")
+    if len(notice) > MAX_NOTICE:
+        raise PublishError(f"Keep the notice under {MAX_NOTICE} characters.")
+    if snapshot.status != "published":
+        raise PublishError("Only a published version can be withdrawn.")
+    snapshot.status = "withdrawn"
+    snapshot.withdrawn_at = utcnow()
+    snapshot.withdrawal_notice = notice
+    db.session.commit()
+
+
+def verify(generated_dir: str | Path, snapshot: Snapshot) -> bool:
+    """Whether a snapshot's files are exactly those it was published with."""
+    folder = snapshot_dir(generated_dir, snapshot)
+    try:
+        recorded = json.loads((folder / MANIFEST).read_text("utf-8"))
+    except FileNotFoundError:
+        return False
+    return recorded == manifest(folder)
+
+
+def read_snapshot(generated_dir: str | Path, snapshot: Snapshot) -> dict | None:
+    try:
+        return json.loads((snapshot_dir(generated_dir, snapshot) / RESULTS_FILE).read_text("utf-8"))
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,101 @@
+"""Publishing results: review the draft page, publish a version, withdraw one with a notice.
+
+Rules and files live in survey_app/publishing.py; the public pages in results/routes.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from sqlalchemy import select
+
+from .. import audit, publishing
+from ..analysis.pipeline import CHARTS_DIR, read_results
+from ..extensions import db
+from ..forms.staff import ConfirmForm
+from ..models import Snapshot
+from ..results.routes import results_page
+from . import bp
+from .access import permission_required
+from .designer import _survey, _target
+
+
+def _versions(survey):
+    return db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id)
+                              .order_by(Snapshot.version.desc())).all()
+
+
+@bp.get("/surveys/<int:survey_id>/results")
+@permission_required("publish")
+def results(survey_id: int):
+    survey = _survey(survey_id)
+    draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
+    return render_template("staff/results.html", survey=survey, draft=draft, versions=_versions(survey),
+                           form=ConfirmForm())
+
+
+@bp.get("/surveys/<int:survey_id>/results/draft")
+@permission_required("publish")
+def results_draft(survey_id: int):
+    survey = _survey(survey_id)
+    draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
+    if draft is None:
+        flash("There is no analysis to review yet: run it on the weighting and analysis page.", "error")
+        return redirect(url_for(".results", survey_id=survey.id), code=303)
+    versions = [v for v in _versions(survey) if v.status != "draft"]
+    body, status = results_page(
+        survey, None, versions, draft_results=draft,
+        chart_url=lambda name: url_for(".results_draft_chart", survey_id=survey.id, filename=name))
+    response = current_app.make_response((body, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/surveys/<int:survey_id>/results/draft/charts/<path:filename>")
+@permission_required("publish")
+def results_draft_chart(survey_id: int, filename: str):
+    survey = _survey(survey_id)
+    response = send_from_directory(Path(current_app.config["GENERATED_DIR"]) / survey.slug / CHARTS_DIR, filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/surveys/<int:survey_id>/results/publish")
+@permission_required("publish")
+def publish_results(survey_id: int):
+    survey = _survey(survey_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        snapshot = publishing.publish(survey, current_app.config["GENERATED_DIR"])
+    except publishing.PublishError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".results", survey_id=survey.id), code=303)
+    audit.record("results.publish", _target(survey), version=snapshot.version)
+    db.session.commit()
+    flash(f"Published version {snapshot.version}. Its address never changes: "
+          f"{url_for('results.version', slug=survey.slug, version=snapshot.version, _external=True)}", "info")
+    return redirect(url_for(".results", survey_id=survey.id), code=303)
+
+
+@bp.post("/surveys/<int:survey_id>/results/v<int:version>/withdraw")
+@permission_required("publish")
+def withdraw_results(survey_id: int, version: int):
+    survey = _survey(survey_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    snapshot = db.session.scalar(select(Snapshot).where(Snapshot.survey_id == survey.id, Snapshot.version == version))
+    if snapshot is None:
+        abort(404)
+    notice = request.form.get("notice", "")
+    try:
+        publishing.withdraw(snapshot, notice)
+    except publishing.PublishError as error:
+        flash(f"Version {version}: {error}", "error")
+        return render_template("staff/results.html", survey=survey,
+                               draft=read_results(current_app.config["GENERATED_DIR"], survey.slug),
+                               versions=_versions(survey), form=ConfirmForm(), typed={version: notice}), 422
+    audit.record("results.withdraw", _target(survey), version=version, notice=snapshot.withdrawal_notice)
+    db.session.commit()
+    flash(f"Withdrew version {version}; its page now shows your notice.", "info")
+    return redirect(url_for(".results", survey_id=survey.id), code=303)
