@@ -40,6 +40,7 @@ db: venv translations
 demo: db
 	$(BIN)/flask seed-demo --responses $(DEMO_RESPONSES)
 	$(BIN)/flask analyze community-trust
+	$(BIN)/flask publish community-trust --if-unpublished
 	@echo "Survey:  http://$(HOST):$(PORT)/s/community-trust"
 	@echo "Results: http://$(HOST):$(PORT)/results/community-trust"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

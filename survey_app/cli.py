@@ -8,8 +8,9 @@ from sqlalchemy import delete, select
 from .analysis.frame import SurveyNotFound
 from .analysis.weighting import Margin, WeightingError
 from .analysis.pipeline import analyze_survey
+from . import audit, publishing
 from .extensions import db
-from .models import Survey
+from .models import Snapshot, Survey
 from .population import MarginsError, margins_csv, parse_margins_csv, save_margins
 from .questionnaire.demo import COMMUNITY_TRUST, DEMO_POPULATION, DEMO_SLUG
 from .questionnaire import translation
@@ -78,6 +79,24 @@ def analyze_command(slug: str) -> None:
     if results["suppressed"]:
         click.echo(f"Fewer than {results['min_cell_size']} responses: no figures are shown yet.")
     click.echo("Timings: " + ", ".join(f"{stage} {seconds:.3f}s" for stage, seconds in run.timings.items()))
+
+
+@click.command("publish")
+@click.argument("slug")
+@click.option("--if-unpublished", is_flag=True, help="Do nothing if a version is already published (make demo).")
+def publish_command(slug: str, if_unpublished: bool) -> None:
+    """Publish a survey's latest analysis as its next results version (never changes earlier ones)."""
+    survey = _survey(slug)
+    if if_unpublished and db.session.scalar(select(Snapshot.id).where(Snapshot.survey_id == survey.id)):
+        click.echo(f"'{slug}' already has published results; left as they are.")
+        return
+    try:
+        snapshot = publishing.publish(survey, current_app.config["GENERATED_DIR"])
+    except publishing.PublishError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("results.publish", f"survey {slug}", user=None, version=snapshot.version)
+    db.session.commit()
+    click.echo(f"Published '{slug}' version {snapshot.version}: /results/{slug}/v{snapshot.version}")
 
 
 @click.group("margins")
@@ -174,6 +193,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
+    app.cli.add_command(publish_command)
     app.cli.add_command(margins_group)
     app.cli.add_command(min_cell_size_command)
     app.cli.add_command(create_admin_command)

@@ -31,7 +31,7 @@ def audit(page, name: str) -> None:
                   for v in results.response["violations"]]
     assert violations == [], f"{name}: {violations}"
     for width in (375, 1280):
-        screenshot(page, f"resident-{name}-{width}", width=width)
+        screenshot(page, f"{name}-{width}", width=width)
     page.set_viewport_size({"width": 320, "height": 800})
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{name}: scrolls sideways by {overflow}px at 320px"
@@ -57,17 +57,17 @@ def test_resident_answers_in_spanish_goes_back_and_resumes_later(page, chromium,
     page.goto(f"{base}?lang=es")
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.get_by_role("heading", name="Confianza de la comunidad en la policía").is_visible()
-    audit(page, "welcome-es")
+    audit(page, "resident-welcome-es")
     page.get_by_role("button", name="Comenzar la encuesta").click()
 
     # Page 1: submitting empty shows the error summary, focused, in Spanish.
     assert page.get_by_text("Página 1 de 4").is_visible()
-    audit(page, "page-es")
+    audit(page, "resident-page-es")
     page.get_by_role("button", name="Siguiente").click()
     summary = page.locator(".error-summary")
     assert summary.is_visible() and "Hay 8 problemas con sus respuestas" in summary.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
-    audit(page, "page-errors-es")
+    audit(page, "resident-page-errors-es")
     # The summary's links lead to the fields.
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "q_trust_overall-first"
@@ -99,7 +99,7 @@ def test_resident_answers_in_spanish_goes_back_and_resumes_later(page, chromium,
     choose(page, "En los últimos 12 meses", "Sí")
     kinds.get_by_label("Llamé a la policía para pedir ayuda o para denunciar algo").check()
     choose(page, "Qué tan satisfecho", "Satisfecho/a")
-    audit(page, "page-logic-es")
+    audit(page, "resident-page-logic-es")
     page.get_by_role("button", name="Atrás").click()
     assert page.get_by_text("Página 2 de 4").is_visible()
     assert page.get_by_role("group", name=re.compile("de noche")).get_by_label("Algo inseguro/a").is_checked()
@@ -110,7 +110,7 @@ def test_resident_answers_in_spanish_goes_back_and_resumes_later(page, chromium,
     # Finish later: the code, then another device.
     page.get_by_role("button", name="Guardar y terminar más tarde").click()
     assert page.get_by_role("heading", name="Sus respuestas están guardadas").is_visible()
-    audit(page, "saved-es")
+    audit(page, "resident-saved-es")
     code = page.locator(".resume-code strong").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
 
@@ -123,7 +123,7 @@ def test_resident_answers_in_spanish_goes_back_and_resumes_later(page, chromium,
         phone.get_by_label("Su código para retomar").fill("nada")
         phone.get_by_role("button", name="Continuar").click()
         assert phone.locator(".error-summary").is_visible()
-        audit(phone, "resume-error-es")
+        audit(phone, "resident-resume-error-es")
         phone.get_by_label("Su código para retomar").fill(code.lower())
         phone.get_by_role("button", name="Continuar").click()
         assert phone.get_by_text("Página 3 de 4").is_visible()
@@ -135,14 +135,14 @@ def test_resident_answers_in_spanish_goes_back_and_resumes_later(page, chromium,
         choose(phone, "Cuál es su género", "Mujer")
         choose(phone, "Qué grupo lo", "Prefiero no decirlo")
         phone.get_by_label(re.compile("Cuántos años ha vivido en la ciudad")).fill("12")
-        audit(phone, "last-page-es")
+        audit(phone, "resident-last-page-es")
         phone.get_by_role("button", name="Enviar mis respuestas").click()
         assert phone.get_by_role("heading", name="Gracias").is_visible()
-        audit(phone, "thanks-es")
+        audit(phone, "resident-thanks-es")
         # This browser has answered: the survey says so instead of starting again.
         phone.goto(base)
         assert phone.get_by_role("heading", name="Usted ya respondió").is_visible()
-        audit(phone, "answered-es")
+        audit(phone, "resident-answered-es")
     finally:
         other_device.close()
 
@@ -168,14 +168,14 @@ def test_every_other_resident_page_passes_an_accessibility_audit(page, live_serv
                        ("closed", "/s/closed"), ("not-open", "/s/later"), ("not-found", "/s/nothing-here"),
                        ("resume", "/s/community-trust/resume")):
         page.goto(live_server + path)
-        audit(page, name)
+        audit(page, f"resident-{name}")
     # The invitation page with a wrong code: the error is announced and linked to the field.
     page.goto(f"{live_server}/s/invited")
     page.get_by_label("Your invitation code").fill("AAAA-BBBB-CCCC")
     page.get_by_role("button", name="Start the survey").click()
     assert "could not find that code" in page.locator(".error-summary").inner_text()
     assert page.get_by_label("Your invitation code").input_value() == "AAAA-BBBB-CCCC"
-    audit(page, "welcome-invitation-error")
+    audit(page, "resident-welcome-invitation-error")
 
 
 def test_an_expired_page_keeps_what_was_typed(page, live_server, app):
@@ -191,7 +191,7 @@ def test_an_expired_page_keeps_what_was_typed(page, live_server, app):
     page.get_by_role("button", name="Submit my answers").click()
     assert page.get_by_role("heading", name="Please press the button again").is_visible()
     assert page.get_by_label(re.compile("Anything else")).input_value() == "Lights out"
-    audit(page, "page-expired")
+    audit(page, "resident-page-expired")
     page.get_by_role("button", name="Submit my answers").click()
     assert page.get_by_role("heading", name="Thank you").is_visible()
     db.session.expire_all()

@@ -263,3 +263,15 @@ def test_staff_publish_from_the_review_page_and_it_is_audited(client, app):
     editor = app.test_client()
     sign_in(editor, make_user("editor").email)
     assert editor.get(base).status_code == 403  # editors design; analysts and admins publish
+
+
+def test_publish_command(app, runner):
+    analysed_survey(app)
+    result = runner.invoke(args=["publish", "small"])
+    assert result.exit_code == 0 and "Published 'small' version 1" in result.output
+    again = runner.invoke(args=["publish", "small", "--if-unpublished"])
+    assert again.exit_code == 0 and "already has published results" in again.output
+    assert [s.version for s in db.session.scalars(select(Snapshot))] == [1]
+    make_survey(slug="fresh")
+    missing = runner.invoke(args=["publish", "fresh"])
+    assert missing.exit_code == 1 and "run the analysis first" in missing.output
