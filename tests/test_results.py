@@ -275,3 +275,13 @@ def test_publish_command(app, runner):
     make_survey(slug="fresh")
     missing = runner.invoke(args=["publish", "fresh"])
     assert missing.exit_code == 1 and "run the analysis first" in missing.output
+
+
+def test_staff_pages_are_never_cached_as_the_public_page(client, app):
+    published_survey(app)
+    sign_in(client, make_user("analyst").email)
+    staff_view = client.get("/results/small")
+    assert "Sign out" in text(staff_view) and staff_view.headers["Cache-Control"] == "private, no-store"
+    public = app.test_client().get("/results/small")
+    assert "Sign out" not in text(public) and "csrf_token" not in text(public)
+    assert public.cache_control.public and "Cookie" in public.headers["Vary"]
