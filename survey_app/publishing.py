@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .analysis.pipeline import RESULTS_FILE, read_results
@@ -34,26 +35,26 @@ MAX_NOTICE = 2000
 
 # The columns of data.csv, documented on /results/open-data.
 CSV_COLUMNS = (
-    ("survey", "The survey's web address name (slug)."),
-    ("wave", "The wave of the survey in its series (1 for a survey on its own)."),
-    ("version", "The version of the published results."),
-    ("item_code", "The question's variable name, or index_<construct> for an index."),
-    ("item_text", "The question's wording, or the index's name."),
-    ("item_kind", "ordinal (a scale or ordered choice), nominal, multi (several answers allowed), numeric or index."),
-    ("statistic", "percent (of those answering, by option), percent_agree (the top two points of a 5-point "
-                  "scale), or mean (numbers, 1-5 scales, 0-100 index scores)."),
-    ("group_variable", "Empty for everyone; else the breakdown variable (e.g. district)."),
-    ("group_code", "The group's answer code in that variable."),
-    ("group_label", "The group's name."),
-    ("option_code", "For percent rows: the answer's code."),
-    ("option_label", "For percent rows: the answer's wording."),
-    ("estimate", "The weighted estimate (percent 0-100 or mean); empty when suppressed."),
-    ("ci_low", "Lower end of the 95% confidence interval; empty when suppressed."),
-    ("ci_high", "Upper end of the 95% confidence interval; empty when suppressed."),
-    ("standard_error", "Taylor-linearised standard error; empty when suppressed."),
-    ("respondents", "Unweighted number of respondents the estimate rests on; empty when suppressed."),
-    ("suppressed", "true when the figure is withheld by disclosure control (too few respondents, or "
-                   "it would let a withheld figure be worked out)."),
+    ("survey", _l("The survey's web address name (slug).")),
+    ("wave", _l("The wave of the survey in its series (1 for a survey on its own).")),
+    ("version", _l("The version of the published results.")),
+    ("item_code", _l("The question's variable name, or index_<construct> for an index.")),
+    ("item_text", _l("The question's wording, or the index's name.")),
+    ("item_kind", _l("ordinal (a scale or ordered choice), nominal, multi (several answers allowed), numeric or index.")),
+    ("statistic", _l("percent (of those answering, by option), percent_agree (the top two points of a 5-point "
+                  "scale), or mean (numbers, 1-5 scales, 0-100 index scores).")),
+    ("group_variable", _l("Empty for everyone; else the breakdown variable (e.g. district).")),
+    ("group_code", _l("The group's answer code in that variable.")),
+    ("group_label", _l("The group's name.")),
+    ("option_code", _l("For percent rows: the answer's code.")),
+    ("option_label", _l("For percent rows: the answer's wording.")),
+    ("estimate", _l("The weighted estimate (percent 0-100 or mean); empty when suppressed.")),
+    ("ci_low", _l("Lower end of the confidence interval (95%); empty when suppressed.")),
+    ("ci_high", _l("Upper end of the confidence interval (95%); empty when suppressed.")),
+    ("standard_error", _l("Taylor-linearised standard error; empty when suppressed.")),
+    ("respondents", _l("Unweighted number of respondents the estimate rests on; empty when suppressed.")),
+    ("suppressed", _l("true when the figure is withheld by disclosure control (too few respondents, or "
+                   "it would let a withheld figure be worked out).")),
 )
 
 

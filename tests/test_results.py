@@ -285,3 +285,29 @@ def test_staff_pages_are_never_cached_as_the_public_page(client, app):
     public = app.test_client().get("/results/small")
     assert "Sign out" not in text(public) and "csrf_token" not in text(public)
     assert public.cache_control.public and "Cookie" in public.headers["Vary"]
+
+
+def test_results_in_spanish_where_the_survey_is_translated(client, app):
+    from survey_app.cli import create_demo_survey
+
+    demo = create_demo_survey(responses=300, seed=4)  # the demo is in English and Spanish
+    analyse(app, demo)
+    publishing.publish(demo, app.config["GENERATED_DIR"])
+    published_survey(app)  # "small": English only
+    page = text(client.get("/results/community-trust?lang=es"))
+    assert '<html lang="es">' in page
+    assert "Resultados: Confianza de la comunidad en la policía" in page
+    assert "En general, confío en la policía de mi ciudad." in page and "Índice de confianza" in page
+    assert "Por distrito" in page and '<th scope="row">Norte</th>' in page
+    assert 'src="/results/community-trust/v1/charts/es/trust_overall.svg"' in page
+    assert 'alt="Gráfico de barras de' in page and "Cómo se obtuvieron estas cifras" in page
+    assert "Overall, I trust the police" not in page
+    english = text(client.get("/results/community-trust?lang=en"))
+    assert 'src="/results/community-trust/v1/charts/trust_overall.svg"' in english and "By district" in english
+    # The Spanish chart is a file of the published version.
+    assert client.get("/results/community-trust/v1/charts/es/trust_overall.svg").status_code == 200
+    # A survey without Spanish stays English, with a matching lang attribute.
+    small = text(client.get("/results/small?lang=es"))
+    assert '<html lang="en">' in small and "Results: Small test survey" in small
+    index = text(client.get("/results/?lang=es"))
+    assert "Confianza de la comunidad en la policía" in index and "Resultados de las encuestas" in index

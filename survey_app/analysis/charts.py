@@ -39,6 +39,38 @@ STYLE = {
 }
 
 
+# Every word a chart or its text alternative adds, per language (the analysis has no Flask, so no
+# gettext catalogue: the few phrases are kept here).
+PHRASES = {
+    "en": {
+        "multi_axis": "Percent of those who answered (more than one answer allowed), with 95% CI",
+        "percent_axis": "Percent of substantive answers, with 95% CI",
+        "score_axis": "Score 0-100, with 95% CI",
+        "mean_axis": "Mean, with 95% CI",
+        "everyone": "Everyone",
+        "not_shown": "{label} not shown (too few answers)",
+        "ci": "{label} {value} (95% CI {low} to {high})",
+        "mean_alt": "Bar chart of the mean of “{text}”: {parts}.",
+        "bar": "Bar chart",
+        "bar_multi": "Bar chart, more than one answer allowed",
+        "answers_alt": "{kind} of {n} answers to “{text}”: {parts}.",
+    },
+    "es": {
+        "multi_axis": "Porcentaje de quienes respondieron (se permitía más de una respuesta), con IC del 95%",
+        "percent_axis": "Porcentaje de las respuestas sustantivas, con IC del 95%",
+        "score_axis": "Puntuación de 0 a 100, con IC del 95%",
+        "mean_axis": "Promedio, con IC del 95%",
+        "everyone": "Todos",
+        "not_shown": "{label}: no se muestra (muy pocas respuestas)",
+        "ci": "{label} {value} (IC del 95%: {low} a {high})",
+        "mean_alt": "Gráfico de barras del promedio de “{text}”: {parts}.",
+        "bar": "Gráfico de barras",
+        "bar_multi": "Gráfico de barras, se permitía más de una respuesta",
+        "answers_alt": "{kind} de {n} respuestas a “{text}”: {parts}.",
+    },
+}
+
+
 def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
@@ -81,25 +113,26 @@ def option_rows(question: dict) -> list[dict]:
     return [r for r in question["estimates"]["overall"] if r["statistic"] == "percent"]
 
 
-def bar_chart(question: dict) -> Figure:
+def bar_chart(question: dict, language: str = "en") -> Figure:
     """Weighted percent per answer with 95% CIs (don't know and prefer not to say left out)."""
+    words = PHRASES[language]
     rows = option_rows(question)
     labels = [question["labels"][str(r["option"])] for r in rows]
-    xlabel = ("Percent of those who answered (more than one answer allowed), with 95% CI"
-              if question["kind"] == "multi" else "Percent of substantive answers, with 95% CI")
+    xlabel = words["multi_axis"] if question["kind"] == "multi" else words["percent_axis"]
     return _bars(question["text"], labels, rows, xlabel, percent=True)
 
 
-def group_chart(item: dict) -> Figure:
+def group_chart(item: dict, language: str = "en") -> Figure:
     """The mean (numbers, indices) overall and by the first breakdown, with 95% CIs."""
-    rows, labels = _group_rows(item)
-    unit = "score 0-100" if item.get("type") == "index" else "mean"
-    return _bars(item["text"], labels, rows, f"{unit.capitalize()}, with 95% CI", percent=False)
+    words = PHRASES[language]
+    rows, labels = _group_rows(item, language)
+    xlabel = words["score_axis"] if item.get("type") == "index" else words["mean_axis"]
+    return _bars(item["text"], labels, rows, xlabel, percent=False)
 
 
-def _group_rows(item: dict) -> tuple[list[dict], list[str]]:
+def _group_rows(item: dict, language: str = "en") -> tuple[list[dict], list[str]]:
     overall = [r for r in item["estimates"]["overall"] if r["statistic"] == "mean"]
-    rows, labels = list(overall), ["Everyone"]
+    rows, labels = list(overall), [PHRASES[language]["everyone"]]
     if item["estimates"]["breakdowns"]:
         breakdown = item["estimates"]["breakdowns"][0]
         names = {g["code"]: g["label"] for g in breakdown["groups"]}
@@ -110,26 +143,28 @@ def _group_rows(item: dict) -> tuple[list[dict], list[str]]:
     return rows, labels
 
 
-def _describe(label: str, row: dict, percent: bool) -> str:
+def _describe(label: str, row: dict, percent: bool, language: str = "en") -> str:
+    words = PHRASES[language]
     if row["estimate"] is None:
-        return f"{label} not shown (too few answers)"
+        return words["not_shown"].format(label=label)
     value = _format_percent(row["estimate"]) if percent else f"{row['estimate']:.1f}"
     low = _format_percent(row["lci"]) if percent else f"{row['lci']:.1f}"
     high = _format_percent(row["uci"]) if percent else f"{row['uci']:.1f}"
-    return f"{label} {value} (95% CI {low} to {high})"
+    return words["ci"].format(label=label, value=value, low=low, high=high)
 
 
-def alt_text(question: dict) -> str:
+def alt_text(question: dict, language: str = "en") -> str:
     """A sentence a screen reader can read instead of the chart."""
+    words = PHRASES[language]
     if question["kind"] == "numeric" or question.get("type") == "index":
-        rows, labels = _group_rows(question)
-        parts = "; ".join(_describe(label, row, False) for label, row in zip(labels, rows))
-        return f"Bar chart of the mean of “{question['text']}”: {parts}."
+        rows, labels = _group_rows(question, language)
+        parts = "; ".join(_describe(label, row, False, language) for label, row in zip(labels, rows))
+        return words["mean_alt"].format(text=question["text"], parts=parts)
     rows = option_rows(question)
     n = rows[0]["n"] if rows and rows[0]["n"] is not None else 0
-    parts = "; ".join(_describe(question["labels"][str(r["option"])], r, True) for r in rows)
-    kind = "Bar chart" if question["kind"] != "multi" else "Bar chart, more than one answer allowed"
-    return f"{kind} of {n:,} answers to “{question['text']}”: {parts}."
+    parts = "; ".join(_describe(question["labels"][str(r["option"])], r, True, language) for r in rows)
+    kind = words["bar"] if question["kind"] != "multi" else words["bar_multi"]
+    return words["answers_alt"].format(kind=kind, n=f"{n:,}", text=question["text"], parts=parts)
 
 
 def save(figure: Figure, directory: Path, name: str) -> dict[str, str]:

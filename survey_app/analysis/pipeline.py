@@ -39,6 +39,7 @@ from .estimates import summarise_question
 from .fieldwork import load_fieldwork, margin_of_error
 from .frame import SurveyData, load_codebook, load_survey_data, series_slugs
 from .indices import add_indices
+from .localize import load_content, localized_item, translate
 from .variance import Design
 from .waves import trend_table
 from .weighting import Margin, WeightingError, load_margins, rake, unweighted
@@ -210,19 +211,29 @@ def series_trends(connection: Connection, codebook, results: dict) -> list[dict]
 
 
 def draw_charts(results: dict, charts_dir: Path) -> None:
-    """Render one chart per question and index with published figures; record file names and alt text."""
+    """Render one chart per question and index with published figures, in English and in every
+    language of ``results["translations"]`` (under ``charts/<language>/``); record the file
+    names and the text alternative of each."""
     for item in results["questions"] + results["indices"]:
         if item["kind"] == TEXT or "estimates" not in item:
             continue
         overall = item["estimates"]["overall"]
         if not overall or all(r["estimate"] is None for r in overall):
             continue
-        if item["kind"] in (NUMERIC, "index"):
-            figure = charts.group_chart(item)
-        else:
-            figure = charts.bar_chart(item)
-        item["chart"] = charts.save(figure, charts_dir, item["code"])
-        item["chart_alt"] = charts.alt_text(item)
+        item["chart"], item["chart_alt"] = _chart(item, charts_dir, "en")
+        for language, block in results.get("translations", {}).items():
+            words = block["items"].setdefault(item["code"], {})
+            files, alt = _chart(localized_item(item, block), charts_dir / language, language)
+            words["chart"] = {fmt: f"{language}/{name}" for fmt, name in files.items()}
+            words["chart_alt"] = alt
+
+
+def _chart(item: dict, directory: Path, language: str) -> tuple[dict, str]:
+    if item["kind"] in (NUMERIC, "index"):
+        figure = charts.group_chart(item, language)
+    else:
+        figure = charts.bar_chart(item, language)
+    return charts.save(figure, directory, item["code"]), charts.alt_text(item, language)
 
 
 def _swap_in(new_dir: Path, target: Path) -> None:
@@ -253,6 +264,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     timings["compute"] = time.perf_counter() - started
 
     results["methodology"]["fieldwork"] = load_fieldwork(connection, codebook.survey_id)
+    results["translations"] = translate(results, load_content(connection, codebook.survey_id))
     started = time.perf_counter()
     if not results["suppressed"]:
         results["trends"] = series_trends(connection, codebook, results)

@@ -134,4 +134,12 @@ PHRASEBOOK_ES: dict[str, str] = {
     "The district map is on the city's website.": "El mapa de distritos está en el sitio web de la ciudad.",
     "A whole number from 0 to 100. Write 0 if less than a year.":
         "Un número entero de 0 a 100. Escriba 0 si es menos de un año.",
+    # Index names (results pages)
+    "Trust index": "Índice de confianza",
+    "Fair treatment index": "Índice de trato justo",
+    "Legitimacy index": "Índice de legitimidad",
+    "Effectiveness index": "Índice de eficacia",
+    "Safety index": "Índice de seguridad",
+    "Recent contact index": "Índice de contacto reciente",
+    "Cooperation index": "Índice de cooperación",
 }
