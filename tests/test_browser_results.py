@@ -35,5 +35,14 @@ def test_results_page_renders_its_charts_and_passes_the_audit(page, live_server,
     assert page.locator(".site-header").is_hidden()
     page.emulate_media(media="screen")
 
+    page.goto(f"{live_server}/results/community-trust?lang=es")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("heading", name="Resultados: Confianza de la comunidad en la policía").is_visible()
+    page.wait_for_load_state("networkidle")
+    loaded = page.evaluate("""() => Array.from(document.querySelectorAll('figure img')).map(
+        img => img.complete && img.naturalWidth > 0 && img.getAttribute('src').includes('/charts/es/'))""")
+    assert loaded and all(loaded)
+    audit(page, "results-page-es")
+
     page.goto(f"{live_server}/results/open-data")
     audit(page, "results-open-data")
