@@ -150,7 +150,9 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
     relative = f"{PUBLISHED_DIR}/{survey.slug}/v{version}"
     target = Path(generated_dir) / relative
     if target.exists():
-        raise PublishError(f"Version {version} already exists on disk ({target}); it is never overwritten.")
+        raise PublishError(f"Version {version} already exists on disk ({target}) but not in the database, "
+                           "perhaps from a database since replaced; published files are never overwritten. "
+                           "Move that folder away if it belongs to no current survey, then publish again.")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=target.parent))
     try:
