@@ -12,7 +12,7 @@ import os
 def create_app(test_config: dict | None = None):
     from flask import Flask
 
-    from . import cli, errors
+    from . import cli, errors, security
     from .config import (
         apply_environment,
         check_production_config,
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(results_bp)
     app.register_blueprint(staff_bp)
     errors.init_app(app)
+    security.init_app(app)
 
     @app.before_request
     def forget_per_request_caches():

@@ -23,6 +23,7 @@ ENVIRONMENT_OVERRIDES = {
     "SURVEY_ENV": "SURVEY_ENV",
     "GENERATED_DIR": "GENERATED_DIR",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
 
 
@@ -54,6 +55,10 @@ def default_config(instance_path: str) -> dict:
         "CODE_RATE_LIMIT": "20 per hour",
         # Cookies the resident's browser keeps: the resume code, and that it has answered.
         "RESIDENT_COOKIE_SECURE": False,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers to trust (1 behind nginx).
+        "TRUSTED_PROXIES": 0,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
     }
 
 

@@ -186,3 +186,45 @@ def test_create_admin_command(runner, app):
     assert again.exit_code != 0 and "already an account" in again.output
     weak = runner.invoke(args=["create-admin", "--email", "b@city.example", "--name", "B", "--password", "short"])
     assert weak.exit_code != 0 and "at least 12 characters" in weak.output
+
+
+PLACEHOLDERS = {"<mode>": "paper", "<language>": "es", "<path:filename>": "chart.svg"}
+
+
+def test_every_staff_route_declares_who_may_use_it_and_refuses_every_other_role(app):
+    """Walks every registered staff route: each says which permission it needs, and each role
+    without that permission gets 403 on every method (GET and POST, with a valid CSRF token)."""
+    from survey_app.accounts import PERMISSIONS
+    from survey_app.models import STAFF_ROLES
+
+    survey = make_survey()
+    for role in STAFF_ROLES:
+        make_user(role)
+    declared = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff.") or rule.endpoint in ("staff.login", "staff.logout"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        assert hasattr(view, "permission"), f"{rule.endpoint} has no access decorator"
+        declared[rule.endpoint] = view.permission
+    assert len(declared) > 30
+    refused = 0
+    for role in STAFF_ROLES:
+        client = app.test_client()
+        sign_in(client, f"{role}@city.example")
+        token = csrf_token(client, "/staff/")
+        for endpoint, method, path in staff_rules(app):
+            if endpoint == "staff.logout":
+                continue
+            permission = declared[endpoint]
+            if permission is None or permission in PERMISSIONS[role]:
+                continue
+            path = path.replace("/surveys/1", f"/surveys/{survey.id}")
+            for placeholder, value in PLACEHOLDERS.items():
+                path = path.replace(placeholder, value)
+            response = client.open(path, method=method, data={"csrf_token": token})
+            assert response.status_code == 403, (role, endpoint, method, response.status_code)
+            refused += 1
+    assert refused > 30
+    db.session.refresh(survey)
+    assert survey.status == "open"  # nothing a refused request asked for happened

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
@@ -126,7 +126,8 @@ class BankAddForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("Survey definition (JSON)", validators=[FileRequired("Choose a JSON file.")])
+    file = FileField("Survey definition (JSON)", validators=[
+        FileRequired("Choose a JSON file."), FileAllowed(["json"], "Choose a .json file (a survey definition).")])
 
 
 class NextWaveForm(FlaskForm):
@@ -260,4 +261,5 @@ class InvitationForm(FlaskForm):
 
 
 class ResponseImportForm(FlaskForm):
-    file = FileField("Responses (CSV, UTF-8)", validators=[FileRequired("Choose a CSV file.")])
+    file = FileField("Responses (CSV, UTF-8)", validators=[
+        FileRequired("Choose a CSV file."), FileAllowed(["csv", "txt"], "Choose a .csv file.")])

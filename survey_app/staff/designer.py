@@ -275,6 +275,7 @@ def export_survey(survey_id: int):
 @bp.route("/surveys/import", methods=["GET", "POST"])
 @permission_required("design")
 def import_survey():
+    request.max_content_length = MAX_IMPORT_BYTES + 64 * 1024  # this upload only; the app default is small
     form = ImportForm()
     error = None
     if form.validate_on_submit():

@@ -76,11 +76,14 @@ def save_weighting(survey_id: int):
 @permission_required("analyse")
 def upload_margins(survey_id: int):
     survey = _survey(survey_id)
+    request.max_content_length = MAX_CSV_BYTES + 64 * 1024  # this upload only; the app default is small
     upload = request.files.get("file")
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired: nothing was saved. Please upload the file again."], None, 400)
     if upload is None or not upload.filename:
         return _page(survey, ["Choose a CSV file to upload."], None, 422)
+    if not upload.filename.lower().endswith((".csv", ".txt")):
+        return _page(survey, ["Choose a .csv file (population margins)."], None, 422)
     raw = upload.read(MAX_CSV_BYTES + 1)
     try:
         if len(raw) > MAX_CSV_BYTES:

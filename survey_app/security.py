@@ -1,0 +1,59 @@
+"""HTTP hardening: security headers on every response, secure cookies in production, and the
+client address as the reverse proxy reports it.
+
+- Content-Security-Policy: everything from our own origin; no inline script or style, no
+  plugins, no framing by anyone (``frame-ancestors 'none'``), forms post only to us. The pages
+  are built for it: scripts are files (static/js/logic.js reads data attributes) and there is
+  no style attribute. (The invitation sheet's CSV is a ``data:`` download link: a link, which
+  the policy does not govern.)
+- Referrer-Policy ``no-referrer``: a resume link carries a resume code in its path, and no
+  address of ours should leave in a Referer header.
+- HSTS when the request came over HTTPS (directly or, behind the proxy, X-Forwarded-Proto).
+- In production (``SURVEY_ENV=production``) cookies are Secure unless configured otherwise.
+- ``TRUSTED_PROXIES`` (default 0; 1 behind nginx) makes Werkzeug's ProxyFix trust that many
+  X-Forwarded-* hops, so the rate limits see the resident's address and HTTPS is recognised.
+"""
+from __future__ import annotations
+
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def init_app(app) -> None:
+    if app.config.get("SURVEY_ENV") == "production":  # production is served over HTTPS only
+        for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "RESIDENT_COOKIE_SECURE"):
+            app.config[key] = True
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+
+    @app.after_request
+    def security_headers(response):
+        from flask import request
+
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
