@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from .analysis.frame import SurveyNotFound
 from .analysis.weighting import Margin, WeightingError
 from .analysis.pipeline import analyze_survey
-from . import audit, publishing
+from . import audit, backup, publishing
 from .extensions import db
 from .models import Snapshot, Survey
 from .population import MarginsError, margins_csv, parse_margins_csv, save_margins
@@ -97,6 +97,29 @@ def publish_command(slug: str, if_unpublished: bool) -> None:
     audit.record("results.publish", f"survey {slug}", user=None, version=snapshot.version)
     db.session.commit()
     click.echo(f"Published '{slug}' version {snapshot.version}: /results/{slug}/v{snapshot.version}")
+
+
+@click.command("export")
+@click.argument("slug")
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+def export_command(slug: str, output) -> None:
+    """Back up a survey (definition, settings, margins, invitation hashes, raw responses) as JSON Lines."""
+    survey = backup.find_survey(slug)
+    if survey is None:
+        raise click.ClickException(f"There is no survey with the slug '{slug}'.")
+    count = backup.export_survey(survey, output)
+    click.echo(f"Exported '{slug}' with {count} responses.", err=True)
+
+
+@click.command("import")
+@click.argument("backup_file", type=click.File("r", encoding="utf-8"))
+def import_command(backup_file) -> None:
+    """Restore a survey from a `flask export` file into this database (all or nothing)."""
+    try:
+        survey, count = backup.import_survey(backup_file)
+    except backup.RestoreError as error:
+        raise click.ClickException(f"Nothing was restored: {error}") from None
+    click.echo(f"Restored '{survey.slug}' with {count} responses.")
 
 
 @click.group("margins")
@@ -194,6 +217,8 @@ def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
     app.cli.add_command(publish_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
     app.cli.add_command(margins_group)
     app.cli.add_command(min_cell_size_command)
     app.cli.add_command(create_admin_command)

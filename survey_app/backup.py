@@ -1,0 +1,181 @@
+"""Backup and restore of one survey: ``flask export <slug>`` and ``flask import <file>``.
+
+The file is JSON Lines, so that a survey with a million responses streams in and out without
+being held in memory: the first line is the survey (its definition with translations, status,
+dates, settings, population margins, invitation hashes and flags, and the published versions'
+records), then one line per response: ``{"submitted_on", "mode", "language", "answers":
+[[question code, value, number, text], ...]}``. Answers are keyed by question code, so the file
+does not depend on database ids, and it holds exactly what the database holds: nothing that
+identifies a resident, because the database has nothing of the kind.
+
+Published result files live under GENERATED_DIR and are backed up with it (they never
+change); the snapshot records in the file point at them by path.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import IO, Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import Answer, Invitation, PopulationMargin, Question, Response, Snapshot, Survey
+from .questionnaire.definition import definition_from_survey, survey_from_definition
+
+BACKUP_FORMAT = 1
+BATCH = 5_000
+
+
+class RestoreError(ValueError):
+    pass
+
+
+def _moment(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse_moment(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def export_lines(survey: Survey) -> Iterator[str]:
+    """The backup of a survey, line by line."""
+    header = {
+        "backup_format": BACKUP_FORMAT,
+        "exported_at": _moment(dt.datetime.now(dt.timezone.utc)),
+        "definition": definition_from_survey(survey),
+        "status": survey.status,
+        "opens_at": _moment(survey.opens_at),
+        "closes_at": _moment(survey.closes_at),
+        "access_mode": survey.access_mode,
+        "default_language": survey.default_language,
+        "weight_trim": survey.weight_trim,
+        "wave": survey.wave,
+        "margins": [{"variable": m.variable, "category": m.category_code, "population": m.population,
+                     "source": m.source}
+                    for m in db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)
+                                                .order_by(PopulationMargin.variable, PopulationMargin.category_code))],
+        "invitations": [{"code_hash": i.code_hash, "batch": i.batch, "created_at": _moment(i.created_at), "used": i.used}
+                        for i in db.session.scalars(select(Invitation).where(Invitation.survey_id == survey.id)
+                                                    .order_by(Invitation.id))],
+        "snapshots": [{"version": s.version, "status": s.status, "storage_path": s.storage_path,
+                       "created_at": _moment(s.created_at), "published_at": _moment(s.published_at),
+                       "withdrawn_at": _moment(s.withdrawn_at), "withdrawal_notice": s.withdrawal_notice}
+                      for s in db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id)
+                                                  .order_by(Snapshot.version))],
+    }
+    yield json.dumps(header, ensure_ascii=False, sort_keys=True)
+    codes = {q.id: q.code for q in survey.questions}
+    last_id = 0
+    while True:  # keyset pagination: constant memory at any size
+        batch = db.session.scalars(select(Response).where(Response.survey_id == survey.id, Response.id > last_id)
+                                   .order_by(Response.id).limit(BATCH).options(selectinload(Response.answers))).all()
+        if not batch:
+            break
+        for response in batch:
+            answers = sorted([codes[a.question_id], a.value, a.number, a.text] for a in response.answers)
+            yield json.dumps({"submitted_on": response.submitted_on.isoformat(), "mode": response.mode,
+                              "language": response.language, "answers": answers},
+                             ensure_ascii=False, sort_keys=True)
+        last_id = batch[-1].id
+        db.session.expunge_all()
+
+
+def export_survey(survey: Survey, out: IO[str]) -> int:
+    """Write the backup; returns the number of responses written."""
+    count = -1
+    for count, line in enumerate(export_lines(survey)):
+        out.write(line + "\n")
+    return count
+
+
+def import_survey(lines: IO[str]) -> tuple[Survey, int]:
+    """Restore a backup into this database (where the slug must be free). All or nothing."""
+    try:
+        header = json.loads(next(iter(lines)))
+    except (StopIteration, json.JSONDecodeError) as error:
+        raise RestoreError(f"line 1: not a survey backup ({error})") from None
+    if header.get("backup_format") != BACKUP_FORMAT:
+        raise RestoreError(f"line 1: backup format {header.get('backup_format')!r}; this version reads {BACKUP_FORMAT}")
+    slug = header["definition"]["slug"]
+    if db.session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
+        raise RestoreError(f"a survey '{slug}' already exists here; restore into a fresh database")
+    try:
+        survey = survey_from_definition(header["definition"])
+        survey.status = header["status"]
+        survey.opens_at = _parse_moment(header["opens_at"])
+        survey.closes_at = _parse_moment(header["closes_at"])
+        survey.access_mode = header["access_mode"]
+        survey.default_language = header["default_language"]
+        survey.weight_trim = header["weight_trim"]
+        survey.wave = header["wave"]
+        db.session.add(survey)
+        db.session.flush()
+        for margin in header["margins"]:
+            db.session.add(PopulationMargin(survey_id=survey.id, variable=margin["variable"],
+                                            category_code=margin["category"], population=margin["population"],
+                                            source=margin["source"]))
+        if header["invitations"]:
+            db.session.execute(insert(Invitation), [
+                {"survey_id": survey.id, "code_hash": i["code_hash"], "batch": i["batch"],
+                 "created_at": _parse_moment(i["created_at"]), "used": i["used"]} for i in header["invitations"]])
+        for s in header["snapshots"]:
+            db.session.add(Snapshot(survey_id=survey.id, version=s["version"], status=s["status"],
+                                    storage_path=s["storage_path"], created_at=_parse_moment(s["created_at"]),
+                                    published_at=_parse_moment(s["published_at"]),
+                                    withdrawn_at=_parse_moment(s["withdrawn_at"]),
+                                    withdrawal_notice=s["withdrawal_notice"]))
+        db.session.flush()
+        question_ids = {q.code: q.id for q in survey.questions}
+        count = 0
+        responses = []
+        for number, line in enumerate(lines, start=2):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                responses.append((row, number))
+            except json.JSONDecodeError as error:
+                raise RestoreError(f"line {number}: not JSON ({error})") from None
+            if len(responses) >= BATCH:
+                count += _insert(survey, question_ids, responses)
+                responses = []
+        count += _insert(survey, question_ids, responses)
+        db.session.commit()
+    except RestoreError:
+        db.session.rollback()
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        db.session.rollback()
+        raise RestoreError(f"the backup is damaged or incomplete: {error!r}") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return survey, count
+
+
+def _insert(survey: Survey, question_ids: dict[str, int], rows: list[tuple[dict, int]]) -> int:
+    if not rows:
+        return 0
+    table = Response.__table__
+    ids = db.session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [{"survey_id": survey.id, "submitted_on": dt.date.fromisoformat(row["submitted_on"]), "mode": row["mode"],
+          "language": row["language"]} for row, _ in rows]).scalars().all()
+    answer_rows = []
+    for response_id, (row, number) in zip(ids, rows):
+        for code, value, number_value, text in row["answers"]:
+            if code not in question_ids:
+                raise RestoreError(f"line {number}: an answer to '{code}', which the survey does not have")
+            answer_rows.append({"response_id": response_id, "question_id": question_ids[code], "value": value,
+                                "number": number_value, "text": text})
+    if answer_rows:
+        db.session.execute(insert(Answer.__table__), answer_rows)
+    return len(rows)
+
+
+def find_survey(slug: str) -> Survey | None:
+    return db.session.scalar(select(Survey).where(Survey.slug == slug).options(
+        selectinload(Survey.questions).selectinload(Question.options)))
