@@ -1,0 +1,304 @@
+"""Load test: residents submitting a survey through gunicorn, on SQLite (WAL) and PostgreSQL.
+
+    .venv/bin/python bench/load.py                          # 50 residents, 60 s, SQLite then PostgreSQL
+    .venv/bin/python bench/load.py --seconds 10 --backend sqlite
+    .venv/bin/python bench/load.py --kill-at 5 --seconds 15  # SIGKILL the server mid-load, restart it
+
+Each simulated resident does what a browser does for a one-page survey: GET the welcome page
+(session cookie and CSRF token), POST Start (the draft and its cookie), POST the page (the
+response is stored and the server answers 303 to the thank-you page). A 303 to the thank-you
+page is an *acknowledged* submission. Every submission carries a unique marker in a text
+answer, so that afterwards the database can be checked: every acknowledged marker is stored
+exactly once, and no stored response is missing its answers. Prints submissions per second,
+latency percentiles (per request and per submission) and errors. Figures are printed, never
+asserted (the fault check is asserted: tests/test_fault.py runs it).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SLUG = "load"
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+OPTION = re.compile(r'name="q_(\w+)" value="(\d+)"')
+DEFINITION = {
+    "slug": SLUG, "title": "Load test", "min_cell_size": 10,
+    "pages": [{"title": "Views", "questions": [
+        {"code": "trust", "type": "scale", "text": "I trust the police.", "required": True,
+         "config": {"scale": "agreement", "missing": ["dont_know"]}},
+        {"code": "district", "type": "single_choice", "text": "District?", "required": True,
+         "options": [{"code": 1, "label": "North"}, {"code": 2, "label": "South"}]},
+        {"code": "marker", "type": "text", "text": "Marker", "config": {"max_length": 64, "multiline": False}},
+    ]}],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str, tmp: str) -> dict:
+    return {**os.environ, "FLASK_APP": "survey_app", "DATABASE_URL": database_url,
+            "GENERATED_DIR": f"{tmp}/generated", "SECRET_KEY": "load-test-" + "x" * 40,
+            "START_RATE_LIMIT": "1000000 per hour", "PAGE_RATE_LIMIT": "1000000 per hour",
+            "GUNICORN_ACCESS_LOG": "/dev/null", "GUNICORN_LOG_LEVEL": "warning"}
+
+
+def prepare(env: dict) -> None:
+    """Schema and an open one-page survey."""
+    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = ("from survey_app import create_app\nfrom survey_app.extensions import db\n"
+            "from survey_app.questionnaire.definition import survey_from_definition\n"
+            f"import json\napp = create_app()\nwith app.app_context():\n"
+            f"    s = survey_from_definition(json.loads({repr(__import__('json').dumps(DEFINITION))}))\n"
+            "    s.status = 'open'\n    db.session.add(s)\n    db.session.commit()\n")
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, cwd=ROOT, check=True)
+
+
+def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
+         f"127.0.0.1:{port}", "--workers", str(workers), "survey_app:create_app()"],
+        env=env, cwd=ROOT, start_new_session=True)  # its own process group: SIGKILL reaches every worker
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("gunicorn did not start")
+
+
+def kill_server(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+class Resident:
+    """One browser: cookies, and a keep-alive connection (re-opened when the server goes away)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = None
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = None
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in header or "expires=Thu, 01 Jan 1970" in header:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response.status, response.getheader("Location") or "", data.decode("utf-8", "replace")
+
+    def submit(self, marker: str, timings: list) -> bool:
+        """One whole submission; True when acknowledged (303 to the thank-you page)."""
+        self.cookies = {}  # a new resident each time
+        started = time.perf_counter()
+        status, _, page = self.request("GET", f"/s/{SLUG}")
+        timings.append(time.perf_counter() - started)
+        token = TOKEN.search(page).group(1)
+        t = time.perf_counter()
+        status, location, _ = self.request("POST", f"/s/{SLUG}/start", {"csrf_token": token})
+        timings.append(time.perf_counter() - t)
+        if status != 303:
+            raise RuntimeError(f"start: {status}")
+        options = getattr(self, "options", None)
+        if options is None:
+            t = time.perf_counter()
+            _, _, form_page = self.request("GET", f"/s/{SLUG}/page/1")
+            timings.append(time.perf_counter() - t)
+            options = self.options = {}
+            for name, value in OPTION.findall(form_page):
+                options.setdefault(name, value)
+        t = time.perf_counter()
+        status, location, _ = self.request("POST", f"/s/{SLUG}/page/1", {
+            "csrf_token": token, "action": "next", "q_trust": options["trust"], "q_district": options["district"],
+            "q_marker": marker})
+        timings.append(time.perf_counter() - t)
+        return status == 303 and location.endswith("/thanks")
+
+
+def client_process(port: int, residents: int, seconds: float, kill_at, out) -> None:
+    deadline = time.perf_counter() + seconds
+    acknowledged, request_times, submit_times = [], [], []
+    errors = [0]
+    lock = threading.Lock()
+
+    def run(index: int):
+        resident = Resident(port)
+        mine_ack, mine_req, mine_sub, mine_err = [], [], [], 0
+        while time.perf_counter() < deadline:
+            marker = f"m-{uuid.uuid4().hex}"
+            started = time.perf_counter()
+            try:
+                ok = resident.submit(marker, mine_req)
+            except Exception:
+                ok = False
+                time.sleep(0.05)  # the server may be restarting
+            if ok:
+                mine_ack.append(marker)
+                mine_sub.append(time.perf_counter() - started)
+            else:
+                mine_err += 1
+        with lock:
+            acknowledged.extend(mine_ack)
+            request_times.extend(mine_req)
+            submit_times.extend(mine_sub)
+            errors[0] += mine_err
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(residents)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((acknowledged, request_times, submit_times, errors[0]))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000 if values else float("nan")
+
+
+def check_database(database_url: str, acknowledged: list[str]) -> dict:
+    """Every acknowledged marker stored exactly once; every stored response whole; the database sound."""
+    from sqlalchemy import create_engine, text
+
+    from survey_app.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(database_url))
+    with engine.connect() as connection:
+        stored = connection.execute(text(
+            "SELECT a.text, COUNT(*) FROM answer a JOIN question q ON q.id = a.question_id "
+            "WHERE q.code = 'marker' GROUP BY a.text")).all()
+        partial = connection.execute(text(
+            "SELECT COUNT(*) FROM response r WHERE (SELECT COUNT(*) FROM answer a WHERE a.response_id = r.id) < 3"
+        )).scalar_one()
+        responses = connection.execute(text("SELECT COUNT(*) FROM response")).scalar_one()
+        integrity = "ok"
+        if connection.dialect.name == "sqlite":
+            integrity = connection.execute(text("PRAGMA integrity_check")).scalar_one()
+    engine.dispose()
+    counts = dict(stored)
+    return {
+        "responses": responses,
+        "missing": sum(1 for m in acknowledged if m not in counts),
+        "duplicated": sum(1 for n in counts.values() if n > 1),
+        "partial": partial,
+        "integrity": integrity,
+        "unacknowledged_but_stored": responses - len(set(acknowledged) & set(counts)),
+    }
+
+
+def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 50, workers: int | None = None,
+             kill_at: float | None = None, clients: int = 2) -> dict:
+    """Drive the load (optionally SIGKILL the server at ``kill_at`` seconds and restart it) and check the database."""
+    env = server_env(database_url, tmp)
+    prepare(env)
+    port = free_port()
+    server = start_server(env, port, workers or os.cpu_count() or 2)
+    queue = multiprocessing.Queue()
+    per_process = max(1, residents // clients)
+    processes = [multiprocessing.Process(target=client_process, args=(port, per_process, seconds, kill_at, queue))
+                 for _ in range(clients)]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    killed = False
+    try:
+        if kill_at is not None:
+            time.sleep(kill_at)
+            kill_server(server)
+            killed = True
+            time.sleep(0.5)
+            server = start_server(env, port, workers or os.cpu_count() or 2)
+        results = [queue.get() for _ in processes]
+        for process in processes:
+            process.join()
+    finally:
+        kill_server(server) if server.poll() is None else None
+    elapsed = time.perf_counter() - started
+    acknowledged = [m for r in results for m in r[0]]
+    request_times = [t for r in results for t in r[1]]
+    submit_times = [t for r in results for t in r[2]]
+    errors = sum(r[3] for r in results)
+    figures = {
+        "submissions": len(acknowledged), "per_second": len(acknowledged) / elapsed, "errors": errors,
+        "request_p50": percentile(request_times, 50), "request_p99": percentile(request_times, 99),
+        "submit_p50": percentile(submit_times, 50), "submit_p99": percentile(submit_times, 99),
+        "killed": killed,
+    }
+    figures.update(check_database(database_url, acknowledged))
+    return figures
+
+
+def report(label: str, f: dict) -> None:
+    print(f"  {label:10} {f['per_second']:7.1f} submissions/s ({f['submissions']:,} acknowledged)   "
+          f"request p50 {f['request_p50']:.1f} ms p99 {f['request_p99']:.1f} ms   "
+          f"submission p50 {f['submit_p50']:.1f} ms p99 {f['submit_p99']:.1f} ms   errors {f['errors']}")
+    print(f"  {'':10} database: {f['responses']:,} responses, acknowledged but missing {f['missing']}, "
+          f"stored twice {f['duplicated']}, partial {f['partial']}, integrity {f['integrity']}"
+          + (", server SIGKILLed and restarted" if f["killed"] else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--residents", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: one per core)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="a server to create a scratch database on")
+    parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the server after this many seconds")
+    args = parser.parse_args()
+
+    from survey_app.scratch import scratch_database
+
+    print(f"{args.residents} residents for {args.seconds:g} s, gunicorn {args.workers or os.cpu_count()} workers "
+          f"(gthread), loopback, {os.cpu_count()} cores shared with the clients")
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+            with scratch_database(args.postgres if backend == "postgresql" else None, Path(tmp),
+                                  prefix="survey_load") as url:
+                figures = run_load(url, tmp, args.seconds, args.residents, args.workers, args.kill_at)
+                report(backend, figures)
+
+
+if __name__ == "__main__":
+    main()
