@@ -55,6 +55,7 @@ def seed_demo_command(responses: int, seed: int, replace: bool) -> None:
         # The database cascades to questions, responses and answers in one statement.
         db.session.execute(delete(Survey).where(Survey.id == existing.id))
         db.session.commit()
+        db.session.expunge_all()  # the deleted rows' objects must not stand in for new rows
     survey = create_demo_survey(responses, seed)
     click.echo(f"Created survey '{survey.slug}' with {len(survey.questions)} questions "
                f"and {responses} synthetic responses (seed {seed}).")

@@ -31,7 +31,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit: a view that commits and then builds a redirect from the
+# survey it already holds would otherwise reload the survey, its pages, questions and options
+# (measured: 4 of the 11 queries of starting a response).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
