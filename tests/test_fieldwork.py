@@ -15,7 +15,7 @@ from survey_app.extensions import db
 from survey_app.models import Answer, AuditEntry, Invitation, Response, ResponseDraft, Survey
 from survey_app.questionnaire import translation
 
-from .factories import CSRF_PATTERN, make_survey, option_id, post_page, start, submit, valid_answers
+from .factories import CSRF_PATTERN, make_survey, post_page, start, submit, valid_answers
 from .staff_helpers import make_user, post, sign_in
 
 
@@ -290,7 +290,8 @@ def test_a_survey_cannot_open_half_translated(client, app):
     key = re.search(r'<label class="question-label" for="(t-[0-9a-f]{16})">I trust the police\.</label>', page).group(1)
     assert post(client, path, {key: "Confío en la policía.", "action": "save"}, token_page=path).status_code == 303
     status_path = f"/staff/surveys/{survey.id}/status"
-    response = post(client, status_path, {"status": "open"}, token_page=f"/staff/surveys/{survey.id}")
+    refused = post(client, status_path, {"status": "open"}, token_page=f"/staff/surveys/{survey.id}")
+    assert refused.status_code == 303
     assert "cannot open with a language half-translated" in text(client.get(f"/staff/surveys/{survey.id}"))
     db.session.expire_all()
     assert db.session.get(Survey, survey.id).status == "draft"

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from survey_app.analysis.frame import load_codebook, load_survey_data
 from survey_app.analysis.weighting import NOT_REPORTED, Margin, Weights, WeightingError, rake, unweighted
 from survey_app.questionnaire.demo import DEMO_POPULATION
 

@@ -28,10 +28,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.types import MISSING_CODES, MULTI, NUMERIC, ORDINAL, SLUG_PATTERN, TEXT
+from ..questionnaire.types import NUMERIC, ORDINAL, SLUG_PATTERN, TEXT
 from . import charts
 from .breakdowns import groupings, item_estimates
 from .disclosure import is_small

@@ -158,7 +158,7 @@ def _number(text: str | None, label: str):
 
 def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] = ()) -> dict:
     """The question the editor describes, in the definition format (EditRefused if a field is unusable)."""
-    from ..questionnaire.editing import EditRefused, options_from_lines
+    from ..questionnaire.editing import options_from_lines
 
     qtype = form.type.data
     item = {"code": form.code.data.strip(), "type": qtype, "text": form.text.data.strip(),
