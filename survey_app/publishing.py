@@ -176,6 +176,13 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
     return snapshot
 
 
+def versions(survey: Survey) -> list[Snapshot]:
+    """The survey's published and withdrawn versions, newest first."""
+    return db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id,
+                                                     Snapshot.status.in_(("published", "withdrawn")))
+                              .order_by(Snapshot.version.desc())).all()
+
+
 def withdraw(snapshot: Snapshot, notice: str) -> None:
     """Hide a published version's figures behind a public notice (committed). Files stay, unserved."""
     notice = (notice or "").strip()

@@ -231,7 +231,13 @@ def _posted_value(question: Question, formdata):
     return raw
 
 
-def _shown_answers(survey: Survey, formdata) -> tuple[frozenset[str], dict]:
+def display_state(survey: Survey, formdata) -> tuple[frozenset[str], dict]:
+    """What display logic makes of the posted answers: the codes of the hidden questions, and the
+    answers it sees (codes, not option ids; None for hidden or unanswered questions).
+
+    A question is shown when its page's condition and its own hold, evaluated on the answers
+    to earlier questions that are themselves shown (in questionnaire order).
+    """
     answers: dict = {}
     hidden = set()
     page_shown: dict[int, bool] = {}
@@ -251,18 +257,13 @@ def _shown_answers(survey: Survey, formdata) -> tuple[frozenset[str], dict]:
 
 
 def hidden_questions(survey: Survey, formdata) -> frozenset[str]:
-    """Codes of the questions display logic hides, given what was posted (in questionnaire order).
-
-    A question is shown when its page's condition and its own hold, evaluated on the
-    answers to earlier questions that are themselves shown.
-    """
-    return _shown_answers(survey, formdata)[0]
+    """Codes of the questions display logic hides, given what was posted."""
+    return display_state(survey, formdata)[0]
 
 
-def logic_answers(survey: Survey, formdata, exclude=()) -> dict:
-    """The answers display logic sees (codes, not option ids), for the browser to evaluate the
-    conditions of a page that depend on earlier pages; ``exclude``: the page's own questions."""
-    hidden, answers = _shown_answers(survey, formdata)
+def known_answers(answers: dict, exclude=()) -> dict:
+    """The answers the browser needs to evaluate a page's conditions on earlier pages
+    (``exclude``: the page's own questions, which the browser reads from the form)."""
     return {code: value for code, value in answers.items() if code not in exclude and value is not None}
 
 

@@ -33,8 +33,8 @@ from ..forms.response import (
     build_response_form,
     field_name,
     field_names,
-    hidden_questions,
-    logic_answers,
+    display_state,
+    known_answers,
     page_questions,
     visible_pages,
 )
@@ -221,11 +221,10 @@ def _csrf_ok() -> bool:
     return True
 
 
-def _render_page(survey, draft, index, form, visible, status=200, token_expired=False, data=None):
+def _render_page(survey, draft, index, form, visible, shown, status=200, token_expired=False):
     page = survey.pages[index]
     questions = page_questions(page)
-    known = logic_answers(survey, data if data is not None else drafts.formdata(draft),
-                          exclude={q.code for q in questions})
+    known = known_answers(shown, exclude={q.code for q in questions})
     later = [v for v in visible if v > index]
     return render_template(
         "respond/page.html", survey=survey, page=page, questions=questions, index=index, form=form,
@@ -258,7 +257,7 @@ def page(slug: str, number: int):
 
     if request.method == "GET":
         data = drafts.formdata(draft)
-        hidden = hidden_questions(survey, data)
+        hidden, shown = display_state(survey, data)
         visible = visible_pages(survey, hidden)
         if index > draft.furthest:
             return redirect(_page_url(survey, draft.furthest))  # no skipping ahead
@@ -269,18 +268,18 @@ def page(slug: str, number: int):
         form = build_response_form(survey, hidden, questions)(formdata=data, meta={"csrf": False})
         if request.args.get("check"):
             form.validate()
-        return _render_page(survey, draft, index, form, visible, status=422 if form.errors else 200)
+        return _render_page(survey, draft, index, form, visible, shown, status=422 if form.errors else 200)
 
     if not _csrf_ok():
         # Nothing saved (the request may not be the resident's), everything posted shown again.
-        hidden = hidden_questions(survey, request.form)
+        hidden, shown = display_state(survey, request.form)
         form = build_response_form(survey, hidden, questions)(formdata=request.form, meta={"csrf": False})
-        return _render_page(survey, draft, index, form, visible_pages(survey, hidden), status=400,
-                            token_expired=True, data=request.form)
+        return _render_page(survey, draft, index, form, visible_pages(survey, hidden), shown, status=400,
+                            token_expired=True)
 
     drafts.keep(draft, field_names(questions), request.form)
     data = drafts.formdata(draft)
-    hidden = hidden_questions(survey, data)
+    hidden, shown = display_state(survey, data)
     visible = visible_pages(survey, hidden)
     action = request.form.get("action", "next")
     draft.page = index
@@ -305,7 +304,7 @@ def page(slug: str, number: int):
     form = build_response_form(survey, hidden, questions)(formdata=data, meta={"csrf": False})
     if not form.validate():
         db.session.commit()  # the answers are kept even though they need fixing
-        return _render_page(survey, draft, index, form, visible, status=422)
+        return _render_page(survey, draft, index, form, visible, shown, status=422)
     later = [v for v in visible if v > index]
     if later:
         draft.page = later[0]

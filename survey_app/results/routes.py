@@ -53,12 +53,6 @@ def _survey_or_404(slug: str) -> Survey:
     return survey
 
 
-def _versions(survey: Survey) -> list[Snapshot]:
-    return db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id,
-                                                     Snapshot.status.in_(("published", "withdrawn")))
-                              .order_by(Snapshot.version.desc())).all()
-
-
 class PageCache:
     """Rendered public pages of published versions, per worker process (a few, least recently used).
 
@@ -181,7 +175,7 @@ def wording(results: dict) -> dict:
 def index():
     listed = []
     for survey in db.session.scalars(select(Survey).where(Survey.status != "draft")):
-        current = next((s for s in _versions(survey) if s.status == "published"), None)
+        current = next((s for s in publishing.versions(survey) if s.status == "published"), None)
         if current is not None:
             listed.append((survey, current, snapshot_results(current)))
     listed.sort(key=lambda entry: entry[1].published_at, reverse=True)
@@ -198,7 +192,7 @@ def open_data_schema():
 def survey(slug: str):
     """The newest published version (earlier and withdrawn versions are listed on it)."""
     survey = _survey_or_404(slug)
-    versions = _versions(survey)
+    versions = publishing.versions(survey)
     current = next((s for s in versions if s.status == "published"), None)
     if current is None:
         if versions:  # everything withdrawn: the newest notice
@@ -223,7 +217,7 @@ def _withdrawn(survey: Survey, snapshot: Snapshot, versions: list[Snapshot]):
 def version(slug: str, version: int):
     survey = _survey_or_404(slug)
     snapshot = _snapshot_or_404(survey, version)
-    versions = _versions(survey)
+    versions = publishing.versions(survey)
     if snapshot.status == "withdrawn":
         return _withdrawn(survey, snapshot, versions)
     return _public_page(survey, snapshot, versions)

@@ -20,17 +20,12 @@ from .access import permission_required
 from .designer import _survey, _target
 
 
-def _versions(survey):
-    return db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id)
-                              .order_by(Snapshot.version.desc())).all()
-
-
 @bp.get("/surveys/<int:survey_id>/results")
 @permission_required("publish")
 def results(survey_id: int):
     survey = _survey(survey_id)
     draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
-    return render_template("staff/results.html", survey=survey, draft=draft, versions=_versions(survey),
+    return render_template("staff/results.html", survey=survey, draft=draft, versions=publishing.versions(survey),
                            form=ConfirmForm())
 
 
@@ -42,7 +37,7 @@ def results_draft(survey_id: int):
     if draft is None:
         flash("There is no analysis to review yet: run it on the weighting and analysis page.", "error")
         return redirect(url_for(".results", survey_id=survey.id), code=303)
-    versions = [v for v in _versions(survey) if v.status != "draft"]
+    versions = publishing.versions(survey)
     body, status = results_page(
         survey, None, versions, draft_results=draft,
         chart_url=lambda name: url_for(".results_draft_chart", survey_id=survey.id, filename=name))
@@ -94,7 +89,7 @@ def withdraw_results(survey_id: int, version: int):
         flash(f"Version {version}: {error}", "error")
         return render_template("staff/results.html", survey=survey,
                                draft=read_results(current_app.config["GENERATED_DIR"], survey.slug),
-                               versions=_versions(survey), form=ConfirmForm(), typed={version: notice}), 422
+                               versions=publishing.versions(survey), form=ConfirmForm(), typed={version: notice}), 422
     audit.record("results.withdraw", _target(survey), version=version, notice=snapshot.withdrawal_notice)
     db.session.commit()
     flash(f"Withdrew version {version}; its page now shows your notice.", "info")
