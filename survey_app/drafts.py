@@ -19,7 +19,8 @@ from werkzeug.datastructures import MultiDict
 from . import access_codes
 from .extensions import db
 from .forms.response import AnswerValue
-from .models import Answer, Invitation, Response, ResponseDraft, Survey, utcnow
+from .models import Invitation, Response, ResponseDraft, Survey, utcnow
+from .responses import new_response
 
 DRAFT_DAYS = 30  # a draft not saved for this long is deleted
 
@@ -151,10 +152,7 @@ def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], lan
                 .values(used=True)).rowcount
             if used != 1:
                 raise SubmitRefused("invitation_used")
-        response = Response(survey_id=survey.id, submitted_on=_today(), mode=mode, language=language)
-        response.answers = [Answer(question_id=a.question_id, value=a.value, number=a.number, text=a.text)
-                            for a in answers]
-        db.session.add(response)
+        response = new_response(survey, answers, mode, language)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -21,7 +21,8 @@ from werkzeug.datastructures import MultiDict
 
 from .extensions import db
 from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, field_name, hidden_questions
-from .models import Answer, Question, Response, Survey, utcnow
+from .models import Question, Survey, utcnow
+from .responses import new_response
 
 EXTRA_COLUMNS = ("mode", "language", "submitted_on")
 IMPORT_MODES = ("paper", "phone", "import")
@@ -180,10 +181,7 @@ def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportRe
         return report
     try:
         for answers, mode, language, day in prepared:
-            response = Response(survey_id=survey.id, submitted_on=day, mode=mode, language=language)
-            response.answers = [Answer(question_id=a.question_id, value=a.value, number=a.number, text=a.text)
-                                for a in answers]
-            db.session.add(response)
+            new_response(survey, answers, mode, language, submitted_on=day)
         db.session.commit()
     except Exception:
         db.session.rollback()

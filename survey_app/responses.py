@@ -22,14 +22,23 @@ from .synthetic import NOT_ANSWERED, SyntheticResponses
 ANSWER_COLUMNS = ("response_id", "question_id", "value", "number", "text")
 
 
-def record_response(survey: Survey, answers: list[AnswerValue], mode: str = "web",
-                    language: str = "en") -> Response:
-    """Store one submission atomically. The row keeps the date only, never the time or the sender."""
-    response = Response(survey_id=survey.id, submitted_on=utcnow().date(), mode=mode, language=language)
+def new_response(survey: Survey, answers: list[AnswerValue], mode: str = "web", language: str = "en",
+                 submitted_on=None) -> Response:
+    """A response and its answers, added to the session (not committed). The row keeps the date
+    only (today unless given), never the time or the sender."""
+    response = Response(survey_id=survey.id, submitted_on=submitted_on or utcnow().date(), mode=mode,
+                        language=language)
     response.answers = [
         Answer(question_id=a.question_id, value=a.value, number=a.number, text=a.text) for a in answers
     ]
     db.session.add(response)
+    return response
+
+
+def record_response(survey: Survey, answers: list[AnswerValue], mode: str = "web",
+                    language: str = "en") -> Response:
+    """Store one submission atomically."""
+    response = new_response(survey, answers, mode, language)
     try:
         db.session.commit()
     except Exception:
