@@ -63,6 +63,19 @@ def make_survey(definition: dict | None = None, status: str = "open", **changes)
     return survey
 
 
+def make_spanish_demo() -> Survey:
+    """The open demo questionnaire (no responses) with its reviewed Spanish filled in."""
+    from survey_app.questionnaire import translation
+    from survey_app.questionnaire.demo import COMMUNITY_TRUST
+
+    survey = survey_from_definition(COMMUNITY_TRUST)
+    translation.prefill(survey, "es")
+    survey.status = "open"
+    db.session.add(survey)
+    db.session.commit()
+    return survey
+
+
 def question(survey: Survey, code: str):
     return next(q for q in survey.questions if q.code == code)
 

@@ -10,12 +10,9 @@ from sqlalchemy import select
 from survey_app import invitations
 from survey_app.extensions import db
 from survey_app.models import Answer, Question, Response
-from survey_app.questionnaire import translation
-from survey_app.questionnaire.definition import survey_from_definition
-from survey_app.questionnaire.demo import COMMUNITY_TRUST
 
 from .conftest import screenshot
-from .factories import make_survey
+from .factories import make_spanish_demo, make_survey
 
 # WCAG 2.0 and 2.1, levels A and AA, plus axe's best practices (landmarks, headings).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
@@ -40,12 +37,7 @@ def audit(page, name: str) -> None:
 
 @pytest.fixture
 def spanish_demo(app):
-    survey = survey_from_definition(COMMUNITY_TRUST)
-    translation.prefill(survey, "es")
-    survey.status = "open"
-    db.session.add(survey)
-    db.session.commit()
-    return survey
+    return make_spanish_demo()
 
 
 def choose(page, legend: str, label: str) -> None:

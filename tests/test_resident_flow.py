@@ -7,14 +7,13 @@ from sqlalchemy import func, select
 from survey_app import create_app
 from survey_app.extensions import db, limiter
 from survey_app.models import Response, ResponseDraft
-from survey_app.questionnaire import translation
 from survey_app.questionnaire.definition import survey_from_definition
-from survey_app.questionnaire.demo import COMMUNITY_TRUST
 
 from .conftest import make_test_config
 from .factories import (
     CSRF_PATTERN,
     count_rows,
+    make_spanish_demo,
     make_survey,
     option_id,
     post_page,
@@ -162,17 +161,8 @@ def test_display_logic_skips_a_whole_page_and_counts_pages(client, app):
     assert missing.status_code == 422 and "Please answer this question." in text(missing)
 
 
-def spanish_demo():
-    survey = survey_from_definition(COMMUNITY_TRUST)
-    translation.prefill(survey, "es")
-    survey.status = "open"
-    db.session.add(survey)
-    db.session.commit()
-    return survey
-
-
 def test_language_switch_mid_survey_keeps_answers(client, app):
-    survey = spanish_demo()
+    survey = make_spanish_demo()
     slug = survey.slug
     start(client, survey)
     page = text(client.get(f"/s/{slug}/page/1"))
@@ -196,7 +186,7 @@ def test_language_switch_mid_survey_keeps_answers(client, app):
 
 
 def test_browser_language_is_used_only_where_the_survey_is_translated(client, app):
-    spanish_demo()
+    make_spanish_demo()
     english_only = make_survey()
     welcome = text(client.get("/s/community-trust", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}))
     assert '<html lang="es">' in welcome and "Comenzar la encuesta" in welcome
