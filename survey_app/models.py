@@ -101,6 +101,10 @@ class Survey(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # Goes up by one in every transaction that changes the survey, its pages, questions or
+    # options (questionnaire/revision.py); the resident pages keep each survey loaded per
+    # process under this number (survey_cache.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     series: Mapped[SurveySeries | None] = relationship(back_populates="surveys")
     pages: Mapped[list[Page]] = relationship(
@@ -406,3 +410,8 @@ class BankItem(db.Model):
     construct: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Registers the hook that keeps Survey.revision in step with the questionnaire (import last:
+# it needs the classes above).
+from .questionnaire import revision as _revision  # noqa: E402,F401

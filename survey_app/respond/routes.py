@@ -23,7 +23,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
 from .. import access_codes, drafts
@@ -38,10 +37,10 @@ from ..forms.response import (
     page_questions,
     visible_pages,
 )
-from ..i18n import LANGUAGES, choose, current_language
-from ..models import Question, Survey
-from ..questionnaire import translation
+from ..i18n import choose, current_language
+from ..models import Survey
 from . import bp
+from .survey_cache import survey_cache
 
 # Status and page for each reason a survey does not take responses. Drafts
 # are invisible to the public, so they look like unknown surveys.
@@ -53,16 +52,13 @@ ANSWERED_DAYS = 365
 
 
 def _survey_or_404(slug: str) -> Survey:
-    survey = db.session.scalar(
-        select(Survey)
-        .where(Survey.slug == slug)
-        .options(selectinload(Survey.pages), selectinload(Survey.questions).selectinload(Question.options))
-    )
-    if survey is None or survey.status == "draft":
+    """The survey (read-only: shared by this process's requests, see survey_cache)."""
+    cached = survey_cache().get(slug)
+    if cached is None or cached.survey.status == "draft":
         abort(404)
     # The languages this survey's pages may be shown in (see i18n.select_language).
-    g.allowed_languages = translation.available_languages(survey, LANGUAGES)
-    return survey
+    g.allowed_languages = cached.languages
+    return cached.survey
 
 
 def _unavailable(survey: Survey):

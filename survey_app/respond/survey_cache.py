@@ -1,0 +1,90 @@
+"""The questionnaire as the resident pages see it, loaded once per process and revision.
+
+Loading a survey with its pages, questions and options through the ORM took five queries and
+about 45% of a resident request's time (cProfile, one-page survey). Instead each request asks
+the database one small question, the survey's id, creation time and revision by its address,
+and takes the rest from this process's cache, reloaded whenever that revision has moved
+(``questionnaire/revision.py`` moves it on every change). An edit, a closing or a finished
+translation is therefore seen by every server on its very next request; nothing is kept
+for a while and hoped fresh.
+
+The cached objects are fully loaded, detached from every session and shared by the
+process's threads, so they are read-only: rows that belong to a survey are made with
+``survey_id=survey.id``, never by attaching these objects to a session. Reading a
+relationship that was not loaded raises DetachedInstanceError instead of giving a stale value.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..extensions import db
+from ..i18n import LANGUAGES
+from ..models import Page, Question, Survey
+from ..questionnaire import translation
+
+
+@dataclass(frozen=True)
+class CachedSurvey:
+    survey: Survey  # detached, with every relationship the resident pages read loaded
+    languages: tuple[str, ...]  # the survey's own language, then those it is completely translated into
+    stamp: tuple  # (created_at, revision): which version of the survey this is
+
+
+def _load(survey_id: int) -> CachedSurvey | None:
+    # A session of its own, closed at once: the request's session never holds these objects.
+    with Session(db.engine) as session:
+        survey = session.scalar(
+            select(Survey).where(Survey.id == survey_id).options(
+                selectinload(Survey.pages).selectinload(Page.questions),
+                selectinload(Survey.questions).selectinload(Question.options),
+                selectinload(Survey.questions).selectinload(Question.rows),
+                selectinload(Survey.series),
+            ))
+        if survey is None:
+            return None
+        # Many-to-one links back up the tree come from the identity map (no query) but
+        # must be read while the objects are attached.
+        for page in survey.pages:
+            page.survey  # noqa: B018
+        for question in survey.questions:
+            question.survey, question.page, question.parent  # noqa: B018
+            for option in question.options:
+                option.question  # noqa: B018
+        languages = tuple(translation.available_languages(survey, LANGUAGES))
+        return CachedSurvey(survey, languages, (survey.created_at, survey.revision))
+
+
+class SurveyCache:
+    """One entry per survey residents have opened in this process (a survey is a few hundred
+    small objects, and a city runs tens of surveys, so entries are replaced, never evicted)."""
+
+    def __init__(self):
+        self._entries: dict[int, CachedSurvey] = {}
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times a survey was loaded (tests and benchmarks read it)
+
+    def get(self, slug: str) -> CachedSurvey | None:
+        row = db.session.execute(
+            select(Survey.id, Survey.created_at, Survey.revision).where(Survey.slug == slug)).first()
+        if row is None:
+            return None
+        entry = self._entries.get(row.id)
+        if entry is None or entry.stamp != (row.created_at, row.revision):
+            # Threads missing at the same moment each load; the last one stored wins (all current).
+            entry = _load(row.id)
+            if entry is None:  # deleted between the two queries
+                return None
+            with self._lock:
+                self.loads += 1
+                self._entries[row.id] = entry
+        return entry
+
+
+def survey_cache() -> SurveyCache:
+    """This app's cache (an app per test keeps tests from seeing each other's surveys)."""
+    return current_app.extensions.setdefault("survey_cache", SurveyCache())

@@ -1,0 +1,132 @@
+"""The resident pages keep each survey loaded per process, under its revision: every change to
+the questionnaire moves the revision, and every server sees the change on its next request."""
+from __future__ import annotations
+
+import html
+
+from sqlalchemy import event, select
+
+from survey_app import create_app
+from survey_app.extensions import db
+from survey_app.models import AnswerOption, Page, Question, Survey
+from survey_app.questionnaire import translation
+from survey_app.respond.survey_cache import survey_cache
+
+from .conftest import make_test_config
+from .factories import add_response, make_survey, question, start
+from .staff_helpers import make_user, post, sign_in
+
+
+def revision(survey_id: int) -> int:
+    return db.session.scalar(select(Survey.revision).where(Survey.id == survey_id))
+
+
+def test_every_change_to_the_questionnaire_moves_the_revision(app):
+    survey = make_survey()
+    sid = survey.id
+    steps = []
+
+    def step(label, change):
+        before = revision(sid)
+        change()
+        db.session.commit()
+        steps.append((label, revision(sid) - before))
+
+    step("question text", lambda: setattr(question(survey, "trust"), "text", "I trust the police here."))
+    step("option label", lambda: setattr(question(survey, "district").options[0], "label", "North side"))
+    step("option added", lambda: question(survey, "district").options.append(
+        AnswerOption(position=9, code=4, label="West")))
+    step("page added", lambda: survey.pages.append(Page(position=5, title="Extra")))
+    step("question removed", lambda: db.session.delete(question(survey, "comment")))
+    step("translation", lambda: translation.prefill(survey, "es"))
+    step("status", lambda: setattr(survey, "status", "closed"))
+    step("a response", lambda: add_response(survey, trust=4, district=1))
+    step("nothing", lambda: None)
+    assert steps == [("question text", 1), ("option label", 1), ("option added", 1), ("page added", 1),
+                     ("question removed", 1), ("translation", 1), ("status", 1), ("a response", 0),
+                     ("nothing", 0)]
+
+
+def test_a_new_survey_starts_at_revision_zero_and_two_editors_both_count(app, database_url, tmp_path):
+    survey = make_survey()
+    assert revision(survey.id) == 0
+    # Two sessions change the same survey; each commit adds one (SET revision = revision + 1).
+    other_app = create_app(make_test_config(database_url, tmp_path / "other"))
+    with other_app.app_context():
+        other = db.session.get(Survey, survey.id)
+        other.pages[0].title = "Views (edited elsewhere)"
+        db.session.commit()
+        db.engine.dispose()
+    question(survey, "trust").help_text = "Think of the last year."
+    db.session.commit()
+    assert revision(survey.id) == 2
+
+
+def queries_during(callable_):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = callable_()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return result, statements
+
+
+def test_a_warm_resident_request_reads_no_questionnaire_tables(client, app):
+    make_survey()
+    assert client.get("/s/small").status_code == 200
+    loads = survey_cache().loads
+    page, statements = queries_during(lambda: client.get("/s/small"))
+    assert page.status_code == 200 and survey_cache().loads == loads == 1
+    read = " ".join(statements).lower()
+    assert "from survey" in read  # the one small query: id, creation time and revision
+    for table in ("from page", "from question", "from answer_option"):
+        assert table not in read, (table, statements)
+
+
+def test_every_server_sees_a_change_on_its_next_request(client, app, database_url, tmp_path):
+    """``client`` is one server's residents; staff work on another server (another app, its own cache)."""
+    survey = make_survey()
+    district = question(survey, "district")
+    make_user("editor")
+    staff_server = create_app(make_test_config(database_url, tmp_path / "staff"))
+    staff = staff_server.test_client()
+    with staff_server.app_context():
+        sign_in(staff, "editor@city.example")
+
+    assert "Small test survey" in client.get("/s/small").get_data(as_text=True)
+    assert start(client, survey).status_code == 303
+    assert "District?" in client.get("/s/small/page/1").get_data(as_text=True)
+    assert survey_cache().loads == 1
+
+    path = f"/staff/surveys/{survey.id}/questions/{district.id}"
+    with staff_server.app_context():
+        fixed = post(staff, path, {"code": "district", "type": "dropdown", "help_text": "", "construct": "demographics",
+                                   "text": "Which police district do you live in?", "scale": "agreement",
+                                   "options": "1 | North\n2 | South\n3 | East", "ordered": "", "minimum": "",
+                                   "maximum": "", "decimals": "0", "max_length": "500", "display_condition": "",
+                                   "page_id": district.page_id, "required": "y"}, token_page=path)
+    assert fixed.status_code == 303
+    page = html.unescape(client.get("/s/small/page/1").get_data(as_text=True))
+    assert "Which police district do you live in?" in page and "District?" not in page
+    assert survey_cache().loads == 2
+
+    # Spanish, once complete, is offered at once; closing is seen at once.
+    assert '<html lang="es">' not in client.get("/s/small?lang=es").get_data(as_text=True)
+    with staff_server.app_context():
+        translation.prefill(db.session.get(Survey, survey.id), "es")
+        missing = translation.coverage(db.session.get(Survey, survey.id), "es")
+        if not missing.complete:  # the test survey's own wording is not in the phrasebook
+            translation.translate(db.session.get(Survey, survey.id), "es", {t: f"ES {t}" for t in missing.missing})
+        db.session.commit()
+    assert '<html lang="es">' in client.get("/s/small?lang=es").get_data(as_text=True)
+    with staff_server.app_context():
+        closed = post(staff, f"/staff/surveys/{survey.id}/status", {"status": "closed"},
+                      token_page=f"/staff/surveys/{survey.id}")
+        assert closed.status_code == 303
+        db.engine.dispose()
+    assert client.get("/s/small").status_code == 410
