@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                          # 50 residents, 60 s, SQLite then PostgreSQL
     .venv/bin/python bench/load.py --seconds 10 --backend sqlite
     .venv/bin/python bench/load.py --kill-at 5 --seconds 15  # SIGKILL the server mid-load, restart it
+    .venv/bin/python bench/load.py --servers 2 --redis redis://127.0.0.1:6379/15  # scaled out
 
 Each simulated resident does what a browser does for a one-page survey: GET the welcome page
 (session cookie and CSRF token), POST Start (the draft and its cookie), POST the page (the
@@ -94,28 +95,41 @@ def kill_server(process: subprocess.Popen) -> None:
 
 
 class Resident:
-    """One browser: cookies, and a keep-alive connection (re-opened when the server goes away)."""
+    """One browser: cookies, and a keep-alive connection (re-opened when the server goes away).
 
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = None
+    With several servers (``ports``), each request goes to the next one in turn, as behind a
+    round-robin reverse proxy: a resident's three requests reach different servers.
+    """
+
+    def __init__(self, ports: list[int]):
+        self.ports = list(ports)
+        self.turn = 0
+        self.conns: dict[int, http.client.HTTPConnection] = {}
         self.cookies: dict[str, str] = {}
 
+    def forget_connections(self) -> None:
+        for conn in self.conns.values():
+            conn.close()
+        self.conns = {}
+
     def request(self, method: str, path: str, form: dict | None = None):
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        port = self.ports[self.turn % len(self.ports)]
+        self.turn += 1
+        conn = self.conns.get(port)
+        if conn is None:
+            conn = self.conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
         body = None
         if form is not None:
             body = urlencode(form, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = None
+            conn.close()
+            del self.conns[port]
             raise
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
@@ -128,7 +142,10 @@ class Resident:
 
     def submit(self, marker: str, timings: list) -> bool:
         """One whole submission; True when acknowledged (303 to the thank-you page)."""
-        self.cookies = {}  # a new resident each time
+        # A new resident each time: a new browser, so new cookies and a new connection (which
+        # lets the kernel hand it to whichever worker accepts first, as it would in production).
+        self.cookies = {}
+        self.forget_connections()
         started = time.perf_counter()
         status, _, page = self.request("GET", f"/s/{SLUG}")
         timings.append(time.perf_counter() - started)
@@ -154,14 +171,14 @@ class Resident:
         return status == 303 and location.endswith("/thanks")
 
 
-def client_process(port: int, residents: int, seconds: float, kill_at, out) -> None:
+def client_process(ports: list[int], residents: int, seconds: float, out) -> None:
     deadline = time.perf_counter() + seconds
     acknowledged, request_times, submit_times = [], [], []
     errors = [0]
     lock = threading.Lock()
 
     def run(index: int):
-        resident = Resident(port)
+        resident = Resident(ports)
         mine_ack, mine_req, mine_sub, mine_err = [], [], [], 0
         while time.perf_counter() < deadline:
             marker = f"m-{uuid.uuid4().hex}"
@@ -226,15 +243,18 @@ def check_database(database_url: str, acknowledged: list[str]) -> dict:
 
 
 def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 50, workers: int | None = None,
-             kill_at: float | None = None, clients: int = 2) -> dict:
-    """Drive the load (optionally SIGKILL the server at ``kill_at`` seconds and restart it) and check the database."""
-    env = server_env(database_url, tmp)
+             kill_at: float | None = None, clients: int = 2, servers: int = 1, env: dict | None = None) -> dict:
+    """Drive the load (optionally SIGKILL the servers at ``kill_at`` seconds and restart them) and check
+    the database. ``servers`` gunicorn servers share the database (and ``env``, e.g. a Redis for the
+    rate-limit counters); residents go from one to the next at every request."""
+    env = {**server_env(database_url, tmp), **(env or {})}
     prepare(env)
-    port = free_port()
-    server = start_server(env, port, workers or os.cpu_count() or 2)
+    workers = workers or max(1, (os.cpu_count() or 2) // servers)
+    ports = [free_port() for _ in range(servers)]
+    running = [start_server(env, port, workers) for port in ports]
     queue = multiprocessing.Queue()
     per_process = max(1, residents // clients)
-    processes = [multiprocessing.Process(target=client_process, args=(port, per_process, seconds, kill_at, queue))
+    processes = [multiprocessing.Process(target=client_process, args=(ports, per_process, seconds, queue))
                  for _ in range(clients)]
     started = time.perf_counter()
     for process in processes:
@@ -243,15 +263,18 @@ def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 
     try:
         if kill_at is not None:
             time.sleep(kill_at)
-            kill_server(server)
+            for server in running:
+                kill_server(server)
             killed = True
             time.sleep(0.5)
-            server = start_server(env, port, workers or os.cpu_count() or 2)
+            running = [start_server(env, port, workers) for port in ports]
         results = [queue.get() for _ in processes]
         for process in processes:
             process.join()
     finally:
-        kill_server(server) if server.poll() is None else None
+        for server in running:
+            if server.poll() is None:
+                kill_server(server)
     elapsed = time.perf_counter() - started
     acknowledged = [m for r in results for m in r[0]]
     request_times = [t for r in results for t in r[1]]
@@ -285,18 +308,27 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="a server to create a scratch database on")
     parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the server after this many seconds")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="gunicorn servers over the one database, taken in turn at every request "
+                             "(workers then default to cores / servers)")
+    parser.add_argument("--redis", default=None, metavar="URL",
+                        help="rate-limit counters in this Redis (as several servers need), e.g. redis://127.0.0.1:6379/15")
     args = parser.parse_args()
 
     from survey_app.scratch import scratch_database
 
-    print(f"{args.residents} residents for {args.seconds:g} s, gunicorn {args.workers or os.cpu_count()} workers "
-          f"(gthread), loopback, {os.cpu_count()} cores shared with the clients")
+    workers = args.workers or max(1, (os.cpu_count() or 2) // args.servers)
+    print(f"{args.residents} residents for {args.seconds:g} s, {args.servers} gunicorn server(s) x {workers} "
+          f"workers (gthread), rate-limit counters in {'Redis' if args.redis else 'memory'}, loopback, "
+          f"{os.cpu_count()} cores shared with the clients")
+    env = {"RATELIMIT_STORAGE_URI": args.redis} if args.redis else {}
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="load-") as tmp:
             with scratch_database(args.postgres if backend == "postgresql" else None, Path(tmp),
                                   prefix="survey_load") as url:
-                figures = run_load(url, tmp, args.seconds, args.residents, args.workers, args.kill_at)
+                figures = run_load(url, tmp, args.seconds, args.residents, workers, args.kill_at,
+                                   servers=args.servers, env=env)
                 report(backend, figures)
 
 

@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None):
         normalise_database_url,
     )
     from . import i18n
+    from .db_pool import ping_connections_after_idle
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .respond import bp as respond_bp
     from .results import bp as results_bp
@@ -37,6 +38,8 @@ def create_app(test_config: dict | None = None):
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        ping_connections_after_idle(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)

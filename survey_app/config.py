@@ -23,6 +23,8 @@ ENVIRONMENT_OVERRIDES = {
     "SURVEY_ENV": "SURVEY_ENV",
     "GENERATED_DIR": "GENERATED_DIR",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    # Keeps this site's counters apart when several sites (or tests) share one Redis.
+    "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "START_RATE_LIMIT": "START_RATE_LIMIT",
     "PAGE_RATE_LIMIT": "PAGE_RATE_LIMIT",
@@ -36,7 +38,9 @@ def default_config(instance_path: str) -> dict:
         # "development" or "production"; production refuses an unsafe SECRET_KEY.
         "SURVEY_ENV": "development",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "survey.sqlite"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # A pooled connection unused for this long is tested before use (db_pool.py).
+        "DB_PING_AFTER_IDLE_SECONDS": 10.0,
         # Analysis output (tables as JSON, charts) lives here, one folder per survey.
         "GENERATED_DIR": os.path.join(instance_path, "generated"),
         # Fewest respondents for which any result is shown (disclosure control).

@@ -36,8 +36,9 @@ class CachedSurvey:
 
 
 def _load(survey_id: int) -> CachedSurvey | None:
-    # A session of its own, closed at once: the request's session never holds these objects.
-    with Session(db.engine) as session:
+    # A session of its own, closed at once, so that the request's session never holds these
+    # objects; on the request's connection, so that a request never needs two connections.
+    with Session(bind=db.session.connection()) as session:
         survey = session.scalar(
             select(Survey).where(Survey.id == survey_id).options(
                 selectinload(Survey.pages).selectinload(Page.questions),
