@@ -13,16 +13,20 @@ Spanish interface around English questions. Staff pages are in English.
 """
 from __future__ import annotations
 
+from babel import Locale
 from flask import g, request, session
 from flask_babel import Babel, get_locale
 
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
+# Parsed once: Flask-Babel parses what the selector returns on every request, and parsing a
+# code looks for the locale's file on disk each time; a Locale is taken as it is.
+LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
 babel = Babel()
 
 
-def select_language() -> str:
+def _language_code() -> str:
     if request.blueprint == "staff":
         return DEFAULT_LANGUAGE
     allowed = g.get("allowed_languages") or list(LANGUAGES)
@@ -30,6 +34,11 @@ def select_language() -> str:
     if chosen in allowed:
         return chosen
     return request.accept_languages.best_match(allowed) or allowed[0]
+
+
+def select_language() -> Locale:
+    code = _language_code()
+    return LOCALES.get(code) or Locale.parse(code)
 
 
 def current_language() -> str:

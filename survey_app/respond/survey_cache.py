@@ -70,7 +70,8 @@ class SurveyCache:
         self.loads = 0  # how many times a survey was loaded (tests and benchmarks read it)
 
     def get(self, slug: str) -> CachedSurvey | None:
-        row = db.session.execute(
+        # On the session's connection (its transaction), as a plain statement: no ORM objects.
+        row = db.session.connection().execute(
             select(Survey.id, Survey.created_at, Survey.revision).where(Survey.slug == slug)).first()
         if row is None:
             return None
