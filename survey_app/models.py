@@ -101,7 +101,7 @@ class Survey(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
-    # Goes up by one in every transaction that changes the survey, its pages, questions or
+    # Goes up with every flush that changes the survey, its pages, questions or
     # options (questionnaire/revision.py); the resident pages keep each survey loaded per
     # process under this number (survey_cache.py).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -32,7 +32,9 @@ from ..questionnaire import translation
 class CachedSurvey:
     survey: Survey  # detached, with every relationship the resident pages read loaded
     languages: tuple[str, ...]  # the survey's own language, then those it is completely translated into
-    stamp: tuple  # (created_at, revision): which version of the survey this is
+    # (created_at, revision): which version of the survey this is. The creation time too, because
+    # SQLite may give a new survey the id of one just deleted (seed-demo --replace).
+    stamp: tuple
 
 
 def _load(survey_id: int) -> CachedSurvey | None:
