@@ -1,7 +1,7 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py "survey_app:create_app()"`.
 
 Each setting can be overridden from the environment (GUNICORN_BIND, WEB_CONCURRENCY,
-GUNICORN_THREADS). The app servers keep no state of their own (sessions are signed cookies,
+GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS). The app servers keep no state of their own (sessions are signed cookies,
 rate-limit counters go to Redis when RATELIMIT_STORAGE_URI says so, generated files to
 GENERATED_DIR on shared storage), so any number of them can run behind the reverse proxy.
 """
@@ -9,14 +9,24 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# The app is CPU-bound Python: one process per core, a few threads each for requests that wait
-# on the database.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
-timeout = 30
+# The app is CPU-bound Python, so each worker is a process with one thread (sync workers),
+# one more than there are cores so that a core never idles while a worker waits on the
+# database. Measured with bench/load.py on 2 cores (20 s runs, twice): 3 sync workers stored
+# 199 (SQLite) and 150-160 (PostgreSQL) submissions/s with p99 under 200 ms per request;
+# 3 gthread workers x 1 thread, 172-219 and 127-152 with p99 240-480 ms (a kept-alive
+# connection stays with a busy worker); 2 gthread workers x 4 threads, about 140 and 103,
+# because threads of one process contend for its interpreter lock. Sync workers do not keep
+# connections alive and need a buffering reverse proxy in front against slow clients (nginx;
+# see README). GUNICORN_WORKER_CLASS=gthread GUNICORN_THREADS=4 gives threaded workers instead.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# A sync worker that does not answer its master for this long is killed. The longest request
+# is staff running an analysis from the weighting page (charts included, ~25 s at a million
+# responses, bench/analysis.py); larger surveys are analysed with `flask analyze`.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
 graceful_timeout = 30
-keepalive = 5
+keepalive = 5  # gthread workers only
 # The app is imported once, in the master, and workers are forked from it: a worker starts in
 # milliseconds instead of ~1.8 s of imports (pandas, matplotlib), which matters because workers
 # are recycled under load. create_app opens no database connection, so none is shared by forks.

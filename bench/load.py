@@ -17,6 +17,7 @@ asserted (the fault check is asserted: tests/test_fault.py runs it).
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import multiprocessing
 import os
@@ -141,7 +142,7 @@ class Resident:
         return response.status, response.getheader("Location") or "", data.decode("utf-8", "replace")
 
     def submit(self, marker: str, timings: list) -> bool:
-        """One whole submission; True when acknowledged (303 to the thank-you page)."""
+        """One whole submission; True when acknowledged (303 to the thank-you page), else raises."""
         # A new resident each time: a new browser, so new cookies and a new connection (which
         # lets the kernel hand it to whichever worker accepts first, as it would in production).
         self.cookies = {}
@@ -168,43 +169,43 @@ class Resident:
             "csrf_token": token, "action": "next", "q_trust": options["trust"], "q_district": options["district"],
             "q_marker": marker})
         timings.append(time.perf_counter() - t)
-        return status == 303 and location.endswith("/thanks")
+        if not (status == 303 and location.endswith("/thanks")):
+            raise RuntimeError(f"page: {status} {location}")
+        return True
 
 
 def client_process(ports: list[int], residents: int, seconds: float, out) -> None:
     deadline = time.perf_counter() + seconds
     acknowledged, request_times, submit_times = [], [], []
-    errors = [0]
+    errors: collections.Counter = collections.Counter()  # what went wrong, and how often
     lock = threading.Lock()
 
     def run(index: int):
         resident = Resident(ports)
-        mine_ack, mine_req, mine_sub, mine_err = [], [], [], 0
+        mine_ack, mine_req, mine_sub, mine_err = [], [], [], collections.Counter()
         while time.perf_counter() < deadline:
             marker = f"m-{uuid.uuid4().hex}"
             started = time.perf_counter()
             try:
-                ok = resident.submit(marker, mine_req)
-            except Exception:
-                ok = False
+                resident.submit(marker, mine_req)
+            except Exception as error:
+                mine_err[f"{type(error).__name__}: {str(error)[:80]}"] += 1
                 time.sleep(0.05)  # the server may be restarting
-            if ok:
+            else:
                 mine_ack.append(marker)
                 mine_sub.append(time.perf_counter() - started)
-            else:
-                mine_err += 1
         with lock:
             acknowledged.extend(mine_ack)
             request_times.extend(mine_req)
             submit_times.extend(mine_sub)
-            errors[0] += mine_err
+            errors.update(mine_err)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(residents)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    out.put((acknowledged, request_times, submit_times, errors[0]))
+    out.put((acknowledged, request_times, submit_times, errors))
 
 
 def percentile(values, p):
@@ -242,6 +243,11 @@ def check_database(database_url: str, acknowledged: list[str]) -> dict:
     }
 
 
+def default_workers(servers: int) -> int:
+    """gunicorn.conf.py's default (one worker more than cores), shared among the servers."""
+    return max(1, ((os.cpu_count() or 2) + 1) // servers)
+
+
 def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 50, workers: int | None = None,
              kill_at: float | None = None, clients: int = 2, servers: int = 1, env: dict | None = None) -> dict:
     """Drive the load (optionally SIGKILL the servers at ``kill_at`` seconds and restart them) and check
@@ -249,7 +255,7 @@ def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 
     rate-limit counters); residents go from one to the next at every request."""
     env = {**server_env(database_url, tmp), **(env or {})}
     prepare(env)
-    workers = workers or max(1, (os.cpu_count() or 2) // servers)
+    workers = workers or default_workers(servers)
     ports = [free_port() for _ in range(servers)]
     running = [start_server(env, port, workers) for port in ports]
     queue = multiprocessing.Queue()
@@ -279,9 +285,11 @@ def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 
     acknowledged = [m for r in results for m in r[0]]
     request_times = [t for r in results for t in r[1]]
     submit_times = [t for r in results for t in r[2]]
-    errors = sum(r[3] for r in results)
+    error_kinds = sum((r[3] for r in results), collections.Counter())
+    errors = sum(error_kinds.values())
     figures = {
         "submissions": len(acknowledged), "per_second": len(acknowledged) / elapsed, "errors": errors,
+        "error_kinds": dict(error_kinds),
         "request_p50": percentile(request_times, 50), "request_p99": percentile(request_times, 99),
         "submit_p50": percentile(submit_times, 50), "submit_p99": percentile(submit_times, 99),
         "killed": killed,
@@ -294,6 +302,8 @@ def report(label: str, f: dict) -> None:
     print(f"  {label:10} {f['per_second']:7.1f} submissions/s ({f['submissions']:,} acknowledged)   "
           f"request p50 {f['request_p50']:.1f} ms p99 {f['request_p99']:.1f} ms   "
           f"submission p50 {f['submit_p50']:.1f} ms p99 {f['submit_p99']:.1f} ms   errors {f['errors']}")
+    for kind, count in sorted(f["error_kinds"].items(), key=lambda item: -item[1]):
+        print(f"  {'':10} error x{count}: {kind}")
     print(f"  {'':10} database: {f['responses']:,} responses, acknowledged but missing {f['missing']}, "
           f"stored twice {f['duplicated']}, partial {f['partial']}, integrity {f['integrity']}"
           + (", server SIGKILLed and restarted" if f["killed"] else ""))
@@ -303,23 +313,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--residents", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: one per core)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers per server (default: cores + 1, shared among the servers)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="a server to create a scratch database on")
     parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the server after this many seconds")
     parser.add_argument("--servers", type=int, default=1,
-                        help="gunicorn servers over the one database, taken in turn at every request "
-                             "(workers then default to cores / servers)")
+                        help="gunicorn servers over the one database, taken in turn at every request")
     parser.add_argument("--redis", default=None, metavar="URL",
                         help="rate-limit counters in this Redis (as several servers need), e.g. redis://127.0.0.1:6379/15")
     args = parser.parse_args()
 
     from survey_app.scratch import scratch_database
 
-    workers = args.workers or max(1, (os.cpu_count() or 2) // args.servers)
+    workers = args.workers or default_workers(args.servers)
+    kind = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
     print(f"{args.residents} residents for {args.seconds:g} s, {args.servers} gunicorn server(s) x {workers} "
-          f"workers (gthread), rate-limit counters in {'Redis' if args.redis else 'memory'}, loopback, "
+          f"workers ({kind}), rate-limit counters in {'Redis' if args.redis else 'memory'}, loopback, "
           f"{os.cpu_count()} cores shared with the clients")
     env = {"RATELIMIT_STORAGE_URI": args.redis} if args.redis else {}
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
