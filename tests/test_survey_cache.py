@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.models import AnswerOption, Page, Question, Survey
+from survey_app.models import AnswerOption, Page, Survey
 from survey_app.questionnaire import translation
 from survey_app.respond.survey_cache import survey_cache
 

@@ -69,7 +69,7 @@ class SurveyCache:
     def __init__(self):
         self._entries: dict[int, CachedSurvey] = {}
         self._lock = threading.Lock()
-        self.loads = 0  # how many times a survey was loaded (tests and benchmarks read it)
+        self.loads = 0  # how many times a survey was loaded (the tests read it)
 
     def get(self, slug: str) -> CachedSurvey | None:
         # On the session's connection (its transaction), as a plain statement: no ORM objects.
