@@ -36,3 +36,12 @@ def post(client, path: str, data: dict | None = None, token_page: str = "/staff/
     data = dict(data or {})
     data.setdefault("csrf_token", csrf_token(client, token_page))
     return client.post(path, data=data, **kwargs)
+
+
+def question_form(question=None, **fields):
+    """The designer's question form, filled with defaults and ``fields``."""
+    data = {"code": "q_new", "type": "single_choice", "text": "A new question?", "help_text": "",
+            "construct": "", "scale": "agreement", "options": "Yes\nNo", "ordered": "", "minimum": "",
+            "maximum": "", "decimals": "0", "max_length": "500", "display_condition": ""}
+    data.update(fields)
+    return data

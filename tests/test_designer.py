@@ -11,7 +11,7 @@ from survey_app.models import Answer, AuditEntry, PopulationMargin, Question, Re
 from survey_app.questionnaire.definition import definition_from_survey, survey_from_definition
 
 from .factories import add_response, make_survey
-from .staff_helpers import make_user, post, sign_in
+from .staff_helpers import make_user, post, question_form, sign_in
 
 EVERY_TYPE = [
     {"code": "district", "type": "dropdown", "text": "Which district?", "required": True,
@@ -166,14 +166,6 @@ def editor(client, app):
     user = make_user("editor")
     sign_in(client, user.email)
     return user
-
-
-def question_form(question=None, **fields):
-    data = {"code": "q_new", "type": "single_choice", "text": "A new question?", "help_text": "",
-            "construct": "", "scale": "agreement", "options": "Yes\nNo", "ordered": "", "minimum": "",
-            "maximum": "", "decimals": "0", "max_length": "500", "display_condition": ""}
-    data.update(fields)
-    return data
 
 
 def test_editor_builds_a_survey_with_display_logic_and_every_step_is_audited(client, app, editor):

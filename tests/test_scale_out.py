@@ -7,6 +7,7 @@ without one they are skipped, unless REQUIRE_REDIS=1 (CI sets it), which makes t
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -48,53 +49,50 @@ def test_residents_submit_through_two_servers_taking_turns(tmp_path):
     assert figures["missing"] == figures["duplicated"] == figures["partial"] == 0, figures
 
 
-class Servers:
-    """``count`` gunicorn servers (one worker each) over one scratch database."""
+def load_helpers():
+    import load
 
-    def __init__(self, tmp_path, count, **environment):
-        import load
+    return load
 
-        self.load = load
-        self.tmp = tmp_path
-        self.count = count
-        self.environment = environment
 
-    def __enter__(self):
-        load = self.load
-        self.database = scratch_database(os.environ.get("TEST_DATABASE_URL"), self.tmp, prefix="survey_scale")
-        url = self.database.__enter__()
-        env = {**load.server_env(url, str(self.tmp)), **self.environment}
+@contextlib.contextmanager
+def running_servers(tmp_path, count, **environment):
+    """``count`` gunicorn servers (one worker each) over one scratch database; their ports."""
+    load = load_helpers()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(
+            scratch_database(os.environ.get("TEST_DATABASE_URL"), tmp_path, prefix="survey_scale"))
+        env = {**load.server_env(url, str(tmp_path)), **environment}
         load.prepare(env)
-        self.ports = [load.free_port() for _ in range(self.count)]
-        self.processes = [load.start_server(env, port, 1) for port in self.ports]
-        return self
+        ports = [load.free_port() for _ in range(count)]
+        for port in ports:
+            stack.callback(load.kill_server, load.start_server(env, port, 1))
+        yield ports
 
-    def __exit__(self, *exc):
-        for process in self.processes:
-            self.load.kill_server(process)
-        self.database.__exit__(*exc)
 
-    def starts(self, attempts: int) -> list[int]:
-        """Statuses of ``attempts`` new browsers (one address) pressing Start, servers taken in turn."""
-        statuses = []
-        resident = self.load.Resident(self.ports)
-        for _ in range(attempts):
-            resident.cookies = {}
-            resident.turn = 0  # welcome page and Start on different servers
-            _, _, page = resident.request("GET", "/s/load")
-            token = self.load.TOKEN.search(page).group(1)
-            resident.turn = len(statuses) + 1  # Start goes to server 1, 0, 1, 0, ...
-            statuses.append(resident.request("POST", "/s/load/start", {"csrf_token": token})[0])
-        resident.forget_connections()
-        return statuses
+def starts(ports, attempts: int) -> list[int]:
+    """Statuses of ``attempts`` new browsers (one address) pressing Start: each welcome page from
+    the first server, each Start on the servers in turn (1, 0, 1, ...)."""
+    load = load_helpers()
+    statuses = []
+    resident = load.Resident(ports)
+    for _ in range(attempts):
+        resident.cookies = {}
+        resident.turn = 0
+        _, _, page = resident.request("GET", "/s/load")
+        token = load.TOKEN.search(page).group(1)
+        resident.turn = len(statuses) + 1
+        statuses.append(resident.request("POST", "/s/load/start", {"csrf_token": token})[0])
+    resident.forget_connections()
+    return statuses
 
 
 @pytest.mark.parametrize("storage", ["redis", "memory"])
 def test_rate_limits_count_across_servers_when_the_counters_are_in_redis(tmp_path, storage):
     uri = redis_or_skip() if storage == "redis" else "memory://"
-    with Servers(tmp_path, 2, RATELIMIT_STORAGE_URI=uri, START_RATE_LIMIT="3 per hour",
-                 RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}") as servers:
-        statuses = servers.starts(5)
+    with running_servers(tmp_path, 2, RATELIMIT_STORAGE_URI=uri, START_RATE_LIMIT="3 per hour",
+                         RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}") as ports:
+        statuses = starts(ports, 5)
     if storage == "redis":
         assert statuses == [303, 303, 303, 429, 429]  # one count for the whole site
     else:  # the control: each server counts its own (3 each), so the limit is not the site's
@@ -106,8 +104,8 @@ def test_redis_holds_counters_keyed_without_the_address(tmp_path):
 
     uri = redis_or_skip()
     prefix = f"test-{uuid.uuid4().hex}"
-    with Servers(tmp_path, 2, RATELIMIT_STORAGE_URI=uri, RATELIMIT_KEY_PREFIX=prefix) as servers:
-        servers.starts(2)
+    with running_servers(tmp_path, 2, RATELIMIT_STORAGE_URI=uri, RATELIMIT_KEY_PREFIX=prefix) as ports:
+        starts(ports, 2)
     connection = redis.Redis.from_url(uri)
     keys = [key.decode() for key in connection.scan_iter(f"*{prefix}*")]
     try:

@@ -14,7 +14,7 @@ from survey_app.respond.survey_cache import survey_cache
 
 from .conftest import make_test_config
 from .factories import add_response, make_survey, question, start
-from .staff_helpers import make_user, post, sign_in
+from .staff_helpers import make_user, post, question_form, sign_in
 
 
 def revision(survey_id: int) -> int:
@@ -105,11 +105,10 @@ def test_every_server_sees_a_change_on_its_next_request(client, app, database_ur
 
     path = f"/staff/surveys/{survey.id}/questions/{district.id}"
     with staff_server.app_context():
-        fixed = post(staff, path, {"code": "district", "type": "dropdown", "help_text": "", "construct": "demographics",
-                                   "text": "Which police district do you live in?", "scale": "agreement",
-                                   "options": "1 | North\n2 | South\n3 | East", "ordered": "", "minimum": "",
-                                   "maximum": "", "decimals": "0", "max_length": "500", "display_condition": "",
-                                   "page_id": district.page_id, "required": "y"}, token_page=path)
+        fixed = post(staff, path, question_form(code="district", type="dropdown", construct="demographics",
+                                                text="Which police district do you live in?",
+                                                options="1 | North\n2 | South\n3 | East",
+                                                page_id=district.page_id, required="y"), token_page=path)
     assert fixed.status_code == 303
     page = html.unescape(client.get("/s/small/page/1").get_data(as_text=True))
     assert "Which police district do you live in?" in page and "District?" not in page
@@ -118,10 +117,11 @@ def test_every_server_sees_a_change_on_its_next_request(client, app, database_ur
     # Spanish, once complete, is offered at once; closing is seen at once.
     assert '<html lang="es">' not in client.get("/s/small?lang=es").get_data(as_text=True)
     with staff_server.app_context():
-        translation.prefill(db.session.get(Survey, survey.id), "es")
-        missing = translation.coverage(db.session.get(Survey, survey.id), "es")
+        edited = db.session.get(Survey, survey.id)
+        translation.prefill(edited, "es")
+        missing = translation.coverage(edited, "es")
         if not missing.complete:  # the test survey's own wording is not in the phrasebook
-            translation.translate(db.session.get(Survey, survey.id), "es", {t: f"ES {t}" for t in missing.missing})
+            translation.translate(edited, "es", {t: f"ES {t}" for t in missing.missing})
         db.session.commit()
     assert '<html lang="es">' in client.get("/s/small?lang=es").get_data(as_text=True)
     with staff_server.app_context():
