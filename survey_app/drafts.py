@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from . import access_codes
 from .extensions import db
 from .forms.response import AnswerValue
-from .models import Invitation, Response, ResponseDraft, Survey, utcnow
-from .responses import new_response
+from .models import Invitation, ResponseDraft, Survey, utcnow
+from .responses import store_response
 
 DRAFT_DAYS = 30  # a draft not saved for this long is deleted
 
@@ -44,11 +44,6 @@ def _today() -> dt.date:
     return utcnow().date()
 
 
-def _fresh(survey: Survey):
-    return (ResponseDraft.survey_id == survey.id,
-            ResponseDraft.saved_on >= _today() - dt.timedelta(days=DRAFT_DAYS))
-
-
 def purge_expired() -> int:
     result = db.session.execute(
         delete(ResponseDraft).where(ResponseDraft.saved_on < _today() - dt.timedelta(days=DRAFT_DAYS)))
@@ -58,16 +53,32 @@ def purge_expired() -> int:
 PURGE_SHARE = 0.02  # starts that also clear expired drafts (one DELETE per start would be wasted writes)
 
 
+# Statements of every resident request, built once (building one costs more than running it).
+_INSERT_DRAFT = insert(ResponseDraft.__table__)
+_FIND_DRAFT = select(ResponseDraft).where(
+    ResponseDraft.token_hash == bindparam("token_hash"), ResponseDraft.survey_id == bindparam("survey_id"),
+    ResponseDraft.saved_on >= bindparam("fresh_from"))
+_DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.id == bindparam("draft_id"))
+
+
 def start(survey: Survey, language: str) -> tuple[ResponseDraft, str]:
-    """A new, empty draft for an open-link survey, and its resume code."""
+    """A new, empty draft for an open-link survey, and its resume code.
+
+    One Core INSERT: the draft returned is not in the session (the caller reads it only to
+    send the resident to its page); a later request finds it by its code.
+    """
     if random.random() < PURGE_SHARE:
         purge_expired()
     code = access_codes.new_code()
-    draft = ResponseDraft(survey_id=survey.id, token_hash=access_codes.code_hash(code), answers={},
-                          page=0, furthest=0, language=language, saved_on=_today())
-    db.session.add(draft)
-    db.session.commit()
-    return draft, code
+    values = {"survey_id": survey.id, "token_hash": access_codes.code_hash(code), "invitation_id": None,
+              "answers": {}, "page": 0, "furthest": 0, "language": language, "saved_on": _today()}
+    try:
+        values["id"] = db.session.connection().execute(_INSERT_DRAFT, values).inserted_primary_key[0]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ResponseDraft(**values), code
 
 
 def find(survey: Survey, code: str | None) -> ResponseDraft | None:
@@ -75,8 +86,9 @@ def find(survey: Survey, code: str | None) -> ResponseDraft | None:
     code = access_codes.normalise(code)
     if code is None:
         return None
-    return db.session.scalar(
-        select(ResponseDraft).where(ResponseDraft.token_hash == access_codes.code_hash(code), *_fresh(survey)))
+    return db.session.scalar(_FIND_DRAFT, {
+        "token_hash": access_codes.code_hash(code), "survey_id": survey.id,
+        "fresh_from": _today() - dt.timedelta(days=DRAFT_DAYS)})
 
 
 def for_invitation(survey: Survey, typed: str, language: str) -> tuple[ResponseDraft, str]:
@@ -134,14 +146,15 @@ def keep(draft: ResponseDraft, field_names, posted) -> None:
 
 
 def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], language: str,
-           mode: str = "web") -> Response:
-    """Store the response and delete the draft atomically; raises SubmitRefused if either was used."""
+           mode: str = "web") -> int:
+    """Store the response and delete the draft atomically; the response's id. Raises
+    SubmitRefused if either was used."""
     draft_id, invitation_id = draft.id, draft.invitation_id
     # The page's last changes to the draft are in ``answers`` already: the row is deleted, not
     # updated first (one round trip less). The DELETE is what proves nobody submitted it meanwhile.
     db.session.expunge(draft)
     try:
-        gone = db.session.execute(delete(ResponseDraft).where(ResponseDraft.id == draft_id)).rowcount
+        gone = db.session.connection().execute(_DELETE_DRAFT, {"draft_id": draft_id}).rowcount
         if gone != 1:
             raise SubmitRefused("submitted")
         if invitation_id is not None:
@@ -150,9 +163,9 @@ def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], lan
                 .values(used=True)).rowcount
             if used != 1:
                 raise SubmitRefused("invitation_used")
-        response = new_response(survey, answers, mode, language)
+        response_id = store_response(survey.id, answers, mode, language)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return response
+    return response_id

@@ -84,8 +84,8 @@ def option_id(survey: Survey, code: str, option_code: int) -> int:
     return next(o.id for o in question(survey, code).options if o.code == option_code)
 
 
-def add_response(survey: Survey, **answers) -> Response:
-    """Store one response given as code=value (option code, list of codes, number or text)."""
+def add_response(survey: Survey, **answers) -> int:
+    """Store one response given as code=value (option code, list of codes, number or text); its id."""
     values = []
     for code, given in answers.items():
         q = question(survey, code)

@@ -99,6 +99,33 @@ def test_optional_questions_may_be_left_blank(client, app):
     assert answers[question(survey, "trust").id].value == -1  # "don't know" stored as its own code
 
 
+def test_control_characters_are_dropped_from_text_answers(client, app):
+    # PostgreSQL refuses NUL in a text column: posting one gave a server error (found by
+    # tests/test_resident_fuzz.py). Characters that cannot be typed are removed; tab and
+    # line breaks are kept.
+    survey = make_survey()
+    data = {**valid_answers(survey), "q_comment": "Street\x00 lights\x07\r\nnow\x7f"}
+    assert submit(client, survey, data).status_code == 303
+    assert stored_answers()[question(survey, "comment").id].text == "Street lights\r\nnow"
+
+
+def test_required_text_needs_more_than_spaces(client, app):
+    from survey_app.questionnaire.definition import survey_from_definition
+
+    survey = survey_from_definition({"slug": "said", "title": "Say it", "pages": [
+        {"title": "One", "questions": [{"code": "why", "type": "text", "text": "Why?", "required": True}]}]})
+    survey.status = "open"
+    db.session.add(survey)
+    db.session.commit()
+    for blank in ("   ", "\x00\x00", " \x01 "):
+        response = submit(app.test_client(), survey, {"q_why": blank})
+        assert response.status_code == 422, repr(blank)
+        assert "Please answer this question." in page_text(response)
+    assert count_rows() == (0, 0)
+    assert submit(app.test_client(), survey, {"q_why": " Because\x00 "}).status_code == 303
+    assert stored_answers()[question(survey, "why").id].text == "Because"
+
+
 def bad_inputs(survey):
     """(description, changes to valid answers, field at fault, message)."""
     trust_option = option_id(survey, "trust", 4)

@@ -71,6 +71,17 @@ class RequiredChoice:
             raise StopValidation(REQUIRED_MESSAGE)
 
 
+class RequiredText:
+    """InputRequired for text: something besides spaces (and control characters, which the
+    field's filter has removed), since only that is stored."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if not (field.data or "").strip():
+            raise StopValidation(REQUIRED_MESSAGE)
+
+
 class NumberInRange:
     """Parse a number typed by a resident (a decimal comma is accepted) and check its bounds."""
 
@@ -114,6 +125,17 @@ class NumberInRange:
     def __call__(self, form, field):
         if self.parse(field.data or "") is None:
             raise ValidationError(_("Please enter %(what)s.", what=self.describe()))
+
+
+# Control characters other than tab and line breaks cannot be typed; they arrive only in a
+# crafted or garbled post, and PostgreSQL refuses NUL in a text column outright (the
+# fuzz test found it: a server error instead of a stored response).
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r") | {0x7F: None}
+
+
+def printable(value):
+    """A text answer without control characters (WTForms filter)."""
+    return value.translate(_CONTROL) if isinstance(value, str) else value
 
 
 class TextLength:
@@ -171,7 +193,8 @@ def build_field(question: Question) -> Field:
         return field_class(
             label,
             description=description,
-            validators=[_presence(question), TextLength(question.config.get("max_length", 500))],
+            filters=[printable],
+            validators=[RequiredText() if question.required else Optional(), TextLength(question.config.get("max_length", 500))],
         )
     raise ValueError(f"no form field for question type {question.type!r}")
 
@@ -209,7 +232,7 @@ def build_response_form(survey: Survey, hidden: frozenset[str] = frozenset(),
         attributes[field_name(question)] = field
         if question.type == "multiple_choice" and question.config.get("other"):
             attributes[field_name(question) + "_other"] = StringField(
-                _l("Please specify"),
+                _l("Please specify"), filters=[printable],
                 validators=[Optional()] if question.code in hidden else [TextLength(OTHER_LENGTH)])
     return type("ResponseForm", (FlaskForm,), attributes)
 

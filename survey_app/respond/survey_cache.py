@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
@@ -62,6 +62,11 @@ def _load(survey_id: int) -> CachedSurvey | None:
         return CachedSurvey(survey, languages, (survey.created_at, survey.revision))
 
 
+# Asked on every resident request; built once (building it took three times as long as running
+# it on SQLite: 60 of 80 us).
+_STAMP = select(Survey.id, Survey.created_at, Survey.revision).where(Survey.slug == bindparam("slug"))
+
+
 class SurveyCache:
     """One entry per survey residents have opened in this process (a survey is a few hundred
     small objects, and a city runs tens of surveys, so entries are replaced, never evicted)."""
@@ -73,8 +78,7 @@ class SurveyCache:
 
     def get(self, slug: str) -> CachedSurvey | None:
         # On the session's connection (its transaction), as a plain statement: no ORM objects.
-        row = db.session.connection().execute(
-            select(Survey.id, Survey.created_at, Survey.revision).where(Survey.slug == slug)).first()
+        row = db.session.connection().execute(_STAMP, {"slug": slug}).first()
         if row is None:
             return None
         entry = self._entries.get(row.id)
