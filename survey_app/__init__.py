@@ -21,7 +21,8 @@ def create_app(test_config: dict | None = None):
     )
     from . import i18n
     from .db_pool import ping_connections_after_idle
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import csrf, db, login_manager, migrate
+    from .rate_limits import rate_limits
     from .respond import bp as respond_bp
     from .results import bp as results_bp
     from .staff import bp as staff_bp
@@ -44,7 +45,7 @@ def create_app(test_config: dict | None = None):
                      render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    rate_limits.init_app(app)
     i18n.init_app(app)
 
     app.register_blueprint(respond_bp)

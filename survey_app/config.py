@@ -50,10 +50,10 @@ def default_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session cookie
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # Rate limits (Flask-Limiter syntax). Counters are keyed without IP addresses
-        # (extensions.anonymous_client_key); memory:// suits one server, redis://... several.
+        # Rate limits (rate_limits.py; `limits` syntax: "30 per hour", "5 per minute; 30 per hour").
+        # Counters are keyed without IP addresses (extensions.anonymous_client_key);
+        # memory:// suits one server, redis://... several.
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
         # Starting a response (one per submission, since a draft submits once).
         "START_RATE_LIMIT": "30 per hour",
         # Saving a page: generous, against hammering only.

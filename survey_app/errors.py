@@ -23,7 +23,9 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         title, message = MESSAGES.get(error.code, (error.name, error.description))
-        return _render(error.code or 500, title, message)
+        body, code = _render(error.code or 500, title, message)
+        # Keep what the error says about when to come back (429 and 503 with retry_after).
+        return body, code, [(name, value) for name, value in error.get_headers() if name == "Retry-After"]
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

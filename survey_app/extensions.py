@@ -7,7 +7,6 @@ import hmac
 import sqlite3
 
 from flask import current_app, request
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -60,8 +59,6 @@ def anonymous_client_key() -> str:
     message = f"{dt.date.today().isoformat()}|{request.remote_addr or ''}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
-
-limiter = Limiter(key_func=anonymous_client_key)
 
 
 @event.listens_for(Engine, "connect")

@@ -2,12 +2,15 @@
 import html
 import re
 
+import pytest
+
 from sqlalchemy import func, select
 
 from survey_app import create_app
-from survey_app.extensions import db, limiter
+from survey_app.extensions import db
 from survey_app.models import Response, ResponseDraft
 from survey_app.questionnaire.definition import survey_from_definition
+from survey_app.rate_limits import rate_limits
 
 from .conftest import make_test_config
 from .factories import (
@@ -222,8 +225,10 @@ def test_starting_is_rate_limited_without_keeping_addresses(app, database_url, t
     token = CSRF_PATTERN.search(client.get("/s/small").get_data(as_text=True)).group(1)
     refused = client.post("/s/small/start", data={"csrf_token": token})
     assert refused.status_code == 429 and "Too many attempts" in text(refused)
+    # When to come back: the rest of the hour's window, in seconds.
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
     # The counters are keyed by a keyed hash: no address in them.
-    keys = " ".join(str(k) for k in limiter.storage.storage.keys())
+    keys = " ".join(str(k) for k in rate_limits.state(limited).storage.storage.keys())
     assert keys and "127.0.0.1" not in keys and "localhost" not in keys
 
 
@@ -235,6 +240,53 @@ def test_code_guessing_is_rate_limited(app, database_url, tmp_path):
     statuses = [client.post("/s/small/resume", data={"csrf_token": token, "code": "0000-0000-000%d" % i}).status_code
                 for i in range(4)]
     assert statuses == [422, 422, 422, 429]
+
+
+def fresh_start(app, slug="small") -> int:
+    browser = app.test_client()
+    token = CSRF_PATTERN.search(browser.get(f"/s/{slug}").get_data(as_text=True)).group(1)
+    return browser.post(f"/s/{slug}/start", data={"csrf_token": token}).status_code
+
+
+def test_several_limits_in_one_setting_each_count(app, database_url, tmp_path):
+    make_survey()
+    limited = limited_app(database_url, tmp_path, START_RATE_LIMIT="2 per minute; 3 per hour")
+    assert [fresh_start(limited) for _ in range(3)] == [303, 303, 429]  # the minute's limit
+    retry = limited.test_client()
+    token = CSRF_PATTERN.search(retry.get("/s/small").get_data(as_text=True)).group(1)
+    assert 0 < int(retry.post("/s/small/start", data={"csrf_token": token}).headers["Retry-After"]) <= 60
+
+
+def test_only_the_limited_methods_count(app, database_url, tmp_path):
+    survey = make_survey()
+    limited = limited_app(database_url, tmp_path, PAGE_RATE_LIMIT="2 per hour")
+    client = limited.test_client()
+    start(client, survey)
+    assert [client.get("/s/small/page/1").status_code for _ in range(4)] == [200] * 4  # reading is free
+    data = {**valid_answers(survey), "csrf_token": CSRF_PATTERN.search(
+        client.get("/s/small/page/1").get_data(as_text=True)).group(1)}
+    assert [client.post("/s/small/page/1", data=data).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_unreachable_counter_store_lets_residents_through(app, database_url, tmp_path, caplog):
+    # Nothing listens on port 1: every count fails. Refusing residents because the cache is
+    # down would lose answers; the failure is logged instead.
+    make_survey()
+    limited = limited_app(database_url, tmp_path, START_RATE_LIMIT="1 per hour",
+                          RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    assert [fresh_start(limited) for _ in range(3)] == [303, 303, 303]
+    assert "rate-limit counters unreachable" in caplog.text
+
+
+def test_a_malformed_limit_stops_the_app_at_start(database_url, tmp_path):
+    with pytest.raises(ValueError):
+        limited_app(database_url, tmp_path, START_RATE_LIMIT="thirty an hour")
+
+
+def test_limits_can_be_switched_off(app, database_url, tmp_path):
+    make_survey()
+    limited = limited_app(database_url, tmp_path, START_RATE_LIMIT="1 per hour", RATELIMIT_ENABLED=False)
+    assert [fresh_start(limited) for _ in range(3)] == [303, 303, 303]
 
 
 def test_unfinished_answers_expire(client, app, monkeypatch):

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from .. import access_codes, drafts
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, db
 from ..forms.response import (
     answers_from_form,
     build_response_form,
@@ -39,6 +39,7 @@ from ..forms.response import (
 )
 from ..i18n import choose, current_language
 from ..models import Survey
+from ..rate_limits import rate_limits
 from . import bp
 from .survey_cache import survey_cache
 
@@ -134,7 +135,7 @@ def _code_refused_message(reason: str) -> str:
 # code typed so far) instead of an error page.
 @bp.post("/s/<slug>/start")
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["START_RATE_LIMIT"])
+@rate_limits.limit("START_RATE_LIMIT")
 def start(slug: str):
     """Begin (or continue) answering. Invitation surveys need the code from the letter."""
     survey = _survey_or_404(slug)
@@ -166,7 +167,7 @@ def start(slug: str):
 
 @bp.route("/s/<slug>/resume", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"], methods=["POST"])
+@rate_limits.limit("CODE_RATE_LIMIT", methods=("POST",))
 def resume(slug: str):
     """Continue with a resume code (or, in invitation mode, the invitation code)."""
     survey = _survey_or_404(slug)
@@ -182,7 +183,7 @@ def resume(slug: str):
 
 
 @bp.get("/s/<slug>/resume/<code>")
-@limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"])
+@rate_limits.limit("CODE_RATE_LIMIT")
 def resume_link(slug: str, code: str):
     """The resume link shown on the "finish later" page (the code is in the address)."""
     survey = _survey_or_404(slug)
@@ -235,7 +236,7 @@ def _render_page(survey, draft, index, form, visible, shown, status=200, token_e
 # whose token expired gets the page back with every answer kept instead of an error page.
 @bp.route("/s/<slug>/page/<int:number>", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["PAGE_RATE_LIMIT"], methods=["POST"])
+@rate_limits.limit("PAGE_RATE_LIMIT", methods=("POST",))
 def page(slug: str, number: int):
     survey = _survey_or_404(slug)
     refused = _unavailable(survey)
