@@ -52,6 +52,30 @@ UNAVAILABLE = {
 ANSWERED_DAYS = 365
 
 
+@bp.before_request
+def one_statement_transactions():
+    """Reading a page and starting a draft run each statement in a transaction of its own.
+
+    None of them needs two statements to stand or fall together (starting writes one row;
+    the rare purge of expired drafts beside it may go either way), and on PostgreSQL each
+    transaction costs a BEGIN and a COMMIT or ROLLBACK, each a round trip: the welcome page
+    took three round trips for one query and Start four for two. Posting a page stays one
+    transaction, since submitting deletes the draft and stores the response together.
+    """
+    if (request.method == "GET" or request.endpoint == "respond.start") and db.session().get_transaction() is None:
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        g.autocommit_statements = True
+
+
+@bp.teardown_request
+def end_one_statement_transactions(error=None):
+    # Hand the connection back now (in autocommit no round trip), so that nothing after this
+    # request runs on it: a later request in the same session (tests, scripts) that posts a
+    # page must get a real transaction.
+    if g.pop("autocommit_statements", False):
+        db.session.rollback()
+
+
 def _survey_or_404(slug: str) -> Survey:
     """The survey (read-only: shared by this process's requests, see survey_cache)."""
     cached = survey_cache().get(slug)
