@@ -113,6 +113,24 @@ def test_invitation_code_submits_once_under_concurrent_requests(app):
     assert db.session.scalar(select(Invitation)).used is True
 
 
+def test_an_invitation_used_meanwhile_refuses_the_submit_and_keeps_the_draft(client, app):
+    # E.g. the letter's paper form was keyed in while the resident was still answering online.
+    survey, codes = invitation_survey(1)
+    data = valid_answers(survey)
+    start(client, survey, codes[0])
+    post_page(client, survey, 1, data)
+    token = CSRF_PATTERN.search(client.get("/s/small/page/2").get_data(as_text=True)).group(1)
+    db.session.scalar(select(Invitation)).used = True
+    db.session.commit()
+    response = client.post("/s/small/page/2", data={"csrf_token": token, "action": "next", "q_years": "12"})
+    assert response.status_code == 409
+    assert "already" in html.unescape(response.get_data(as_text=True))
+    db.session.rollback()
+    assert count(Response) == 0 and count(Answer) == 0
+    assert count(ResponseDraft) == 1  # the whole submit was undone, not only the response
+    assert db.session.scalar(select(Invitation)).used is True
+
+
 def test_no_link_between_a_response_and_its_invitation_or_its_sender(client, app):
     survey, codes = invitation_survey()
     submit(client, survey, valid_answers(survey), code=codes[0])

@@ -99,6 +99,19 @@ def test_optional_questions_may_be_left_blank(client, app):
     assert answers[question(survey, "trust").id].value == -1  # "don't know" stored as its own code
 
 
+def test_a_response_with_every_question_left_blank_is_stored_without_answers(client, app):
+    from survey_app.questionnaire.definition import survey_from_definition
+
+    survey = survey_from_definition({"slug": "blank", "title": "All optional", "pages": [
+        {"title": "One", "questions": [{"code": "why", "type": "text", "text": "Why?"},
+                                       {"code": "age", "type": "numeric", "text": "Age?"}]}]})
+    survey.status = "open"
+    db.session.add(survey)
+    db.session.commit()
+    assert submit(client, survey, {"q_why": " ", "q_age": ""}).status_code == 303
+    assert count_rows() == (1, 0)
+
+
 def test_control_characters_are_dropped_from_text_answers(client, app):
     # PostgreSQL refuses NUL in a text column: posting one gave a server error (found by
     # tests/test_resident_fuzz.py). Characters that cannot be typed are removed; tab and
