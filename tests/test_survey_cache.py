@@ -88,6 +88,28 @@ def test_a_warm_resident_request_reads_no_questionnaire_tables(client, app):
         assert table not in read, (table, statements)
 
 
+def test_form_classes_are_made_once_per_survey_version_and_page(app, monkeypatch):
+    from survey_app.respond import survey_cache as cache_module
+
+    from .factories import count_rows, submit, valid_answers
+
+    made = []
+    real = cache_module.build_response_form
+    monkeypatch.setattr(cache_module, "build_response_form", lambda *a: made.append(a) or real(*a))
+    survey = make_survey()
+    for _ in range(3):
+        assert submit(app.test_client(), survey, valid_answers(survey)).status_code == 303
+    assert count_rows()[0] == 3
+    # Two pages and the whole form (checked again on submitting), once each for three residents.
+    assert len(made) == 3
+    # An edit is a new version of the survey: its forms are made afresh and hold the change.
+    question(survey, "district").options.append(AnswerOption(position=9, code=4, label="West"))
+    db.session.commit()
+    west = question(survey, "district").options[-1].id
+    assert submit(app.test_client(), survey, {**valid_answers(survey), "q_district": west}).status_code == 303
+    assert len(made) == 6
+
+
 def test_every_server_sees_a_change_on_its_next_request(client, app, database_url, tmp_path):
     """``client`` is one server's residents; staff work on another server (another app, its own cache)."""
     survey = make_survey()

@@ -29,7 +29,6 @@ from .. import access_codes, drafts
 from ..extensions import csrf, db
 from ..forms.response import (
     answers_from_form,
-    build_response_form,
     field_name,
     field_names,
     display_state,
@@ -83,7 +82,13 @@ def _survey_or_404(slug: str) -> Survey:
         abort(404)
     # The languages this survey's pages may be shown in (see i18n.select_language).
     g.allowed_languages = cached.languages
+    g.cached_survey = cached
     return cached.survey
+
+
+def _form_class(hidden, questions=None):
+    """The response form of the survey _survey_or_404 found (made once per survey version)."""
+    return g.cached_survey.form_class(hidden, questions)
 
 
 def _unavailable(survey: Survey):
@@ -286,7 +291,7 @@ def page(slug: str, number: int):
             onward = [v for v in visible if v >= index] or visible[-1:]
             return redirect(_page_url(survey, onward[0]) if onward else url_for(".survey", slug=slug))
         # The page's token is csrf_token() in the template; the view checks it on POST.
-        form = build_response_form(survey, hidden, questions)(formdata=data, meta={"csrf": False})
+        form = _form_class(hidden, questions)(formdata=data, meta={"csrf": False})
         if request.args.get("check"):
             form.validate()
         return _render_page(survey, draft, index, form, visible, shown, status=422 if form.errors else 200)
@@ -294,7 +299,7 @@ def page(slug: str, number: int):
     if not _csrf_ok():
         # Nothing saved (the request may not be the resident's), everything posted shown again.
         hidden, shown = display_state(survey, request.form)
-        form = build_response_form(survey, hidden, questions)(formdata=request.form, meta={"csrf": False})
+        form = _form_class(hidden, questions)(formdata=request.form, meta={"csrf": False})
         return _render_page(survey, draft, index, form, visible_pages(survey, hidden), shown, status=400,
                             token_expired=True)
 
@@ -322,7 +327,7 @@ def page(slug: str, number: int):
         db.session.commit()
         return redirect(url_for(".saved", slug=slug), code=303)
 
-    form = build_response_form(survey, hidden, questions)(formdata=data, meta={"csrf": False})
+    form = _form_class(hidden, questions)(formdata=data, meta={"csrf": False})
     if not form.validate():
         db.session.commit()  # the answers are kept even though they need fixing
         return _render_page(survey, draft, index, form, visible, shown, status=422)
@@ -332,14 +337,15 @@ def page(slug: str, number: int):
         draft.furthest = max(draft.furthest, later[0])
         db.session.commit()
         return redirect(_page_url(survey, later[0]), code=303)
-    return _submit(survey, draft, data, hidden, visible)
+    # A one-page survey's page form is the whole form, checked just now.
+    return _submit(survey, draft, data, hidden, visible, checked=form if len(survey.pages) == 1 else None)
 
 
-def _submit(survey, draft, data, hidden, visible):
+def _submit(survey, draft, data, hidden, visible, checked=None):
     """The last page passed: check every shown page once more (earlier answers may have shown
     a page not yet seen), then store the response and forget the draft."""
-    full = build_response_form(survey, hidden)(formdata=data, meta={"csrf": False})
-    if not full.validate():
+    full = checked or _form_class(hidden)(formdata=data, meta={"csrf": False})
+    if checked is None and not full.validate():
         for index in visible:
             names = set(field_names(page_questions(survey.pages[index])))
             if names & set(full.errors):

@@ -16,16 +16,20 @@ relationship that was not loaded raises DetachedInstanceError instead of giving 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
+from ..forms.response import build_response_form
 from ..i18n import LANGUAGES
 from ..models import Page, Question, Survey
 from ..questionnaire import translation
+
+
+FORMS_PER_SURVEY = 256
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,23 @@ class CachedSurvey:
     # (created_at, revision): which version of the survey this is. The creation time too, because
     # SQLite may give a new survey the id of one just deleted (seed-demo --replace).
     stamp: tuple
+    # Form classes made for this version, by (hidden questions, page's question ids).
+    forms: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def form_class(self, hidden: frozenset[str], questions=None):
+        """``build_response_form(survey, hidden, questions)``, made once per version of the survey.
+
+        A form class is read-only once made (WTForms binds new fields to each form object),
+        so requests share it. Display logic can hide questions in many combinations; past
+        FORMS_PER_SURVEY of them, further classes are made for the request and not kept.
+        """
+        key = (hidden, None if questions is None else tuple(q.id for q in questions))
+        form = self.forms.get(key)
+        if form is None:
+            form = build_response_form(self.survey, hidden, questions)
+            if len(self.forms) < FORMS_PER_SURVEY:
+                self.forms[key] = form
+        return form
 
 
 def _load(survey_id: int) -> CachedSurvey | None:
