@@ -31,12 +31,29 @@ keepalive = 5  # gthread workers only
 # milliseconds instead of ~1.8 s of imports (pandas, matplotlib), which matters because workers
 # are recycled under load. create_app opens no database connection, so none is shared by forks.
 preload_app = True
+# Requests are parsed by gunicorn's C parser (gunicorn_h1c, gunicorn's "fast" extra, in
+# requirements.txt) when it is installed, else by its Python parser: "auto" (the default)
+# picks it; the Python parser took 8.7% of a worker's time in one-resident runs.
 # Recycle workers now and then (bounded memory growth), not all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = 500
-# Access log without the client's address (%(h)s): residents are anonymous, and a log line
-# with an address and a time could be lined up against the order responses were stored.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# No access log of our own by default: the reverse proxy in front keeps one (README, nginx with
+# an anonymous log format), and formatting a line per request took 6% of a worker's time under
+# bench/load.py. GUNICORN_ACCESS_LOG=- (or a file) turns it on, without the client's address
+# (%(h)s): residents are anonymous, and a log line with an address and a time could be lined
+# up against the order responses were stored.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def when_ready(server):
+    # Everything the preloaded app holds (about 220,000 objects: SQLAlchemy, pandas,
+    # matplotlib) goes to the permanent generation before workers fork, so the cyclic
+    # garbage collector never walks it again (a full collection took 105-113 ms, about once
+    # every 3,000 submissions per worker: a pause in the tail of the latencies) and never
+    # writes to those pages, which therefore stay shared between the workers.
+    import gc
+
+    gc.freeze()

@@ -60,7 +60,7 @@ def server_env(database_url: str, tmp: str) -> dict:
     return {**os.environ, "FLASK_APP": "survey_app", "DATABASE_URL": database_url,
             "GENERATED_DIR": f"{tmp}/generated", "SECRET_KEY": "load-test-" + "x" * 40,
             "START_RATE_LIMIT": "1000000 per hour", "PAGE_RATE_LIMIT": "1000000 per hour",
-            "GUNICORN_ACCESS_LOG": "/dev/null", "GUNICORN_LOG_LEVEL": "warning"}
+            "GUNICORN_LOG_LEVEL": "warning"}  # and gunicorn.conf.py's defaults: no access log
 
 
 def prepare(env: dict) -> None:
