@@ -146,18 +146,25 @@ def keep(draft: ResponseDraft, field_names, posted) -> None:
 
 
 # Submitting on PostgreSQL in one statement, one round trip instead of four (DELETE, INSERT,
-# INSERT, and the UPDATE of an invitation): data-modifying WITH clauses all run, on one
-# snapshot, whatever the rest reads. The response is inserted only for a row the DELETE
-# removed (and, for an invitation, only if the UPDATE found it unused); the final SELECT says
-# which happened. The answers travel as arrays, so the statement's text never changes and the
-# server keeps it prepared. A concurrent submit of the same draft waits for the first's row
-# lock, then deletes nothing and stores nothing, as the separate statements did.
+# INSERT, and the UPDATE of an invitation), atomic by itself, so that posting the last page
+# needs no transaction around it either (respond/routes.py). Data-modifying WITH clauses all
+# run, on one snapshot, whatever the rest reads. The draft is deleted only if its invitation
+# (if any) is still unused, and the response inserted only for a draft so deleted whose
+# invitation the UPDATE then used; the final SELECT says which happened. The answers travel
+# as arrays, so the statement's text never changes and the server keeps it prepared. A
+# concurrent submit of the same draft waits for the first's row lock, then deletes nothing
+# and stores nothing.
 _SUBMIT_POSTGRESQL = text("""
 WITH gone AS (
-    DELETE FROM response_draft WHERE id = CAST(:draft_id AS integer) RETURNING id
+    DELETE FROM response_draft
+    WHERE id = CAST(:draft_id AS integer)
+      AND (CAST(:invitation_id AS integer) IS NULL
+           OR EXISTS (SELECT 1 FROM invitation WHERE id = CAST(:invitation_id AS integer) AND NOT used))
+    RETURNING id
 ), used AS (
     UPDATE invitation SET used = true
-    WHERE id = CAST(:invitation_id AS integer) AND used = false RETURNING id
+    WHERE id = CAST(:invitation_id AS integer) AND used = false AND EXISTS (SELECT 1 FROM gone)
+    RETURNING id
 ), stored AS (
     INSERT INTO response (survey_id, submitted_on, mode, language)
     SELECT CAST(:survey_id AS integer), CAST(:submitted_on AS date), CAST(:mode AS varchar),
@@ -172,9 +179,11 @@ WITH gone AS (
                         CAST(:numbers AS double precision[]), CAST(:texts AS text[]))
                  AS given (question_id, value, number, text)
 )
-SELECT (SELECT count(*) FROM gone) AS gone, (SELECT count(*) FROM used) AS used,
-       (SELECT id FROM stored) AS response_id
+SELECT (SELECT count(*) FROM gone) AS gone,
+       (SELECT id FROM stored) AS response_id,
+       (SELECT used FROM invitation WHERE id = CAST(:invitation_id AS integer)) AS invitation_was_used
 """)
+SUBMITS_IN_ONE_STATEMENT = {"postgresql"}  # database dialects _submit_in_one_statement serves
 
 
 def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], language: str,
@@ -187,7 +196,7 @@ def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], lan
     db.session.expunge(draft)
     try:
         connection = db.session.connection()
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name in SUBMITS_IN_ONE_STATEMENT:
             response_id = _submit_in_one_statement(connection, survey, draft_id, invitation_id, answers,
                                                    language, mode)
         else:
@@ -206,11 +215,15 @@ def _submit_in_one_statement(connection, survey, draft_id, invitation_id, answer
         "submitted_on": _today(), "mode": mode, "language": language,
         "question_ids": [a.question_id for a in answers], "option_values": [a.value for a in answers],
         "numbers": [a.number for a in answers], "texts": [a.text for a in answers]}).one()
-    if row.gone != 1:
+    if row.response_id is not None:
+        return row.response_id
+    if row.gone == 0 and row.invitation_was_used:
+        raise SubmitRefused("invitation_used")  # nothing changed: the draft is kept
+    if row.gone == 0:
         raise SubmitRefused("submitted")
-    if invitation_id is not None and row.used != 1:
-        raise SubmitRefused("invitation_used")  # the caller rolls back: the draft is kept
-    return row.response_id
+    # The draft went but its invitation was used in the same instant by another transaction
+    # (a paper form keyed in): nothing stored, and the draft cannot be submitted any more.
+    raise SubmitRefused("invitation_used")
 
 
 def _submit_statement_by_statement(connection, survey, draft_id, invitation_id, answers, language,

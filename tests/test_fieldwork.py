@@ -131,6 +131,36 @@ def test_an_invitation_used_meanwhile_refuses_the_submit_and_keeps_the_draft(cli
     assert db.session.scalar(select(Invitation)).used is True
 
 
+def test_an_invitation_used_by_another_transaction_during_the_submit_stores_nothing(client, app):
+    # PostgreSQL only: there the submit is one statement (drafts._SUBMIT_POSTGRESQL). Another
+    # transaction (a paper form keyed in) marks the invitation used and commits while the
+    # submit waits for its row lock: the submit must then store nothing.
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the submit cannot start while another writes")
+    from sqlalchemy import text as sql
+
+    survey, codes = invitation_survey(1)
+    data = valid_answers(survey)
+    start(client, survey, codes[0])
+    post_page(client, survey, 1, data)
+    token = CSRF_PATTERN.search(client.get("/s/small/page/2").get_data(as_text=True)).group(1)
+    db.session.commit()
+    db.session.remove()
+    with db.engine.connect() as other:
+        other.execute(sql("UPDATE invitation SET used = true"))  # locked until this commits
+        statuses = []
+        post = threading.Thread(target=lambda: statuses.append(client.post(
+            "/s/small/page/2", data={"csrf_token": token, "action": "next", "q_years": "12"}).status_code))
+        post.start()
+        post.join(timeout=1.0)
+        assert post.is_alive(), "the submit waits for the other transaction's row lock"
+        other.commit()
+    post.join(timeout=30)
+    assert statuses == [409]
+    assert count(Response) == 0 and count(Answer) == 0
+    assert db.session.scalar(select(Invitation)).used is True
+
+
 def test_no_link_between_a_response_and_its_invitation_or_its_sender(client, app):
     survey, codes = invitation_survey()
     submit(client, survey, valid_answers(survey), code=codes[0])

@@ -53,15 +53,21 @@ ANSWERED_DAYS = 365
 
 @bp.before_request
 def one_statement_transactions():
-    """Reading a page and starting a draft run each statement in a transaction of its own.
+    """Resident requests run each statement in a transaction of its own where they can.
 
-    None of them needs two statements to stand or fall together (starting writes one row;
-    the rare purge of expired drafts beside it may go either way), and on PostgreSQL each
-    transaction costs a BEGIN and a COMMIT or ROLLBACK, each a round trip: the welcome page
-    took three round trips for one query and Start four for two. Posting a page stays one
-    transaction, since submitting deletes the draft and stores the response together.
+    On PostgreSQL each transaction costs a BEGIN and a COMMIT or ROLLBACK, each a round trip:
+    the welcome page took three round trips for one query, Start four for two. Reading a page
+    and starting a draft need no two statements to stand or fall together (starting writes
+    one row; the rare purge of expired drafts beside it may go either way). Posting a page
+    saves the draft (one UPDATE) or submits, which must delete the draft and store the
+    response together: where that is one statement (drafts.SUBMITS_IN_ONE_STATEMENT,
+    PostgreSQL) the post needs no transaction either; elsewhere (SQLite) it keeps one.
     """
-    if (request.method == "GET" or request.endpoint == "respond.start") and db.session().get_transaction() is None:
+    if db.session().get_transaction() is not None:
+        return  # a caller's session already at work (tests, scripts): leave it as it is
+    if (request.method == "GET" or request.endpoint == "respond.start"
+            or (request.endpoint == "respond.page"
+                and db.engine.dialect.name in drafts.SUBMITS_IN_ONE_STATEMENT)):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         g.autocommit_statements = True
 
