@@ -1,9 +1,10 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py "survey_app:create_app()"`.
 
 Each setting can be overridden from the environment (GUNICORN_BIND, WEB_CONCURRENCY,
-GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS). The app servers keep no state of their own (sessions are signed cookies,
-rate-limit counters go to Redis when RATELIMIT_STORAGE_URI says so, generated files to
-GENERATED_DIR on shared storage), so any number of them can run behind the reverse proxy.
+GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS,
+GUNICORN_ACCESS_LOG). The app servers keep no state of their own (sessions are signed
+cookies, rate-limit counters go to Redis when RATELIMIT_STORAGE_URI says so, generated files
+to GENERATED_DIR on shared storage), so any number of them can run behind the reverse proxy.
 """
 import multiprocessing
 import os

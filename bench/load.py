@@ -95,7 +95,7 @@ def kill_server(process: subprocess.Popen) -> None:
 
 
 class Resident:
-    """One browser: its cookies, and one connection per request (re-opened when the server goes away).
+    """One browser: its cookies, and a new connection for each request.
 
     With several servers (``ports``), each request goes to the next one in turn, as behind a
     round-robin reverse proxy: a resident's three requests reach different servers.
@@ -111,9 +111,6 @@ class Resident:
         self.ports = list(ports)
         self.turn = 0
         self.cookies: dict[str, str] = {}
-
-    def forget_connections(self) -> None:
-        """Nothing to forget: a connection lasts one request (kept for callers of the old client)."""
 
     def request(self, method: str, path: str, form: dict | None = None):
         port = self.ports[self.turn % len(self.ports)]

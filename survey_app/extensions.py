@@ -60,7 +60,6 @@ def anonymous_client_key() -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
-
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite leaves foreign keys off by default; WAL lets readers run beside a writer."""

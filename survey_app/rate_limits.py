@@ -9,7 +9,7 @@ resident's submission: its before-request hook runs for every request of the sit
 decorator resolves on each call which of its kinds of limit apply (default, application,
 blueprint, decorated, meta, fallback). Measured in process over the load benchmark's flow
 (welcome page, Start, page posted; SQLite): 4.2 ms per submission with it, 3.6 ms with it
-disabled; this module's one counter per limited request costs about 0.05 ms. The settings
+disabled; this module's one counter per limited request costs about 0.1 ms. The settings
 keep their Flask-Limiter names: ``RATELIMIT_STORAGE_URI``, ``RATELIMIT_KEY_PREFIX``,
 ``RATELIMIT_ENABLED``.
 

@@ -3,7 +3,6 @@ import html
 import re
 
 import pytest
-
 from sqlalchemy import func, select
 
 from survey_app import create_app
@@ -212,16 +211,18 @@ def limited_app(database_url, tmp_path, **limits):
     return create_app(config)
 
 
+def fresh_start(app, slug="small") -> int:
+    browser = app.test_client()
+    token = CSRF_PATTERN.search(browser.get(f"/s/{slug}").get_data(as_text=True)).group(1)
+    return browser.post(f"/s/{slug}/start", data={"csrf_token": token}).status_code
+
+
 def test_starting_is_rate_limited_without_keeping_addresses(app, database_url, tmp_path):
     make_survey()
     limited = limited_app(database_url, tmp_path, START_RATE_LIMIT="2 per hour")
     client = limited.test_client()
-    statuses = []
-    for _ in range(3):
-        browser = limited.test_client()  # new browsers from one address: a script, not a household
-        token = CSRF_PATTERN.search(browser.get("/s/small").get_data(as_text=True)).group(1)
-        statuses.append(browser.post("/s/small/start", data={"csrf_token": token}).status_code)
-    assert statuses == [303, 303, 429]
+    # New browsers from one address: a script, not a household.
+    assert [fresh_start(limited) for _ in range(3)] == [303, 303, 429]
     token = CSRF_PATTERN.search(client.get("/s/small").get_data(as_text=True)).group(1)
     refused = client.post("/s/small/start", data={"csrf_token": token})
     assert refused.status_code == 429 and "Too many attempts" in text(refused)
@@ -240,12 +241,6 @@ def test_code_guessing_is_rate_limited(app, database_url, tmp_path):
     statuses = [client.post("/s/small/resume", data={"csrf_token": token, "code": "0000-0000-000%d" % i}).status_code
                 for i in range(4)]
     assert statuses == [422, 422, 422, 429]
-
-
-def fresh_start(app, slug="small") -> int:
-    browser = app.test_client()
-    token = CSRF_PATTERN.search(browser.get(f"/s/{slug}").get_data(as_text=True)).group(1)
-    return browser.post(f"/s/{slug}/start", data={"csrf_token": token}).status_code
 
 
 def test_several_limits_in_one_setting_each_count(app, database_url, tmp_path):

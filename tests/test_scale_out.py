@@ -83,7 +83,6 @@ def starts(ports, attempts: int) -> list[int]:
         token = load.TOKEN.search(page).group(1)
         resident.turn = len(statuses) + 1
         statuses.append(resident.request("POST", "/s/load/start", {"csrf_token": token})[0])
-    resident.forget_connections()
     return statuses
 
 

@@ -194,7 +194,8 @@ def build_field(question: Question) -> Field:
             label,
             description=description,
             filters=[printable],
-            validators=[RequiredText() if question.required else Optional(), TextLength(question.config.get("max_length", 500))],
+            validators=[RequiredText() if question.required else Optional(),
+                        TextLength(question.config.get("max_length", 500))],
         )
     raise ValueError(f"no form field for question type {question.type!r}")
 

@@ -350,7 +350,7 @@ def page(slug: str, number: int):
 def _submit(survey, draft, data, hidden, visible, checked=None):
     """The last page passed: check every shown page once more (earlier answers may have shown
     a page not yet seen), then store the response and forget the draft."""
-    full = checked or _form_class(hidden)(formdata=data, meta={"csrf": False})
+    full = checked if checked is not None else _form_class(hidden)(formdata=data, meta={"csrf": False})
     if checked is None and not full.validate():
         for index in visible:
             names = set(field_names(page_questions(survey.pages[index])))
