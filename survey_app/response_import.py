@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from .extensions import db
 from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, field_name, hidden_questions
 from .models import Question, Survey, utcnow
-from .responses import new_response
+from .responses import store_response
 
 EXTRA_COLUMNS = ("mode", "language", "submitted_on")
 IMPORT_MODES = ("paper", "phone", "import")
@@ -181,7 +181,7 @@ def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportRe
         return report
     try:
         for answers, mode, language, day in prepared:
-            new_response(survey, answers, mode, language, submitted_on=day)
+            store_response(survey.id, answers, mode, language, submitted_on=day)
         db.session.commit()
     except Exception:
         db.session.rollback()

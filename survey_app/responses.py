@@ -1,7 +1,8 @@
 """Storing responses: one resident's submission, or many at once.
 
-``store_response`` is how a web submission reaches the database (``drafts.submit``,
-``record_response``): the response and all its answers, in the caller's transaction, so
+``store_response`` is how one response reaches the database (web submissions through
+``drafts.submit``, keyed-in ones through ``record_response``, CSV imports through
+``response_import``): the response and all its answers, in the caller's transaction, so
 together or not at all.
 
 ``insert_synthetic_responses`` is the bulk path (demo, tests, benchmarks) and
@@ -21,19 +22,6 @@ from .models import Answer, Question, Response, Survey, utcnow
 from .synthetic import NOT_ANSWERED, SyntheticResponses
 
 ANSWER_COLUMNS = ("response_id", "question_id", "value", "number", "text")
-
-
-def new_response(survey: Survey, answers: list[AnswerValue], mode: str = "web", language: str = "en",
-                 submitted_on=None) -> Response:
-    """A response and its answers, added to the session (not committed). The row keeps the date
-    only (today unless given), never the time or the sender."""
-    response = Response(survey_id=survey.id, submitted_on=submitted_on or utcnow().date(), mode=mode,
-                        language=language)
-    response.answers = [
-        Answer(question_id=a.question_id, value=a.value, number=a.number, text=a.text) for a in answers
-    ]
-    db.session.add(response)
-    return response
 
 
 # Built once: building a statement costs more than running it on SQLite (measured 60 us of
