@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import g, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
@@ -60,8 +60,35 @@ def localized(item, field: str, language: str | None = None) -> str:
     return translated or getattr(item, field)
 
 
+def _template_translations():
+    """The request's catalogue for the templates' ``_()``, looked up once per request and locale.
+
+    Flask-Babel's own template functions look the locale and its catalogue up again for every
+    string (``get_translations``: the request's Babel context, the locale, its name, the
+    cache); a page has tens of strings. The catalogue is kept on that context beside the
+    locale it is for, so ``flask_babel.refresh()`` (a change of locale) is followed.
+    """
+    if not g:
+        return get_translations()
+    context = g.get("_flask_babel")
+    kept = getattr(context, "template_translations", None)
+    locale = getattr(context, "babel_locale", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()  # sets the context and its locale
+    context = g._flask_babel
+    context.template_translations = (getattr(context, "babel_locale", None), translations)
+    return translations
+
+
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_language)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _template_translations().ugettext(s),
+        ngettext=lambda s, p, n: _template_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _template_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _template_translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.globals.update(localized=localized, current_language=current_language, LANGUAGES=LANGUAGES)
 
     @app.before_request

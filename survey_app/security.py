@@ -15,6 +15,7 @@ client address as the reverse proxy reports it.
 """
 from __future__ import annotations
 
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -40,7 +41,29 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per secret key.
+
+    Flask builds a new URLSafeTimedSerializer to open and again to save every session, and
+    itsdangerous tests each new one by serialising an empty dict: 2% of the instructions of a
+    resident's submission (valgrind, bench/load.py's flow). The serializer keeps no state
+    between calls, so one per key (and fallback keys) serves every request and thread.
+    """
+
+    def __init__(self):
+        self._serializer = (None, None)
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made_for, serializer = self._serializer
+        if made_for != keys:
+            serializer = super().get_signing_serializer(app)
+            self._serializer = (keys, serializer)
+        return serializer
+
+
 def init_app(app) -> None:
+    app.session_interface = SessionInterface()
     if app.config.get("SURVEY_ENV") == "production":  # production is served over HTTPS only
         for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "RESIDENT_COOKIE_SECURE"):
             app.config[key] = True

@@ -114,3 +114,17 @@ def test_translations_travel_with_the_definition_and_bad_ones_are_named():
         with pytest.raises(DefinitionError) as error:
             survey_from_definition(broken)
         assert error.value.path == path
+
+
+def test_templates_translate_in_the_requests_language_and_follow_a_change_of_it(app):
+    from flask import render_template_string, session
+    from flask_babel import refresh
+
+    page = "{{ _('Start the survey') }} | {{ _('Results') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        assert render_template_string(page) == "Comenzar la encuesta | Resultados"
+        session["lang"] = "en"
+        refresh()  # what a change of language in the middle of a request must be followed by
+        assert render_template_string(page) == "Start the survey | Results"
+    with app.test_request_context("/"):  # a new request starts from its own language
+        assert render_template_string(page) == "Start the survey | Results"

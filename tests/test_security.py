@@ -80,3 +80,32 @@ def test_uploads_are_limited_in_size_and_type(client, app):
                    {"file": (io.BytesIO(b"variable,category,population\n"), "margins.pdf")},
                    token_page=f"/staff/surveys/{survey.id}/weighting", content_type="multipart/form-data")
     assert margins.status_code == 422 and "Choose a .csv file" in margins.get_data(as_text=True)
+
+
+def test_session_cookies_follow_the_secret_key_and_its_fallbacks(app):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["lang"] = "es"
+    interface = app.session_interface
+    assert interface.get_signing_serializer(app) is interface.get_signing_serializer(app)  # made once
+
+    old = app.secret_key
+    try:
+        # Key rotated with the old one as a fallback: the old cookie still opens.
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = "rotated-" + "k" * 40, [old]
+        with client.session_transaction() as session:
+            assert session.get("lang") == "es"
+            session["lang"] = "en"  # signed again, with the new key
+        # Fallback withdrawn: cookies signed with the old key are refused, the new one opens.
+        app.config["SECRET_KEY_FALLBACKS"] = None
+        with client.session_transaction() as session:
+            assert session.get("lang") == "en"
+        stale = app.test_client()
+        app.secret_key = old
+        with stale.session_transaction() as session:
+            session["lang"] = "es"
+        app.secret_key = "rotated-" + "k" * 40
+        with stale.session_transaction() as session:
+            assert "lang" not in session
+    finally:
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = old, None

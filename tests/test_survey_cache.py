@@ -152,3 +152,61 @@ def test_every_server_sees_a_change_on_its_next_request(client, app, database_ur
         assert closed.status_code == 303
         db.engine.dispose()
     assert client.get("/s/small").status_code == 410
+
+
+def test_the_welcome_page_is_rendered_once_per_version_and_language_with_each_residents_token(app):
+    from flask import template_rendered
+
+    from .factories import CSRF_PATTERN, make_spanish_demo
+
+    survey = make_spanish_demo()
+    welcome = f"/s/{survey.slug}"
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        if template.name == "respond/welcome.html":
+            rendered.append(context.get("draft"))
+
+    template_rendered.connect(record, app)
+    try:
+        first, second = app.test_client(), app.test_client()
+        pages = [html.unescape(browser.get(welcome).get_data(as_text=True)) for browser in (first, second)]
+        tokens = [CSRF_PATTERN.search(page).group(1) for page in pages]
+        assert len(rendered) == 1 and tokens[0] != tokens[1]
+        assert pages[0].replace(tokens[0], "") == pages[1].replace(tokens[1], "")
+        assert "csrf-token-slot" not in pages[0]
+        # Each token is its own browser's: the other's is refused (the page given back with its
+        # notice is rendered for this browser), its own starts.
+        assert first.post(f"{welcome}/start", data={"csrf_token": tokens[1]}).status_code == 400
+        assert len(rendered) == 2
+        assert first.post(f"{welcome}/start", data={"csrf_token": tokens[0]}).status_code == 303
+        # With a draft in the browser the page offers to continue: rendered for it alone.
+        assert "Continue where you left off" in first.get(welcome).get_data(as_text=True)
+        assert rendered[-1] is not None and len(rendered) == 3
+
+        # Spanish is a page of its own, rendered once too.
+        spanish = [app.test_client().get(f"{welcome}?lang=es").get_data(as_text=True) for _ in range(2)]
+        assert all('<html lang="es">' in page for page in spanish) and len(rendered) == 4
+        assert '<html lang="en">' in app.test_client().get(welcome).get_data(as_text=True)
+        assert len(rendered) == 4
+
+        # An edit is a new version: its page is rendered afresh, with the change.
+        survey.introduction = "A new introduction for the second wave."
+        db.session.commit()
+        assert "A new introduction for the second wave." in app.test_client().get(welcome).get_data(as_text=True)
+        assert len(rendered) == 5
+
+        # A message waiting for this browser is shown to it, and to nobody else.
+        lost = app.test_client()
+        assert lost.get(f"{welcome}/page/1").status_code == 303
+        assert "were not found in this browser" in html.unescape(lost.get(welcome).get_data(as_text=True))
+        assert "were not found" not in app.test_client().get(welcome).get_data(as_text=True)
+
+        # Staff signed in see their own name; residents after them do not.
+        make_user("editor")
+        staff = app.test_client()
+        sign_in(staff, "editor@city.example")
+        assert "Sign out (Editor Person)" in staff.get(welcome).get_data(as_text=True)
+        assert "Sign out" not in app.test_client().get(welcome).get_data(as_text=True)
+    finally:
+        template_rendered.disconnect(record, app)

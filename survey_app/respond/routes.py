@@ -9,6 +9,8 @@ answered (one response per browser for open-link surveys). Neither reaches the r
 """
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     abort,
     current_app,
@@ -18,15 +20,16 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from .. import access_codes, drafts
-from ..extensions import csrf, db
+from ..extensions import csrf, db, login_manager
 from ..forms.response import (
     answers_from_form,
     field_name,
@@ -40,7 +43,7 @@ from ..i18n import choose, current_language
 from ..models import Survey
 from ..rate_limits import rate_limits
 from . import bp
-from .survey_cache import survey_cache
+from .survey_cache import PAGES_PER_SURVEY, survey_cache
 
 # Status and page for each reason a survey does not take responses. Drafts
 # are invisible to the public, so they look like unknown surveys.
@@ -154,7 +157,40 @@ def survey(slug: str):
         return refused
     if _has_answered(survey):
         return render_template("respond/answered.html", survey=survey)
-    return render_template("respond/welcome.html", survey=survey, draft=_current_draft(survey))
+    draft = _current_draft(survey)
+    if draft is None:
+        return _shared_page("welcome", "respond/welcome.html", survey=survey, draft=None)
+    return render_template("respond/welcome.html", survey=survey, draft=draft)
+
+
+# Where the CSRF token goes in a shared page: random per process, so that no text of a survey
+# can hold it.
+_TOKEN_SLOT = "csrf-token-slot-" + secrets.token_hex(16)
+
+
+def _shared_page(name: str, template: str, **context) -> str:
+    """A page that is the same for every resident who sees this version of the survey in this
+    language, but for their CSRF token: rendered once per process and survey version (the
+    entry in survey_cache), the resident's own token put in its slot.
+
+    The welcome page is the first request of every resident, and rendering it (Jinja,
+    Flask-Babel's gettext, url_for) was 16% of the instructions of a whole submission in
+    process (valgrind, bench/load.py's flow). Callers pass nothing that belongs to one
+    resident (no draft, no code typed, no error). A browser with messages waiting (flash)
+    or signed in as staff (the page shows their name) gets its page rendered as usual.
+    """
+    token = generate_csrf()  # the session's token, made now if it has none
+    if "_flashes" in session or "_user_id" in session:
+        return render_template(template, **context)
+    pages = g.cached_survey.pages
+    key = (name, current_language(), request.script_root)
+    html = pages.get(key)
+    if html is None:
+        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT,
+                               current_user=login_manager.anonymous_user(), **context)
+        if len(pages) < PAGES_PER_SURVEY:
+            pages[key] = html
+    return html.replace(_TOKEN_SLOT, token)
 
 
 def _code_refused_message(reason: str) -> str:

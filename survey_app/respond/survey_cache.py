@@ -30,6 +30,7 @@ from ..questionnaire import translation
 
 
 FORMS_PER_SURVEY = 256
+PAGES_PER_SURVEY = 16
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class CachedSurvey:
     stamp: tuple
     # Form classes made for this version, by (hidden questions, page's question ids).
     forms: dict = field(default_factory=dict, compare=False, repr=False)
+    # Pages rendered for this version that are the same for every resident (respond/routes.py
+    # _shared_page), by (page, language, ...): HTML with a slot for the CSRF token.
+    pages: dict = field(default_factory=dict, compare=False, repr=False)
 
     def form_class(self, hidden: frozenset[str], questions=None):
         """``build_response_form(survey, hidden, questions)``, made once per version of the survey.
