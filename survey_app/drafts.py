@@ -11,7 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -61,11 +74,29 @@ _FIND_DRAFT = select(ResponseDraft).where(
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.id == bindparam("draft_id"))
 
 
-def start(survey: Survey, language: str) -> tuple[ResponseDraft, str]:
+# Starting from a survey this process has cached without asking whether it is still current
+# (respond/routes.py): the draft is inserted only if the survey's stamp is still the one the
+# cache holds, in the same statement, so that Start is one round trip instead of two. No row
+# inserted: the survey changed (or went), and the caller starts again the checked way.
+_INSERT_DRAFT_IF_CURRENT = insert(ResponseDraft.__table__).from_select(
+    ["survey_id", "token_hash", "answers", "page", "furthest", "language", "saved_on"],
+    # Typed binds (PostgreSQL's driver dialect casts them; a CAST in SQLite would turn a date
+    # into a number), invitation_id left to its NULL.
+    select(Survey.id, *(type_coerce(bindparam(name, type_=kind), kind) for name, kind in (
+        ("token_hash", String()), ("answers", JSON()), ("page", Integer()), ("furthest", Integer()),
+        ("language", String()), ("saved_on", Date()))))
+    .where(Survey.id == bindparam("survey_id"), Survey.created_at == bindparam("created_at"),
+           Survey.revision == bindparam("revision")),
+).returning(ResponseDraft.id)
+
+
+def start(survey: Survey, language: str, stamp: tuple | None = None) -> tuple[ResponseDraft, str] | None:
     """A new, empty draft for an open-link survey, and its resume code.
 
     One Core INSERT: the draft returned is not in the session (the caller reads it only to
-    send the resident to its page); a later request finds it by its code.
+    send the resident to its page); a later request finds it by its code. With ``stamp``
+    (the survey's (created_at, revision) as the caller's cached copy has it), the draft is
+    stored only if that is still the survey's stamp; None if it is not (nothing stored).
     """
     if random.random() < PURGE_SHARE:
         purge_expired()
@@ -73,12 +104,39 @@ def start(survey: Survey, language: str) -> tuple[ResponseDraft, str]:
     values = {"survey_id": survey.id, "token_hash": access_codes.code_hash(code), "invitation_id": None,
               "answers": {}, "page": 0, "furthest": 0, "language": language, "saved_on": _today()}
     try:
-        values["id"] = db.session.connection().execute(_INSERT_DRAFT, values).inserted_primary_key[0]
+        connection = db.session.connection()
+        if stamp is None:
+            values["id"] = connection.execute(_INSERT_DRAFT, values).inserted_primary_key[0]
+        else:
+            values["id"] = connection.execute(_INSERT_DRAFT_IF_CURRENT, {
+                **values, "created_at": stamp[0], "revision": stamp[1]}).scalar()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    if values["id"] is None:
+        return None
     return ResponseDraft(**values), code
+
+
+# A survey's stamp (survey_cache) and the draft a resume code opens in it, in one query: each
+# page a resident posts needs both.
+_STAMP_AND_DRAFT = select(Survey.id, Survey.created_at, Survey.revision, ResponseDraft).outerjoin(
+    ResponseDraft, and_(ResponseDraft.survey_id == Survey.id, ResponseDraft.token_hash == bindparam("token_hash"),
+                        ResponseDraft.saved_on >= bindparam("fresh_from"))
+).where(Survey.slug == bindparam("slug"))
+
+
+def stamp_and_find(slug: str, code: str | None):
+    """(the survey's stamp row: id, created_at, revision; the unexpired draft of that survey
+    the resume code opens, or None), or None when there is no survey at ``slug``. The code
+    must be a normalised one."""
+    row = db.session.execute(_STAMP_AND_DRAFT, {
+        "slug": slug, "token_hash": access_codes.code_hash(code),
+        "fresh_from": _today() - dt.timedelta(days=DRAFT_DAYS)}).first()
+    if row is None:
+        return None
+    return row, row.ResponseDraft
 
 
 def find(survey: Survey, code: str | None) -> ResponseDraft | None:

@@ -210,3 +210,73 @@ def test_the_welcome_page_is_rendered_once_per_version_and_language_with_each_re
         assert "Sign out" not in app.test_client().get(welcome).get_data(as_text=True)
     finally:
         template_rendered.disconnect(record, app)
+
+
+def _moved_elsewhere(survey_id: int, **values) -> None:
+    """A change made by another server: the row and its revision move; this server's cache does not hear of it."""
+    from sqlalchemy import update
+
+    db.session.execute(update(Survey).where(Survey.id == survey_id).values(revision=Survey.revision + 1, **values))
+    db.session.commit()
+
+
+def test_start_from_a_cached_survey_that_changed_meanwhile_goes_by_the_survey_as_it_is(client, app):
+    from survey_app.models import ResponseDraft
+
+    from .factories import csrf_token
+
+    survey = make_survey()
+    sid = survey.id
+    token = csrf_token(client, "/s/small")  # this server caches the open survey
+    _moved_elsewhere(sid, status="closed")
+    closed = client.post("/s/small/start", data={"csrf_token": token})
+    assert closed.status_code == 410 and "draft-" not in closed.headers.get("Set-Cookie", "")
+    assert db.session.scalar(select(db.func.count(ResponseDraft.id))) == 0
+
+    _moved_elsewhere(sid, status="open")
+    loads = survey_cache().loads
+    opened = client.post("/s/small/start", data={"csrf_token": token})
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/s/small/page/1")
+    assert db.session.scalar(select(db.func.count(ResponseDraft.id))) == 1
+    assert survey_cache().loads == loads + 1  # read afresh, not taken on trust
+    assert "District?" in client.get("/s/small/page/1").get_data(as_text=True)
+
+
+def test_start_is_one_statement_and_a_posted_page_reads_survey_and_draft_together(client, app, monkeypatch):
+    from survey_app import drafts
+
+    from .factories import csrf_token
+
+    monkeypatch.setattr(drafts, "PURGE_SHARE", 0.0)
+    survey = make_survey()
+    token = csrf_token(client, "/s/small")
+    started, statements = queries_during(lambda: client.post("/s/small/start", data={"csrf_token": token}))
+    assert started.status_code == 303
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("INSERT INTO RESPONSE_DRAFT")
+    assert "revision" in statements[0].lower()  # stored only if the survey is still the cached version
+
+    from .factories import valid_answers
+
+    first_page = {k: v for k, v in valid_answers(survey).items() if k in ("q_trust", "q_district", "q_contact")}
+    answers = {"csrf_token": token, "action": "next", **first_page}
+    posted, statements = queries_during(lambda: client.post("/s/small/page/1", data=answers))
+    assert posted.status_code == 303 and posted.headers["Location"].endswith("/s/small/page/2")
+    reads = [s.lower() for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "from survey" in reads[0] and "response_draft" in reads[0], statements
+    assert any(s.lstrip().upper().startswith("UPDATE RESPONSE_DRAFT") for s in statements)
+
+
+def test_a_draft_cookie_of_the_survey_that_had_an_address_opens_nothing_of_the_new_one(client, app):
+    first = make_survey()
+    assert start(client, first).status_code == 303
+    assert "District?" in client.get("/s/small/page/1").get_data(as_text=True)
+    first.slug = "small-2025"
+    db.session.commit()
+    second = make_survey(title="Second wave")
+    assert second.slug == "small" and second.id != first.id
+    # The browser's draft is the first survey's: the second's pages are not open to it...
+    assert client.get("/s/small/page/1").status_code == 303
+    # ...and Start begins a draft of the second (the first's draft is still there at its new address).
+    assert start(client, second).status_code == 303
+    assert client.get("/s/small/page/1").status_code == 200
+    assert client.get("/s/small-2025/page/1").status_code == 200

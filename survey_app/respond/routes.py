@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from sqlalchemy import select
 from wtforms.validators import ValidationError
@@ -85,14 +86,35 @@ def end_one_statement_transactions(error=None):
 
 
 def _survey_or_404(slug: str) -> Survey:
-    """The survey (read-only: shared by this process's requests, see survey_cache)."""
-    cached = survey_cache().get(slug)
+    """The survey (read-only: shared by this process's requests, see survey_cache).
+
+    A browser with a draft of this survey gets it looked up in the same query as the survey's
+    stamp (_current_draft then takes it): every page a resident posts needs both. The draft
+    cookie is named by the survey's id, so the id is taken from the cache (no query) to pick
+    the cookie; if the address now belongs to another survey, _current_draft looks again.
+    """
+    cache = survey_cache()
+    stamp = None
+    known = cache.peek(slug)
+    if known is not None:
+        code = access_codes.normalise(request.cookies.get(_draft_cookie(known.survey)))
+        if code is not None:
+            found = drafts.stamp_and_find(slug, code)
+            if found is None:
+                abort(404)
+            stamp, draft = found
+            g.prefetched_draft = (stamp.id, code, draft)
+    cached = cache.get(slug, stamp)
     if cached is None or cached.survey.status == "draft":
         abort(404)
+    _use(cached)
+    return cached.survey
+
+
+def _use(cached) -> None:
     # The languages this survey's pages may be shown in (see i18n.select_language).
     g.allowed_languages = cached.languages
     g.cached_survey = cached
-    return cached.survey
 
 
 def _form_class(hidden, questions=None):
@@ -122,7 +144,11 @@ def _set_cookie(response, name: str, value: str, days: int) -> None:
 
 
 def _current_draft(survey: Survey):
-    return drafts.find(survey, request.cookies.get(_draft_cookie(survey)))
+    cookie = request.cookies.get(_draft_cookie(survey))
+    prefetched = g.get("prefetched_draft")
+    if prefetched is not None and prefetched[0] == survey.id and prefetched[1] == access_codes.normalise(cookie):
+        return prefetched[2]
+    return drafts.find(survey, cookie)
 
 
 def _has_answered(survey: Survey) -> bool:
@@ -209,6 +235,9 @@ def _code_refused_message(reason: str) -> str:
 @rate_limits.limit("START_RATE_LIMIT")
 def start(slug: str):
     """Begin (or continue) answering. Invitation surveys need the code from the letter."""
+    started = _start_from_cache(slug)
+    if started is not None:
+        return started
     survey = _survey_or_404(slug)
     refused = _unavailable(survey)
     if refused:
@@ -233,6 +262,35 @@ def start(slug: str):
     if existing is not None:
         return _go_to_draft(survey, existing, request.cookies[_draft_cookie(survey)])
     draft, code = drafts.start(survey, current_language())
+    return _go_to_draft(survey, draft, code)
+
+
+def _start_from_cache(slug: str):
+    """Start on an open-link survey in one round trip, or None to start the checked way.
+
+    The everyday Start (a new resident, the form's token good) needs nothing from the
+    database but the new draft. This process's copy of the survey is taken without asking
+    whether it is current, and the draft is inserted only if the survey's stamp is still that
+    copy's (drafts.start with ``stamp``): a survey edited, closed or deleted meanwhile stores
+    nothing, and the request goes the usual way, which reads the survey afresh. Everything
+    else (invitations, a draft or an answer already in the browser, an expired token, a
+    survey not open) goes the usual way from the start.
+    """
+    cached = survey_cache().peek(slug)
+    if cached is None:
+        return None
+    survey = cached.survey
+    if (survey.status == "draft" or survey.access_mode != "open" or survey.availability() != "open"
+            or _draft_cookie(survey) in request.cookies or _has_answered(survey) or not _csrf_ok()):
+        return None
+    _use(cached)
+    started = drafts.start(survey, current_language(), stamp=cached.stamp)
+    if started is None:  # the survey changed: the usual way sees it as it is now
+        g.pop("allowed_languages", None)
+        g.pop("cached_survey", None)
+        refresh()  # the language was chosen among the old version's languages
+        return None
+    draft, code = started
     return _go_to_draft(survey, draft, code)
 
 

@@ -98,12 +98,16 @@ class SurveyCache:
 
     def __init__(self):
         self._entries: dict[int, CachedSurvey] = {}
+        self._by_slug: dict[str, CachedSurvey] = {}
         self._lock = threading.Lock()
         self.loads = 0  # how many times a survey was loaded (the tests read it)
 
-    def get(self, slug: str) -> CachedSurvey | None:
+    def get(self, slug: str, stamp=None) -> CachedSurvey | None:
+        """The current version of the survey at ``slug``. ``stamp`` is its row of (id,
+        created_at, revision) when the caller has just read it in a query of its own (one
+        round trip for two questions); else it is read here."""
         # On the session's connection (its transaction), as a plain statement: no ORM objects.
-        row = db.session.connection().execute(_STAMP, {"slug": slug}).first()
+        row = stamp or db.session.connection().execute(_STAMP, {"slug": slug}).first()
         if row is None:
             return None
         entry = self._entries.get(row.id)
@@ -115,7 +119,14 @@ class SurveyCache:
             with self._lock:
                 self.loads += 1
                 self._entries[row.id] = entry
+                self._by_slug[entry.survey.slug] = entry
         return entry
+
+    def peek(self, slug: str) -> CachedSurvey | None:
+        """The version of the survey at ``slug`` this process last saw, *without asking the
+        database whether it is still current*: only for a caller whose write is conditional
+        on the stamp (see drafts.start) and that falls back to ``get`` when it was not."""
+        return self._by_slug.get(slug)
 
 
 def survey_cache() -> SurveyCache:

@@ -1,0 +1,157 @@
+"""What one resident's submission costs the app server, in process (no HTTP server, no clients).
+
+    .venv/bin/python bench/submission_cost.py                      # SQLite, 2,000 submissions
+    .venv/bin/python bench/submission_cost.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/submission_cost.py --profile 25          # cProfile, 25 lines by own time
+    valgrind --tool=callgrind .venv/bin/python bench/submission_cost.py --submissions 200 --warmup 50
+
+The flow of bench/load.py's residents (welcome page, Start, the one page posted), called on the
+WSGI app directly with hand-built requests, so that what is measured is the app's own work:
+Flask, the extensions, SQLAlchemy and the driver, and the app's code. Prints the CPU time of
+this process per submission (the database server's work is not in it) and the same figure
+divided by a fixed pure-Python loop timed beside it, since this machine's speed drifts by a
+half within an hour: the second figure compares runs made at different times. Under
+callgrind the instruction count compares changes exactly. Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load import DEFINITION, OPTION, SLUG, TOKEN  # noqa: E402  (the same survey and pages)
+
+
+def reference_loop() -> float:
+    """Seconds of CPU for a fixed piece of pure Python (dict and str work, like a request's)."""
+    started = time.process_time()
+    table = {}
+    for i in range(1_000_000):
+        table[i % 1000] = str(i)
+    return time.process_time() - started
+
+
+class Browser:
+    """Cookies, and requests made as WSGI environ dicts (what gunicorn hands the app)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None):
+        body = urlencode(form or {}, doseq=True).encode()
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1:8000", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+            "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
+        }
+        if form is not None:
+            environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+            environ["CONTENT_LENGTH"] = str(len(body))
+        if self.cookies:
+            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
+
+        chunks = self.app(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        location = ""
+        for name, value in answer["headers"]:
+            if name.lower() == "location":
+                location = value
+            elif name.lower() == "set-cookie":
+                cookie, _, rest = value.partition("=")
+                if "Max-Age=0" in value or "expires=Thu, 01 Jan 1970" in value:
+                    self.cookies.pop(cookie, None)
+                else:
+                    self.cookies[cookie] = rest.split(";", 1)[0]
+        return answer["status"], location, data.decode()
+
+
+def submit(app, options: dict, marker: str) -> None:
+    browser = Browser(app)
+    _, _, page = browser.request("GET", f"/s/{SLUG}")
+    token = TOKEN.search(page).group(1)
+    status, _, _ = browser.request("POST", f"/s/{SLUG}/start", {"csrf_token": token})
+    assert status == 303, status
+    if not options:
+        _, _, form_page = browser.request("GET", f"/s/{SLUG}/page/1")
+        for name, value in OPTION.findall(form_page):
+            options.setdefault(name, value)
+    status, location, _ = browser.request("POST", f"/s/{SLUG}/page/1", {
+        "csrf_token": token, "action": "next", "q_trust": options["trust"],
+        "q_district": options["district"], "q_marker": marker})
+    assert status == 303 and location.endswith("/thanks"), (status, location)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL server to make a scratch database on")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile the measured submissions and print the N costliest functions")
+    args = parser.parse_args()
+
+    from load import prepare, server_env
+
+    from survey_app.scratch import scratch_database
+
+    with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
+        with scratch_database(args.postgres, Path(tmp), prefix="survey_cost") as url:
+            env = server_env(url, tmp)
+            prepare(env)
+            os.environ.update(env)
+            from survey_app import create_app
+
+            app = create_app()
+            options: dict = {}
+            for i in range(args.warmup):
+                submit(app, options, f"w-{i}")
+            reference = reference_loop()
+            profiler = cProfile.Profile() if args.profile else None
+            started = time.process_time()
+            if profiler:
+                profiler.enable()
+            for i in range(args.submissions):
+                submit(app, options, f"m-{i}")
+            if profiler:
+                profiler.disable()
+            spent = time.process_time() - started
+            reference = (reference + reference_loop()) / 2
+            per = spent / args.submissions
+            print(f"{'postgresql' if args.postgres else 'sqlite'}: {per * 1000:.3f} ms of CPU per submission "
+                  f"({args.submissions} submissions), {per / reference:.4f} reference loops "
+                  f"(loop {reference * 1000:.0f} ms)")
+            if profiler:
+                stats = pstats.Stats(profiler, stream=sys.stdout)
+                stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.profile)
+                for name in filter(None, os.environ.get("PROFILE_CALLERS", "").split(",")):
+                    stats.print_callers(name)
+            from survey_app.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
