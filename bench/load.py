@@ -322,6 +322,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="a server to create a scratch database on")
     parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the server after this many seconds")
+    parser.add_argument("--clients", type=int, default=2,
+                        help="client processes the residents are shared among (threads in each)")
     parser.add_argument("--servers", type=int, default=1,
                         help="gunicorn servers over the one database, taken in turn at every request")
     parser.add_argument("--redis", default=None, metavar="URL",
@@ -342,7 +344,7 @@ def main() -> None:
             with scratch_database(args.postgres if backend == "postgresql" else None, Path(tmp),
                                   prefix="survey_load") as url:
                 figures = run_load(url, tmp, args.seconds, args.residents, workers, args.kill_at,
-                                   servers=args.servers, env=env)
+                                   clients=args.clients, servers=args.servers, env=env)
                 report(backend, figures)
 
 

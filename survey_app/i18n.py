@@ -49,7 +49,8 @@ def choose(language: str) -> bool:
     """Remember the resident's choice of language; False if it is not one we offer."""
     if language not in LANGUAGES:
         return False
-    session["lang"] = language
+    if session.get("lang") != language:  # unchanged: the session cookie is not signed and sent again
+        session["lang"] = language
     return True
 
 

@@ -161,8 +161,11 @@ def _page_url(survey: Survey, index: int, **args) -> str:
 
 def _go_to_draft(survey: Survey, draft, code: str):
     """Continue a draft in this browser: remember its code and open the page it was left on."""
-    if draft.language in g.allowed_languages:
+    # Remembered in the session only where it differs from what this browser is shown anyway
+    # (a draft resumed on another device): an unchanged session is not signed and sent again.
+    if draft.language in g.allowed_languages and draft.language != current_language():
         choose(draft.language)
+        refresh()
     response = redirect(_page_url(survey, draft.page), code=303)
     _set_cookie(response, _draft_cookie(survey), code, drafts.DRAFT_DAYS)
     return response
