@@ -60,6 +60,10 @@ def default_config(instance_path: str) -> dict:
         "PAGE_RATE_LIMIT": "600 per hour",
         # Typing an invitation or resume code: against guessing.
         "CODE_RATE_LIMIT": "20 per hour",
+        # A survey's welcome page may be served from this server's copy of the survey for this
+        # long after the copy was last checked against the database, without asking again
+        # (respond/routes.py survey). Every write (Start, a page posted) checks at once.
+        "RESIDENT_PAGE_MAX_AGE_SECONDS": 1.0,
         # Cookies the resident's browser keeps: the resume code, and that it has answered.
         "RESIDENT_COOKIE_SECURE": False,
         # Reverse proxies in front of the app whose X-Forwarded-* headers to trust (1 behind nginx).

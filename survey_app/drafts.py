@@ -85,8 +85,8 @@ _INSERT_DRAFT_IF_CURRENT = insert(ResponseDraft.__table__).from_select(
     select(Survey.id, *(type_coerce(bindparam(name, type_=kind), kind) for name, kind in (
         ("token_hash", String()), ("answers", JSON()), ("page", Integer()), ("furthest", Integer()),
         ("language", String()), ("saved_on", Date()))))
-    .where(Survey.id == bindparam("survey_id"), Survey.created_at == bindparam("created_at"),
-           Survey.revision == bindparam("revision")),
+    .where(Survey.id == bindparam("survey_id"), Survey.slug == bindparam("slug"),
+           Survey.created_at == bindparam("created_at"), Survey.revision == bindparam("revision")),
 ).returning(ResponseDraft.id)
 
 
@@ -109,7 +109,7 @@ def start(survey: Survey, language: str, stamp: tuple | None = None) -> tuple[Re
             values["id"] = connection.execute(_INSERT_DRAFT, values).inserted_primary_key[0]
         else:
             values["id"] = connection.execute(_INSERT_DRAFT_IF_CURRENT, {
-                **values, "created_at": stamp[0], "revision": stamp[1]}).scalar()
+                **values, "slug": survey.slug, "created_at": stamp[0], "revision": stamp[1]}).scalar()
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -280,3 +280,38 @@ def test_a_draft_cookie_of_the_survey_that_had_an_address_opens_nothing_of_the_n
     assert start(client, second).status_code == 303
     assert client.get("/s/small/page/1").status_code == 200
     assert client.get("/s/small-2025/page/1").status_code == 200
+
+
+def test_a_new_residents_welcome_page_may_be_a_moment_old_but_every_write_checks_at_once(client, app):
+    import time
+
+    from survey_app.models import ResponseDraft
+
+    from .factories import csrf_token
+
+    app.config["RESIDENT_PAGE_MAX_AGE_SECONDS"] = 60
+    survey = make_survey()
+    sid = survey.id
+    assert client.get("/s/small").status_code == 200  # found current in the database
+    page, statements = queries_during(lambda: app.test_client().get("/s/small"))
+    assert page.status_code == 200 and statements == []  # the next new resident's page: from the copy
+
+    token = csrf_token(client, "/s/small")
+    _moved_elsewhere(sid, status="closed")
+    assert app.test_client().get("/s/small").status_code == 200  # within the minute, the copy
+    assert client.post("/s/small/start", data={"csrf_token": token}).status_code == 410  # a write asks
+    assert db.session.scalar(select(db.func.count(ResponseDraft.id))) == 0
+    assert app.test_client().get("/s/small").status_code == 410  # and renewed the copy
+
+    # A browser with a draft always asks (its page offers to continue); a new resident's page
+    # shows a change once the copy is older than the setting.
+    _moved_elsewhere(sid, status="open", introduction="An introduction changed elsewhere.")
+    assert app.test_client().get("/s/small").status_code == 410
+    app.config["RESIDENT_PAGE_MAX_AGE_SECONDS"] = 1.0
+    time.sleep(1.05)
+    assert start(client, survey).status_code == 303  # its welcome page asked again: open
+    _moved_elsewhere(sid, introduction="Changed again.")
+    assert "An introduction changed elsewhere." in app.test_client().get("/s/small").get_data(as_text=True)
+    with_draft = client.get("/s/small").get_data(as_text=True)
+    assert "Changed again." in with_draft and "Continue where you left off" in with_draft
+    assert "Changed again." in app.test_client().get("/s/small").get_data(as_text=True)  # copy renewed

@@ -66,7 +66,14 @@ def one_statement_transactions():
     saves the draft (one UPDATE) or submits, which must delete the draft and store the
     response together: where that is one statement (drafts.SUBMITS_IN_ONE_STATEMENT,
     PostgreSQL) the post needs no transaction either; elsewhere (SQLite) it keeps one.
+    The welcome page often needs no database at all (``survey``): it asks for this itself
+    when it does.
     """
+    if request.endpoint != "respond.survey":
+        _statements_in_autocommit()
+
+
+def _statements_in_autocommit() -> None:
     if db.session().get_transaction() is not None:
         return  # a caller's session already at work (tests, scripts): leave it as it is
     if (request.method == "GET" or request.endpoint == "respond.start"
@@ -179,8 +186,23 @@ def home():
 
 @bp.get("/s/<slug>")
 def survey(slug: str):
-    """The welcome page: what the survey is, how answers are kept, and the way in."""
-    survey = _survey_or_404(slug)
+    """The welcome page: what the survey is, how answers are kept, and the way in.
+
+    Every resident's first request. A new resident's page (no draft in the browser) is served
+    from this server's copy of the survey without asking the database, if that copy was found
+    current less than RESIDENT_PAGE_MAX_AGE_SECONDS ago (one second): under load the question
+    is asked once a second instead of once a resident. An edit or a closing shows on this
+    page within that second, and at once on every request that writes: Start inserts its
+    draft only if the copy is still current, and a posted page checks as always.
+    """
+    cached = survey_cache().recent(slug, current_app.config["RESIDENT_PAGE_MAX_AGE_SECONDS"])
+    if (cached is not None and cached.survey.status != "draft"
+            and _draft_cookie(cached.survey) not in request.cookies):
+        _use(cached)
+        survey = cached.survey
+    else:
+        _statements_in_autocommit()
+        survey = _survey_or_404(slug)
     refused = _unavailable(survey)
     if refused:
         return refused

@@ -16,6 +16,7 @@ relationship that was not loaded raises DetachedInstanceError instead of giving 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -99,6 +100,7 @@ class SurveyCache:
     def __init__(self):
         self._entries: dict[int, CachedSurvey] = {}
         self._by_slug: dict[str, CachedSurvey] = {}
+        self._checked: dict[str, float] = {}  # slug: when (time.monotonic) get last found it current
         self._lock = threading.Lock()
         self.loads = 0  # how many times a survey was loaded (the tests read it)
 
@@ -109,6 +111,7 @@ class SurveyCache:
         # On the session's connection (its transaction), as a plain statement: no ORM objects.
         row = stamp or db.session.connection().execute(_STAMP, {"slug": slug}).first()
         if row is None:
+            self._checked.pop(slug, None)
             return None
         entry = self._entries.get(row.id)
         if entry is None or entry.stamp != (row.created_at, row.revision):
@@ -119,13 +122,23 @@ class SurveyCache:
             with self._lock:
                 self.loads += 1
                 self._entries[row.id] = entry
-                self._by_slug[entry.survey.slug] = entry
+        self._by_slug[slug] = entry
+        self._checked[slug] = time.monotonic()
         return entry
 
     def peek(self, slug: str) -> CachedSurvey | None:
         """The version of the survey at ``slug`` this process last saw, *without asking the
         database whether it is still current*: only for a caller whose write is conditional
         on the stamp (see drafts.start) and that falls back to ``get`` when it was not."""
+        return self._by_slug.get(slug)
+
+    def recent(self, slug: str, max_age: float) -> CachedSurvey | None:
+        """The survey at ``slug`` if ``get`` found this copy current less than ``max_age``
+        seconds ago, else None: for pages that may be that old (a welcome page), never for a
+        write."""
+        checked = self._checked.get(slug)
+        if checked is None or time.monotonic() - checked >= max_age:
+            return None
         return self._by_slug.get(slug)
 
 
