@@ -127,7 +127,7 @@ _STAMP_AND_DRAFT = select(Survey.id, Survey.created_at, Survey.revision, Respons
 ).where(Survey.slug == bindparam("slug"))
 
 
-def stamp_and_find(slug: str, code: str | None):
+def stamp_and_find(slug: str, code: str):
     """(the survey's stamp row: id, created_at, revision; the unexpired draft of that survey
     the resume code opens, or None), or None when there is no survey at ``slug``. The code
     must be a normalised one."""
