@@ -94,6 +94,23 @@ def kill_server(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def take_headers(cookies: dict[str, str], headers) -> str:
+    """Keep the cookies a response's (name, value) headers set or delete, as a browser does;
+    the response's Location, or ''."""
+    location = ""
+    for name, value in headers:
+        name = name.lower()
+        if name == "location":
+            location = value
+        elif name == "set-cookie":
+            cookie, _, rest = value.partition("=")
+            if "Max-Age=0" in value or "expires=Thu, 01 Jan 1970" in value:
+                cookies.pop(cookie, None)
+            else:
+                cookies[cookie] = rest.split(";", 1)[0]
+    return location
+
+
 class Resident:
     """One browser: its cookies, and a new connection for each request.
 
@@ -132,19 +149,8 @@ class Resident:
             raise ConnectionError("connection closed before a whole response")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         status = int(status_line.split(" ", 2)[1])
-        location = ""
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            name, value = name.lower(), value.strip()
-            if name == "location":
-                location = value
-            elif name == "set-cookie":
-                cookie, _, rest = value.partition("=")
-                if "Max-Age=0" in value or "expires=Thu, 01 Jan 1970" in value:
-                    self.cookies.pop(cookie, None)
-                else:
-                    self.cookies[cookie] = rest.split(";", 1)[0]
-        return status, location, data.decode("utf-8", "replace")
+        headers = [(name, value.strip()) for name, _, value in (line.partition(":") for line in header_lines)]
+        return status, take_headers(self.cookies, headers), data.decode("utf-8", "replace")
 
     def submit(self, marker: str, timings: list) -> bool:
         """One whole submission; True when acknowledged (303 to the thank-you page), else raises."""

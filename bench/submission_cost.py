@@ -20,7 +20,6 @@ import cProfile
 import io
 import os
 import pstats
-import re
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import DEFINITION, OPTION, SLUG, TOKEN  # noqa: E402  (the same survey and pages)
+from load import Resident, take_headers  # noqa: E402  (the same residents, survey and pages)
 
 
 def reference_loop() -> float:
@@ -43,12 +42,13 @@ def reference_loop() -> float:
     return time.process_time() - started
 
 
-class Browser:
-    """Cookies, and requests made as WSGI environ dicts (what gunicorn hands the app)."""
+class Browser(Resident):
+    """bench/load.py's resident (its cookies and its submission), with each request made as a
+    WSGI environ dict (what gunicorn hands the app) and given to the app directly."""
 
     def __init__(self, app):
+        super().__init__(ports=[])
         self.app = app
-        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None):
         body = urlencode(form or {}, doseq=True).encode()
@@ -74,33 +74,7 @@ class Browser:
             data = b"".join(chunks)
         finally:
             getattr(chunks, "close", lambda: None)()
-        location = ""
-        for name, value in answer["headers"]:
-            if name.lower() == "location":
-                location = value
-            elif name.lower() == "set-cookie":
-                cookie, _, rest = value.partition("=")
-                if "Max-Age=0" in value or "expires=Thu, 01 Jan 1970" in value:
-                    self.cookies.pop(cookie, None)
-                else:
-                    self.cookies[cookie] = rest.split(";", 1)[0]
-        return answer["status"], location, data.decode()
-
-
-def submit(app, options: dict, marker: str) -> None:
-    browser = Browser(app)
-    _, _, page = browser.request("GET", f"/s/{SLUG}")
-    token = TOKEN.search(page).group(1)
-    status, _, _ = browser.request("POST", f"/s/{SLUG}/start", {"csrf_token": token})
-    assert status == 303, status
-    if not options:
-        _, _, form_page = browser.request("GET", f"/s/{SLUG}/page/1")
-        for name, value in OPTION.findall(form_page):
-            options.setdefault(name, value)
-    status, location, _ = browser.request("POST", f"/s/{SLUG}/page/1", {
-        "csrf_token": token, "action": "next", "q_trust": options["trust"],
-        "q_district": options["district"], "q_marker": marker})
-    assert status == 303 and location.endswith("/thanks"), (status, location)
+        return answer["status"], take_headers(self.cookies, answer["headers"]), data.decode()
 
 
 def main() -> None:
@@ -124,16 +98,16 @@ def main() -> None:
             from survey_app import create_app
 
             app = create_app()
-            options: dict = {}
+            browser = Browser(app)  # a new resident (no cookies) at every submission
             for i in range(args.warmup):
-                submit(app, options, f"w-{i}")
+                browser.submit(f"w-{i}", [])
             reference = reference_loop()
             profiler = cProfile.Profile() if args.profile else None
             started = time.process_time()
             if profiler:
                 profiler.enable()
             for i in range(args.submissions):
-                submit(app, options, f"m-{i}")
+                browser.submit(f"m-{i}", [])
             if profiler:
                 profiler.disable()
             spent = time.process_time() - started
