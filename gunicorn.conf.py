@@ -19,6 +19,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # because threads of one process contend for its interpreter lock. Sync workers do not keep
 # connections alive and need a buffering reverse proxy in front against slow clients (nginx;
 # see README). GUNICORN_WORKER_CLASS=gthread GUNICORN_THREADS=4 gives threaded workers instead.
+# Twice the cores plus one (gunicorn's usual advice) gained nothing here: 5 workers against 3,
+# 40 s runs taken in turn on PostgreSQL (2026-12-02), stored 295.6 and 290.4 submissions/s
+# against 312.9 and 301.2, with p99 102-105 against 97 ms per request and 257-315 against
+# 253-273 ms per submission (shorter 20 s runs had shown 5 workers with a lower p99 per
+# submission, 184-200 against 266-328 ms, which the longer runs did not repeat).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", 1))

@@ -21,6 +21,7 @@ import collections
 import multiprocessing
 import os
 import re
+import runpy
 import signal
 import socket
 import subprocess
@@ -253,8 +254,8 @@ def check_database(database_url: str, acknowledged: list[str]) -> dict:
 
 
 def default_workers(servers: int) -> int:
-    """gunicorn.conf.py's default (one worker more than cores), shared among the servers."""
-    return max(1, ((os.cpu_count() or 2) + 1) // servers)
+    """gunicorn.conf.py's number of workers (its default or WEB_CONCURRENCY), shared among the servers."""
+    return max(1, runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] // servers)
 
 
 def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 50, workers: int | None = None,
@@ -323,7 +324,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--workers", type=int, default=None,
-                        help="gunicorn workers per server (default: cores + 1, shared among the servers)")
+                        help="gunicorn workers per server (default: gunicorn.conf.py's, cores + 1, shared among the servers)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="a server to create a scratch database on")
