@@ -2,7 +2,8 @@
 
 Each setting can be overridden from the environment (GUNICORN_BIND, WEB_CONCURRENCY,
 GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS,
-GUNICORN_ACCESS_LOG). The app servers keep no state of their own (sessions are signed
+GUNICORN_MAX_WORKER_MEMORY_MB, GUNICORN_ACCESS_LOG, GUNICORN_LOG_LEVEL; GUNICORN_PREWARM=0 and
+GUNICORN_EXIT_AT_ONCE=0 turn off the worker hooks at the end). The app servers keep no state of their own (sessions are signed
 cookies, rate-limit counters go to Redis when RATELIMIT_STORAGE_URI says so, generated files
 to GENERATED_DIR on shared storage), so any number of them can run behind the reverse proxy.
 """
@@ -40,9 +41,20 @@ preload_app = True
 # Requests are parsed by gunicorn's C parser (gunicorn_h1c, gunicorn's "fast" extra, in
 # requirements.txt) when it is installed, else by its Python parser: "auto" (the default)
 # picks it; the Python parser took 8.7% of a worker's time in one-resident runs.
-# Recycle workers now and then (bounded memory growth), not all at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
-max_requests_jitter = 500
+# Workers are recycled after a number of requests (a backstop against slow growth) and after any
+# request that took one past a memory limit (a large analysis run from a staff page: pandas and
+# the allocator keep that memory). The residents' path does not grow a worker (RSS 289,020 kB
+# after 200 submissions, 289,044 kB after 12,000), and each recycling costs: a new worker's
+# first requests and its new database connection, and before survey_app/worker_processes.py
+# also ~120 ms of CPU to exit and ~150 ms to warm up. At 5,000 requests a worker was replaced
+# every ~17 s under bench/load.py; 40 s runs on PostgreSQL (2026-12-02), p99 per submission:
+# 218-233 ms at 5,000, 186-195 ms at 20,000 (no recycling within the run), 184-190 ms never.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
+max_requests_jitter = max_requests // 10
+# Peak resident memory (MiB) past which a worker retires after its request; 0: no limit. A worker
+# starts at about 290 MB (the preloaded app, mostly shared with the master); a full analysis of
+# 1,000,000 responses peaked at 589 MB in a process of its own (bench/analysis.py).
+_MAX_WORKER_MEMORY_MB = int(os.environ.get("GUNICORN_MAX_WORKER_MEMORY_MB", 1024))
 # No access log of our own by default: the reverse proxy in front keeps one (README, nginx with
 # an anonymous log format), and formatting a line per request took 6% of a worker's time under
 # bench/load.py. GUNICORN_ACCESS_LOG=- (or a file) turns it on, without the client's address
@@ -55,6 +67,13 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
 def when_ready(server):
+    # Runs in the master before the first workers fork. The templates compiled, the mappers
+    # configured and the catalogues read once here instead of in every new worker's first
+    # requests (survey_app/worker_processes.py: a new worker's first submission took 125-190 ms).
+    if server.cfg.preload_app and os.environ.get("GUNICORN_PREWARM", "1") != "0":
+        from survey_app.worker_processes import prewarm
+
+        server.log.info("Prewarmed before fork: %s", prewarm(server.app.wsgi()))
     # Everything the preloaded app holds (about 220,000 objects: SQLAlchemy, pandas,
     # matplotlib) goes to the permanent generation before workers fork, so the cyclic
     # garbage collector never walks it again (a full collection took 105-113 ms, about once
@@ -63,3 +82,23 @@ def when_ready(server):
     import gc
 
     gc.freeze()
+
+
+def worker_exit(server, worker):
+    # A worker leaving normally (recycled after max_requests, or the server stopping) closes its
+    # database connections and ends without the interpreter's finalisation, which took ~120 ms
+    # of CPU per worker (survey_app/worker_processes.py). A worker leaving with an error keeps
+    # its exit code.
+    if os.environ.get("GUNICORN_EXIT_AT_ONCE", "1") != "0":
+        from survey_app.worker_processes import exit_at_once
+
+        exit_at_once(getattr(worker, "wsgi", None))
+
+
+def post_request(worker, req, environ, resp):
+    from survey_app.worker_processes import over_memory
+
+    if over_memory(_MAX_WORKER_MEMORY_MB):
+        worker.log.info("Worker %s past %s MiB of memory: retiring after this request", worker.pid,
+                        _MAX_WORKER_MEMORY_MB)
+        worker.alive = False
