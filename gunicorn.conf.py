@@ -2,10 +2,11 @@
 
 Each setting can be overridden from the environment (GUNICORN_BIND, WEB_CONCURRENCY,
 GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS,
-GUNICORN_MAX_WORKER_MEMORY_MB, GUNICORN_ACCESS_LOG, GUNICORN_LOG_LEVEL; GUNICORN_PREWARM=0 and
-GUNICORN_EXIT_AT_ONCE=0 turn off the worker hooks at the end). The app servers keep no state of their own (sessions are signed
-cookies, rate-limit counters go to Redis when RATELIMIT_STORAGE_URI says so, generated files
-to GENERATED_DIR on shared storage), so any number of them can run behind the reverse proxy.
+GUNICORN_MAX_WORKER_MEMORY_MB, GUNICORN_ACCESS_LOG, GUNICORN_LOG_LEVEL; GUNICORN_PREWARM=0
+and GUNICORN_EXIT_AT_ONCE=0 turn off the worker hooks at the end). The app servers keep no
+state of their own (sessions are signed cookies, rate-limit counters go to Redis when
+RATELIMIT_STORAGE_URI says so, generated files to GENERATED_DIR on shared storage), so any
+number of them can run behind the reverse proxy.
 """
 import multiprocessing
 import os
