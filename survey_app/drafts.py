@@ -57,9 +57,13 @@ def _today() -> dt.date:
     return utcnow().date()
 
 
+def _fresh_from() -> dt.date:
+    """The oldest day a draft may have been saved on and still be kept."""
+    return _today() - dt.timedelta(days=DRAFT_DAYS)
+
+
 def purge_expired() -> int:
-    result = db.session.execute(
-        delete(ResponseDraft).where(ResponseDraft.saved_on < _today() - dt.timedelta(days=DRAFT_DAYS)))
+    result = db.session.execute(delete(ResponseDraft).where(ResponseDraft.saved_on < _fresh_from()))
     return result.rowcount or 0
 
 
@@ -68,9 +72,10 @@ PURGE_SHARE = 0.02  # starts that also clear expired drafts (one DELETE per star
 
 # Statements of every resident request, built once (building one costs more than running it).
 _INSERT_DRAFT = insert(ResponseDraft.__table__)
-_FIND_DRAFT = select(ResponseDraft).where(
-    ResponseDraft.token_hash == bindparam("token_hash"), ResponseDraft.survey_id == bindparam("survey_id"),
-    ResponseDraft.saved_on >= bindparam("fresh_from"))
+# The unexpired draft a resume code opens (binds: token_hash, fresh_from).
+_OPENED_BY_CODE = and_(ResponseDraft.token_hash == bindparam("token_hash"),
+                       ResponseDraft.saved_on >= bindparam("fresh_from"))
+_FIND_DRAFT = select(ResponseDraft).where(_OPENED_BY_CODE, ResponseDraft.survey_id == bindparam("survey_id"))
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.id == bindparam("draft_id"))
 
 
@@ -122,8 +127,7 @@ def start(survey: Survey, language: str, stamp: tuple | None = None) -> tuple[Re
 # A survey's stamp (survey_cache) and the draft a resume code opens in it, in one query: each
 # page a resident posts needs both.
 _STAMP_AND_DRAFT = select(Survey.id, Survey.created_at, Survey.revision, ResponseDraft).outerjoin(
-    ResponseDraft, and_(ResponseDraft.survey_id == Survey.id, ResponseDraft.token_hash == bindparam("token_hash"),
-                        ResponseDraft.saved_on >= bindparam("fresh_from"))
+    ResponseDraft, and_(ResponseDraft.survey_id == Survey.id, _OPENED_BY_CODE)
 ).where(Survey.slug == bindparam("slug"))
 
 
@@ -132,8 +136,7 @@ def stamp_and_find(slug: str, code: str):
     the resume code opens, or None), or None when there is no survey at ``slug``. The code
     must be a normalised one."""
     row = db.session.execute(_STAMP_AND_DRAFT, {
-        "slug": slug, "token_hash": access_codes.code_hash(code),
-        "fresh_from": _today() - dt.timedelta(days=DRAFT_DAYS)}).first()
+        "slug": slug, "token_hash": access_codes.code_hash(code), "fresh_from": _fresh_from()}).first()
     if row is None:
         return None
     return row, row.ResponseDraft
@@ -146,7 +149,7 @@ def find(survey: Survey, code: str | None) -> ResponseDraft | None:
         return None
     return db.session.scalar(_FIND_DRAFT, {
         "token_hash": access_codes.code_hash(code), "survey_id": survey.id,
-        "fresh_from": _today() - dt.timedelta(days=DRAFT_DAYS)})
+        "fresh_from": _fresh_from()})
 
 
 def for_invitation(survey: Survey, typed: str, language: str) -> tuple[ResponseDraft, str]:
