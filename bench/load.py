@@ -76,11 +76,13 @@ def prepare(env: dict) -> None:
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, cwd=ROOT, check=True)
 
 
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, workers: int, output=None) -> subprocess.Popen:
+    """gunicorn on ``port``, once it accepts connections; its log to ``output`` (a file) if given."""
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
          f"127.0.0.1:{port}", "--workers", str(workers), "survey_app:create_app()"],
-        env=env, cwd=ROOT, start_new_session=True)  # its own process group: SIGKILL reaches every worker
+        env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None,
+        start_new_session=True)  # its own process group: SIGKILL reaches every worker
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):

@@ -5,9 +5,7 @@ limit, shown with a real gunicorn."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -45,7 +43,7 @@ def test_prewarm_opens_no_database_connection(app):
         assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
 
 
-def _leaving_with(code, app):
+def _leaving_with(code, app, monkeypatch):
     """Call exit_at_once as gunicorn's worker_exit hook is called: in the finally of the worker's
     life while its SystemExit(code) is on the way out; what os._exit was called with, if at all."""
     calls = []
@@ -57,18 +55,14 @@ def _leaving_with(code, app):
         calls.append(status)
         raise Exited
 
-    real_exit = os._exit
-    os._exit = fake_exit
+    monkeypatch.setattr(os, "_exit", fake_exit)
     try:
         try:
-            try:
-                sys.exit(code)
-            finally:
-                worker_processes.exit_at_once(app)
-        except (SystemExit, Exited):
-            pass
-    finally:
-        os._exit = real_exit
+            sys.exit(code)
+        finally:
+            worker_processes.exit_at_once(app)
+    except (SystemExit, Exited):
+        pass
     return calls
 
 
@@ -77,9 +71,9 @@ def test_exit_at_once_ends_a_clean_exit_after_closing_the_connections(app, monke
     with app.app_context():
         engine = db.engine
     monkeypatch.setattr(type(engine), "dispose", lambda self, *a, **k: disposed.append(self))
-    assert _leaving_with(0, app) == [0]
+    assert _leaving_with(0, app, monkeypatch) == [0]
     assert disposed == [engine]
-    assert _leaving_with(None, app) == [0]
+    assert _leaving_with(None, app, monkeypatch) == [0]
 
 
 @pytest.mark.parametrize("code", [3, 4, -1, "failed"])
@@ -87,18 +81,14 @@ def test_exit_at_once_leaves_an_error_exit_to_the_master(app, monkeypatch, code)
     disposed = []
     with app.app_context():
         monkeypatch.setattr(type(db.engine), "dispose", lambda self, *a, **k: disposed.append(self))
-    assert _leaving_with(code, app) == []  # the worker exits with its code, as gunicorn meant
+    assert _leaving_with(code, app, monkeypatch) == []  # the worker exits with its code, as gunicorn meant
     assert disposed == []
 
 
-def test_exit_at_once_outside_an_exit_does_nothing(app):
+def test_exit_at_once_outside_an_exit_does_nothing(app, monkeypatch):
     calls = []
-    real_exit = os._exit
-    os._exit = calls.append
-    try:
-        worker_processes.exit_at_once(app)
-    finally:
-        os._exit = real_exit
+    monkeypatch.setattr(os, "_exit", calls.append)
+    worker_processes.exit_at_once(app)
     assert calls == []
 
 
@@ -122,18 +112,9 @@ def test_gunicorn_prewarms_and_retires_a_worker_past_its_memory_limit(tmp_path):
         load.prepare(env)
         port = load.free_port()
         with open(log, "w") as out:
-            server = subprocess.Popen(
-                [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-                 "--workers", "1", "survey_app:create_app()"],
-                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            server = load.start_server(env, port, 1, output=out)
         try:
             resident = load.Resident([port])
-            for _ in range(100):  # until it listens
-                try:
-                    resident.request("GET", "/s/load")
-                    break
-                except OSError:
-                    time.sleep(0.05)
             statuses = []
             for _ in range(4):
                 resident.cookies = {}
