@@ -158,3 +158,48 @@ def screenshot(page, name: str, width: int | None = None) -> str:
     path = os.path.join(SCREENSHOTS, f"{name}.png")
     page.screenshot(path=path, full_page=True)
     return path
+
+
+# --- A real gunicorn ---------------------------------------------------------------------------
+# Attacks an issue names are replayed over HTTP against gunicorn (gunicorn.conf.py, sync workers
+# forked from a preloaded app), as an outsider would reach the site, over this run's database.
+
+class RealServer:
+    """gunicorn serving the test database; ``url(path)`` and ``log()`` (its output so far)."""
+
+    def __init__(self, base_url: str, log_path):
+        self.base_url = base_url
+        self.log_path = log_path
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def real_server_env() -> dict:
+    return {}
+
+
+@pytest.fixture
+def real_server(app, database_url, tmp_path, real_server_env):
+    """gunicorn (2 workers) on a free loopback port, over the same database and generated files
+    as ``app``: a test sets data up with the factories, then speaks HTTP to this server.
+    A module overrides the ``real_server_env`` fixture (a dict) to add to its environment."""
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
+    import load
+
+    env = {**load.server_env(database_url, str(tmp_path)), "GENERATED_DIR": app.config["GENERATED_DIR"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "GUNICORN_LOG_LEVEL": "info", **real_server_env}
+    port = load.free_port()
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as output:
+        process = load.start_server(env, port, 2, output=output)
+        try:
+            yield RealServer(f"http://127.0.0.1:{port}", log_path)
+        finally:
+            load.kill_server(process)
