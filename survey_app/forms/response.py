@@ -12,8 +12,8 @@ technical message ("Not a valid choice", "could not coerce").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Optional, StopValidation, Validati
 
 from ..models import Question, Survey
 from ..questionnaire import logic
-from ..questionnaire.types import multi_bit
+from ..questionnaire.types import AnswerRefused, check_number, multi_bit, number_bounds
 
 REQUIRED_MESSAGE = _l("Please answer this question.")
 OTHER_LENGTH = 200  # characters of an "Other (please specify)" answer
@@ -83,48 +83,41 @@ class RequiredText:
 
 
 class NumberInRange:
-    """Parse a number typed by a resident (a decimal comma is accepted) and check its bounds."""
+    """A number typed by a resident, checked by the question type's one rule (``types.check_number``:
+    finite, within the question's bounds or the default ones, at most its decimals)."""
 
     def __init__(self, low, high, decimals):
-        self.low, self.high, self.decimals = low, high, decimals
+        self.config = {"min": low, "max": high, "decimals": decimals}
+        self.decimals = decimals
 
     def describe(self) -> str:
-        low = None if self.low is None else f"{self.low:g}"
-        high = None if self.high is None else f"{self.high:g}"
+        low, high = (format_decimal(bound) for bound in number_bounds(self.config))
         if self.decimals == 0:
-            if low is not None and high is not None:
-                return _("a whole number from %(low)s to %(high)s", low=low, high=high)
-            if low is not None:
-                return _("a whole number of at least %(low)s", low=low)
-            if high is not None:
-                return _("a whole number of at most %(high)s", high=high)
-            return _("a whole number")
-        if low is not None and high is not None:
-            return _("a number with at most %(decimals)s decimals from %(low)s to %(high)s",
-                     decimals=self.decimals, low=low, high=high)
-        if low is not None:
-            return _("a number with at most %(decimals)s decimals of at least %(low)s",
-                     decimals=self.decimals, low=low)
-        if high is not None:
-            return _("a number with at most %(decimals)s decimals of at most %(high)s",
-                     decimals=self.decimals, high=high)
-        return _("a number with at most %(decimals)s decimals", decimals=self.decimals)
+            return _("a whole number from %(low)s to %(high)s", low=low, high=high)
+        return _("a number with at most %(decimals)s decimals from %(low)s to %(high)s",
+                 decimals=self.decimals, low=low, high=high)
+
+    def hint(self) -> str:
+        """What the page says under the question, before anything is typed."""
+        return _("Enter %(what)s.", what=self.describe())
 
     def parse(self, text: str) -> float | None:
         try:
-            number = Decimal(text.strip().replace(",", "."))
-        except InvalidOperation:
+            return check_number(text, self.config)
+        except AnswerRefused:
             return None
-        if not number.is_finite() or -number.as_tuple().exponent > self.decimals:
-            return None
-        value = float(number)
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-            return None
-        return value
 
     def __call__(self, form, field):
         if self.parse(field.data or "") is None:
             raise ValidationError(_("Please enter %(what)s.", what=self.describe()))
+
+
+class NumberField(StringField):
+    """A numeric question's box; ``rule`` gives the page its hint."""
+
+    def __init__(self, label=None, validators=None, rule: NumberInRange | None = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.rule = rule
 
 
 # Control characters other than tab and line breaks cannot be typed; they arrive only in a
@@ -185,9 +178,8 @@ def build_field(question: Question) -> Field:
             validators=[presence, OneOfOptions(o.id for o in question.options)],
         )
     if question.type == "numeric":
-        return StringField(
-            label, description=description, validators=[_presence(question), number_rule(question)]
-        )
+        rule = number_rule(question)
+        return NumberField(label, description=description, validators=[_presence(question), rule], rule=rule)
     if question.type == "text":
         field_class = TextAreaField if question.config.get("multiline", True) else StringField
         return field_class(

@@ -22,25 +22,27 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import AnswerOption, Page, Question, Survey
-from . import logic
+from . import logic, settings
 from .types import (
     CODE_PATTERN,
+    DEFAULT_NUMBER_RANGE,
     DONT_KNOW,
     MAX_MULTI_OPTION_CODE,
     MISSING_CODES,
     MULTI,
+    NUMBER_LIMIT,
     ORDERINGS,
     PREFER_NOT_TO_SAY,
     QUESTION_TYPES,
     SCALES,
-    SLUG_PATTERN,
+    plain_number,
     question_type,
     scale_options,
 )
 
 SURVEY_TEXT_FIELDS = ("title", "introduction", "consent_text", "thank_you_text")
 MISSING_NAMES = {"dont_know": DONT_KNOW, "prefer_not_to_say": PREFER_NOT_TO_SAY}
-MAX_TEXT_LENGTH = 10_000
+MAX_TEXT_LENGTH = settings.MAX_TEXT_LENGTH
 
 
 class DefinitionError(ValueError):
@@ -63,6 +65,14 @@ def _text(data: dict, key: str, path: str, required: bool = False, limit: int | 
     _require(not required or value.strip(), f"{path}.{key}", "is required")
     _require(limit is None or len(value) <= limit, f"{path}.{key}", f"is longer than {limit} characters")
     return value
+
+
+def _setting(definition: dict, name: str, default: Any) -> Any:
+    """A survey setting, by the one rule every way in uses (questionnaire/settings.py)."""
+    try:
+        return settings.check(name, definition.get(name, default))
+    except settings.SettingRefused as refused:
+        raise DefinitionError(name, refused.message) from None
 
 
 def _int(value: Any) -> bool:
@@ -90,6 +100,10 @@ def _check_config(qtype: str, config: dict, path: str) -> dict:
                 f"{path}.{key}",
                 "must be a number",
             )
+            # Finite and within reach (see types.NUMBER_LIMIT); empty takes the default bound.
+            _require(value is None or abs(value) <= NUMBER_LIMIT, f"{path}.{key}",  # NaN compares false
+                     f"must be a number from -{plain_number(NUMBER_LIMIT)} to {plain_number(NUMBER_LIMIT)}, "
+                     f"or empty for the default ({' to '.join(plain_number(b) for b in DEFAULT_NUMBER_RANGE)})")
         _require(low is None or high is None or low <= high, path, "min must not exceed max")
         _require(_int(decimals) and 0 <= decimals <= 6, f"{path}.decimals", "must be 0 to 6")
     elif qtype in ("single_choice", "dropdown") and "ordered" in merged:
@@ -245,14 +259,8 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
     questions yet; a survey must have questions on every page to open.
     """
     _require(isinstance(definition, dict), "definition", "must be an object")
-    slug = definition.get("slug", "")
-    _require(
-        isinstance(slug, str) and bool(SLUG_PATTERN.match(slug)),
-        "slug",
-        "must be 1-80 lowercase letters, digits or hyphens",
-    )
-    min_cell = definition.get("min_cell_size", 10)
-    _require(_int(min_cell) and min_cell >= 1, "min_cell_size", "must be a whole number of at least 1")
+    slug = _setting(definition, "slug", "")
+    min_cell = _setting(definition, "min_cell_size", 10)
     pages = definition.get("pages")
     _require(isinstance(pages, list) and (pages or allow_empty_pages), "pages", "needs at least one page")
 
@@ -330,10 +338,10 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
     survey_translations = _translations(definition, "definition", SURVEY_TEXT_FIELDS)
     survey = Survey(
         slug=slug,
-        title=_text(definition, "title", "definition", required=True, limit=200),
-        introduction=_text(definition, "introduction", "definition", limit=MAX_TEXT_LENGTH),
-        consent_text=_text(definition, "consent_text", "definition", limit=MAX_TEXT_LENGTH),
-        thank_you_text=_text(definition, "thank_you_text", "definition", limit=MAX_TEXT_LENGTH),
+        title=_setting(definition, "title", ""),
+        introduction=_setting(definition, "introduction", ""),
+        consent_text=_setting(definition, "consent_text", ""),
+        thank_you_text=_setting(definition, "thank_you_text", ""),
         min_cell_size=min_cell,
         status="draft",
         translations=survey_translations,
