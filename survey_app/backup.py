@@ -22,7 +22,10 @@ from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .models import Answer, Invitation, PopulationMargin, Question, Response, Snapshot, Survey
-from .questionnaire.definition import definition_from_survey, survey_from_definition
+from .questionnaire import settings
+from .questionnaire.definition import DefinitionError, definition_from_survey, survey_from_definition
+from .questionnaire.types import AnswerRefused, check_stored_answer, question_type
+from .responses import insert_responses
 
 BACKUP_FORMAT = 1
 BATCH = 5_000
@@ -30,6 +33,10 @@ BATCH = 5_000
 
 class RestoreError(ValueError):
     pass
+
+
+# Survey settings a backup carries beside its definition (which carries the rest).
+RESTORED_SETTINGS = ("status", "opens_at", "closes_at", "access_mode", "default_language", "weight_trim", "wave")
 
 
 def _moment(value: dt.datetime | None) -> str | None:
@@ -104,13 +111,9 @@ def import_survey(lines: IO[str]) -> tuple[Survey, int]:
         raise RestoreError(f"a survey '{slug}' already exists here; restore into a fresh database")
     try:
         survey = survey_from_definition(header["definition"])
-        survey.status = header["status"]
-        survey.opens_at = _parse_moment(header["opens_at"])
-        survey.closes_at = _parse_moment(header["closes_at"])
-        survey.access_mode = header["access_mode"]
-        survey.default_language = header["default_language"]
-        survey.weight_trim = header["weight_trim"]
-        survey.wave = header["wave"]
+        for name in RESTORED_SETTINGS:  # each by the rule every way in uses
+            setattr(survey, name, settings.check(name, header[name]))
+        settings.check_window(survey.opens_at, survey.closes_at)
         db.session.add(survey)
         db.session.flush()
         for margin in header["margins"]:
@@ -147,6 +150,9 @@ def import_survey(lines: IO[str]) -> tuple[Survey, int]:
     except RestoreError:
         db.session.rollback()
         raise
+    except (settings.SettingRefused, DefinitionError) as refused:
+        db.session.rollback()
+        raise RestoreError(f"line 1: {refused}") from None
     except (KeyError, TypeError, ValueError) as error:
         db.session.rollback()
         raise RestoreError(f"the backup is damaged or incomplete: {error!r}") from None

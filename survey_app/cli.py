@@ -167,31 +167,33 @@ def margins_clear_command(slug: str) -> None:
 def margins_trim_command(slug: str, cap: str) -> None:
     """Cap weights at CAP times the mean weight (e.g. 5), or 'off'."""
     survey = _survey(slug)
-    if cap.lower() in ("off", "none", "0"):
-        survey.weight_trim = None
-    else:
-        try:
-            value = float(cap)
-        except ValueError:
-            raise click.BadParameter(f"'{cap}' is not a number; give a cap such as 5, or 'off'.") from None
-        if not value > 1:
-            raise click.BadParameter("The cap must be more than 1 (times the mean weight).")
-        survey.weight_trim = value
+    survey.weight_trim = _setting("weight_trim", cap)
     db.session.commit()
     click.echo(f"Weight trimming for '{slug}': {'off' if survey.weight_trim is None else survey.weight_trim}.")
 
 
 @click.command("min-cell-size")
 @click.argument("slug")
-@click.argument("k", type=click.IntRange(1, 1000))
-def min_cell_size_command(slug: str, k: int) -> None:
+@click.argument("k")
+def min_cell_size_command(slug: str, k: str) -> None:
     """Set the survey's minimum cell size K: no published figure rests on fewer respondents."""
     survey = _survey(slug)
+    k = _setting("min_cell_size", k)
     survey.min_cell_size = k
     db.session.commit()
     click.echo(f"Minimum cell size of '{slug}': {k}. Run `flask analyze {slug}` to apply it.")
     if k < 5:
         click.echo("Warning: cells this small can identify people; 10 is the usual minimum.", err=True)
+
+
+def _setting(name: str, value: str):
+    """A survey setting typed on the command line, by the rule every way in uses."""
+    from .questionnaire import settings
+
+    try:
+        return settings.check(name, value)
+    except settings.SettingRefused as refused:
+        raise click.BadParameter(f"{settings.label(refused.name)}: {refused.message}.") from None
 
 
 @click.command("create-admin")

@@ -15,16 +15,39 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..accounts import MIN_PASSWORD_LENGTH
 from ..models import STAFF_ROLES
 from ..questionnaire.bank import CONSTRUCTS
-from ..questionnaire.types import CODE_PATTERN, QUESTION_TYPES, SCALES, SLUG_PATTERN
+from ..questionnaire import settings
+from ..questionnaire.types import CODE_PATTERN, QUESTION_TYPES, SCALES
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3+ wants them."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class SettingRule:
+    """Validator: the survey setting's one rule (questionnaire/settings.py), as every other way in."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, form, field) -> None:
+        try:
+            settings.check(self.name, field.data)
+        except settings.SettingRefused as refused:
+            raise ValidationError(refused.message) from None
 
 
 ACCESS_MODE_CHOICES = (
@@ -58,22 +81,20 @@ class UserUpdateForm(FlaskForm):
 
 
 class NewSurveyForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    title = StringField("Title", validators=[DataRequired("Enter a title."), SettingRule("title")])
     slug = StringField("Web address name", description="Lowercase letters, digits and hyphens, e.g. trust-2027.",
-                       validators=[DataRequired("Enter a web address name."),
-                                   Regexp(SLUG_PATTERN, message="Use 1-80 lowercase letters, digits or hyphens.")])
+                       validators=[DataRequired("Enter a web address name."), SettingRule("slug")])
 
 
 class SurveySettingsForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
-    introduction = TextAreaField("Introduction", validators=[Length(max=10_000)])
-    consent_text = TextAreaField("Consent text", validators=[Length(max=10_000)])
-    thank_you_text = TextAreaField("Thank-you text", validators=[Length(max=10_000)])
-    opens_at = StringField("Opens (optional, YYYY-MM-DD HH:MM, UTC)", validators=[Optional()])
-    closes_at = StringField("Closes (optional, YYYY-MM-DD HH:MM, UTC)", validators=[Optional()])
+    title = StringField("Title", validators=[DataRequired("Enter a title."), SettingRule("title")])
+    introduction = TextAreaField("Introduction", validators=[SettingRule("introduction")])
+    consent_text = TextAreaField("Consent text", validators=[SettingRule("consent_text")])
+    thank_you_text = TextAreaField("Thank-you text", validators=[SettingRule("thank_you_text")])
+    opens_at = StringField("Opens (optional, YYYY-MM-DD HH:MM, UTC)", validators=[SettingRule("opens_at")])
+    closes_at = StringField("Closes (optional, YYYY-MM-DD HH:MM, UTC)", validators=[SettingRule("closes_at")])
     min_cell_size = IntegerField("Minimum cell size for published figures",
-                                 validators=[InputRequired("Enter a number."),
-                                             NumberRange(min=3, max=1000, message="Use a number from 3 to 1000.")])
+                                 validators=[InputRequired("Enter a number."), SettingRule("min_cell_size")])
     access_mode = SelectField("How residents get in", choices=choices(ACCESS_MODE_CHOICES),
                               description="Can change only while the survey is a draft.")
 
@@ -132,8 +153,7 @@ class ImportForm(FlaskForm):
 
 class NextWaveForm(FlaskForm):
     slug = StringField("Web address name of the new wave",
-                       validators=[DataRequired("Enter a web address name."),
-                                   Regexp(SLUG_PATTERN, message="Use 1-80 lowercase letters, digits or hyphens.")])
+                       validators=[DataRequired("Enter a web address name."), SettingRule("slug")])
 
 
 class StatusForm(FlaskForm):

@@ -34,6 +34,7 @@ from ..forms.staff import (
 from ..models import BankItem, Page, Question, Survey
 from ..i18n import LANGUAGES
 from ..questionnaire import bank, translation
+from ..questionnaire import settings as settings_rules
 from ..questionnaire.definition import definition_from_survey
 from ..questionnaire.demo import COMMUNITY_TRUST
 from ..questionnaire.editing import (
@@ -155,15 +156,11 @@ def survey(survey_id: int):
                                                if lang != (survey.default_language or "en")])
 
 
-def _parse_moment(text: str | None, label: str) -> dt.datetime | None:
-    if not text or not text.strip():
-        return None
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text.strip(), pattern).replace(tzinfo=dt.timezone.utc)
-        except ValueError:
-            continue
-    raise EditRefused(f"{label}: '{text}' is not a date like 2027-03-01 or 2027-03-01 09:00")
+def _settings_refused(survey: Survey, form: SurveySettingsForm, message: str):
+    return render_template("staff/survey.html", survey=survey, settings=form,
+                           status_form=StatusForm(status=survey.status), page_form=PageForm(),
+                           confirm=ConfirmForm(), wave_form=NextWaveForm(), responses=response_count(survey),
+                           can_design=True, settings_error=message), 422
 
 
 @bp.post("/surveys/<int:survey_id>/settings")
@@ -171,24 +168,19 @@ def _parse_moment(text: str | None, label: str) -> dt.datetime | None:
 def settings(survey_id: int):
     survey = _survey(survey_id)
     form = SurveySettingsForm()
+    if not form.validate_on_submit():
+        return _settings_refused(survey, form, "; ".join(
+            f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()))
     try:
-        if not form.validate_on_submit():
-            raise EditRefused("; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()))
-        opens = _parse_moment(form.opens_at.data, "Opens")
-        closes = _parse_moment(form.closes_at.data, "Closes")
-        if opens and closes and closes <= opens:
-            raise EditRefused("Closes: the survey must close after it opens")
-    except EditRefused as error:
-        return render_template("staff/survey.html", survey=survey, settings=form,
-                               status_form=StatusForm(status=survey.status), page_form=PageForm(),
-                               confirm=ConfirmForm(), wave_form=NextWaveForm(), responses=response_count(survey),
-                               can_design=True, settings_error=str(error)), 422
+        # The form checked each setting by its rule; these are the values that rule stores.
+        opens = settings_rules.check("opens_at", form.opens_at.data)
+        closes = settings_rules.check("closes_at", form.closes_at.data)
+        settings_rules.check_window(opens, closes)
+    except settings_rules.SettingRefused as refused:
+        return _settings_refused(survey, form, f"{settings_rules.label(refused.name)}: {refused.message}")
     if form.access_mode.data != survey.access_mode and survey.status != "draft":
-        return render_template("staff/survey.html", survey=survey, settings=form,
-                               status_form=StatusForm(status=survey.status), page_form=PageForm(),
-                               confirm=ConfirmForm(), wave_form=NextWaveForm(), responses=response_count(survey),
-                               can_design=True, settings_error="How residents get in: can change only while the "
-                               "survey is a draft (residents may be answering)."), 422
+        return _settings_refused(survey, form, "How residents get in: can change only while the survey is a "
+                                 "draft (residents may be answering).")
     changes = {}
     for key in ("title", "introduction", "consent_text", "thank_you_text", "min_cell_size", "access_mode"):
         before, after = getattr(survey, key), getattr(form, key).data

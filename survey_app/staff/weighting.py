@@ -10,6 +10,7 @@ from ..analysis.pipeline import analyze_survey
 from ..analysis.weighting import WeightingError
 from ..extensions import db
 from ..forms.staff import ConfirmForm
+from ..questionnaire import settings
 from ..population import (
     MarginsError,
     margins_from_form,
@@ -51,15 +52,10 @@ def save_weighting(survey_id: int):
                      request.form, 400)
     try:
         margins = margins_from_form(request.form, survey)
-        trim_text = (request.form.get("trim") or "").strip()
-        trim = None
-        if trim_text:
-            try:
-                trim = float(trim_text)
-            except ValueError:
-                raise MarginsError([f"Trimming: '{trim_text}' is not a number."]) from None
-            if trim <= 1:
-                raise MarginsError(["Trimming: the cap must be more than 1 (times the mean weight), or empty."])
+        try:
+            trim = settings.check("weight_trim", request.form.get("trim") or "")
+        except settings.SettingRefused as refused:
+            raise MarginsError([f"Trimming: {refused.message}."]) from None
     except MarginsError as error:
         return _page(survey, error.errors, request.form, 422)
     save_margins(survey, margins, commit=False)
