@@ -59,10 +59,12 @@ _MAX_WORKER_MEMORY_MB = int(os.environ.get("GUNICORN_MAX_WORKER_MEMORY_MB", 1024
 # No access log of our own by default: the reverse proxy in front keeps one (README, nginx with
 # an anonymous log format), and formatting a line per request took 6% of a worker's time under
 # bench/load.py. GUNICORN_ACCESS_LOG=- (or a file) turns it on, without the client's address
-# (%(h)s): residents are anonymous, and a log line with an address and a time could be lined
-# up against the order responses were stored.
+# (%(h)s), and without the residents' requests at all (survey_app/access_log.py): residents are
+# anonymous, and a line with a time for each page saved or submitted would place a response in
+# time more finely than the date it keeps.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+logger_class = "survey_app.access_log.AccessLogWithoutResidents"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
