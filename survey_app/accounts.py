@@ -29,10 +29,12 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A hash of a random password, checked when the email is unknown so that both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
 
-# What each role may do. Admins may do everything.
+# What each role may do. Admins may do everything. Residents' written answers (read_text) and
+# removing a response (remove_responses) are for editors and admins, not analysts.
 PERMISSIONS = {
-    "admin": {"manage_staff", "read_audit", "design", "collect", "analyse", "publish"},
-    "editor": {"design", "collect"},
+    "admin": {"manage_staff", "read_audit", "design", "collect", "analyse", "publish", "read_text",
+              "remove_responses"},
+    "editor": {"design", "collect", "read_text", "remove_responses"},
     "analyst": {"collect", "analyse", "publish"},
 }
 

@@ -140,7 +140,7 @@ def import_survey(lines: IO[str]) -> tuple[Survey, int]:
             try:
                 row = json.loads(line)
                 responses.append((row, number))
-            except json.JSONDecodeError as error:
+            except ValueError as error:  # not JSON, or an integer of thousands of digits
                 raise RestoreError(f"line {number}: not JSON ({error})") from None
             if len(responses) >= BATCH:
                 count += _insert(survey, question_ids, responses)
@@ -165,21 +165,32 @@ def import_survey(lines: IO[str]) -> tuple[Survey, int]:
 def _insert(survey: Survey, question_ids: dict[str, int], rows: list[tuple[dict, int]]) -> int:
     if not rows:
         return 0
-    table = Response.__table__
-    ids = db.session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True),
-        [{"survey_id": survey.id, "submitted_on": dt.date.fromisoformat(row["submitted_on"]), "mode": row["mode"],
-          "language": row["language"]} for row, _ in rows]).scalars().all()
+    ids = insert_responses(db.session.connection(), [  # new random ids, as every way in gives
+        {"survey_id": survey.id, "submitted_on": dt.date.fromisoformat(row["submitted_on"]), "mode": row["mode"],
+         "language": row["language"]} for row, _ in rows])
     answer_rows = []
+    questions = {q.code: q for q in survey.questions}
     for response_id, (row, number) in zip(ids, rows):
         for code, value, number_value, text in row["answers"]:
             if code not in question_ids:
                 raise RestoreError(f"line {number}: an answer to '{code}', which the survey does not have")
+            _check_answer(questions[code], value, number_value, text, number)
             answer_rows.append({"response_id": response_id, "question_id": question_ids[code], "value": value,
                                 "number": number_value, "text": text})
     if answer_rows:
         db.session.execute(insert(Answer.__table__), answer_rows)
     return len(rows)
+
+
+def _check_answer(question: Question, value, number_value, text, line: int) -> None:
+    """The question type's own check on a stored answer, as every other way in applies it."""
+    try:
+        check_stored_answer(question_type(question.type).kind, question.config or {},
+                            [o.code for o in question.options], value, number_value, text)
+    except AnswerRefused as refused:
+        raise RestoreError(f"line {line}: the answer to '{question.code}' is refused: {refused}. Nothing was "
+                           "restored; remove that response in the survey it came from (Responses, then "
+                           "Remove) and export it again.") from None
 
 
 def find_survey(slug: str) -> Survey | None:

@@ -84,4 +84,4 @@ def audit_log():
         .limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)
     ).all()
     return render_template("staff/audit.html", entries=entries, page=page,
-                           more=total > page * AUDIT_PAGE_SIZE)
+                           more=total > page * AUDIT_PAGE_SIZE, day_only=audit.DATA_ENTRY_ACTIONS)

@@ -1,7 +1,8 @@
 """Fieldwork: responses so far, invitation codes, paper and phone entry, and CSV import.
 
 Thin views: codes are made in invitations.py, imports checked in response_import.py, and a
-keyed-in response goes through the resident's own form and responses.record_response.
+keyed-in response goes through the resident's own form and responses.store_response, and is
+counted in the day's data-entry tally (audit.tally_data_entry), never logged one by one.
 """
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ import base64
 
 from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit, invitations, response_import
+from ..accounts import can
 from ..extensions import db
 from ..forms.response import answers_from_form, build_response_form, field_name, hidden_questions
 from ..forms.staff import InvitationForm, ResponseImportForm
 from ..i18n import LANGUAGES
 from ..models import Response, ResponseDraft
 from ..questionnaire import translation
-from ..responses import record_response
+from ..responses import store_response
 from . import bp
 from .access import permission_required
 from .designer import _survey, _target
@@ -44,7 +47,7 @@ def _page(survey, invitation_form=None, import_form=None, report=None, status=20
         "staff/fieldwork.html", survey=survey, by_mode=by_mode, by_language=by_language, drafts=drafts,
         batches=invitations.batches(survey), invitation_form=invitation_form or InvitationForm(count=500),
         import_form=import_form or ResponseImportForm(), report=report, entry_modes=ENTRY_MODES,
-        languages=LANGUAGES), status
+        languages=LANGUAGES, may_remove=can(current_user, "remove_responses")), status
 
 
 @bp.get("/surveys/<int:survey_id>/responses")
@@ -98,11 +101,15 @@ def enter_response(survey_id: int, mode: str):
     status = 200
     if request.method == "POST":
         if form.validate():
-            record_response(survey, answers_from_form(survey, form, hidden), mode=mode, language=language)
-            # Which staff member keyed in how many, never which response: the audit log stays apart
-            # from the answers.
-            audit.record("response.enter", _target(survey), mode=mode)
-            db.session.commit()
+            try:
+                store_response(survey.id, answers_from_form(survey, form, hidden), mode=mode, language=language)
+                # How many each staff member keyed in that day, never which response nor when: the
+                # audit log stays apart from the answers (audit.py).
+                audit.tally_data_entry(_target(survey), mode)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
             flash(f"Stored the {mode} response. The form is empty again for the next one.", "info")
             return redirect(url_for(".enter_response", survey_id=survey.id, mode=mode, language=language),
                             code=303)
@@ -130,8 +137,7 @@ def import_responses(survey_id: int):
         return _page(survey, import_form=form, status=422)
     report = response_import.check_and_import(survey, data, translation.available_languages(survey, LANGUAGES))
     if report.ok:
-        audit.record("responses.import", _target(survey), rows=report.stored,
-                     file=form.file.data.filename or "")
+        audit.record_import(_target(survey), report.stored, form.file.data.filename or "")
         db.session.commit()
         flash(f"Imported {report.stored} response(s).", "info")
         return redirect(url_for(".responses", survey_id=survey.id), code=303)

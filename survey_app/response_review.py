@@ -1,0 +1,124 @@
+"""Staff review of stored responses: a page of the list, one response with its answers, removal.
+
+Removal is for a response entered by mistake, a test, or one clearly not genuine. It deletes the
+response and its answers for good, in one transaction with an audit entry that says who removed
+it, why, and the response's survey, mode, language and date, never its answers. Nothing is
+cached: the counts, the next analysis and the next published version leave it out at once
+(published versions keep what they showed; the rule across versions treats it as a change).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+
+from . import audit
+from .extensions import db
+from .models import Answer, Question, Response, Survey
+from .questionnaire.types import AnswerRefused, check_stored_answer, multi_bit, question_type
+
+PAGE_SIZE = 50
+MAX_REASON = 1000
+
+
+class RemovalRefused(ValueError):
+    """The removal form is incomplete; the message is for the staff member."""
+
+
+@dataclass(frozen=True)
+class ResponsePage:
+    responses: list[Response]
+    page: int
+    pages: int
+    total: int
+
+
+def response_page(survey: Survey, page: int = 1) -> ResponsePage:
+    """One page of a survey's responses, newest date first (ids are random: they only break ties)."""
+    total = db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == survey.id))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        select(Response).where(Response.survey_id == survey.id)
+        .order_by(Response.submitted_on.desc(), Response.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return ResponsePage(list(rows), page, pages, total)
+
+
+def find_response(survey: Survey, response_id: int) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.id == response_id, Response.survey_id == survey.id))
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    question: Question
+    shown: str | None  # what the staff member reads; None for withheld free text
+    withheld: bool = False  # written text this role may not read
+    refused: str = ""  # why the analysis leaves this answer out ("" if it does not)
+
+
+def _label(question: Question, code) -> str:
+    return next((o.label for o in question.options if o.code == code), f"code {code}")
+
+
+def answers_shown(survey: Survey, response: Response, may_read_text: bool) -> list[ShownAnswer]:
+    """The response's answers in questionnaire order, as words; written text only if ``may_read_text``."""
+    stored = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.response_id == response.id))}
+    shown = []
+    for question in sorted(survey.questions, key=lambda q: q.position):
+        answer = stored.get(question.id)
+        if question.type == "matrix" or answer is None:
+            continue
+        kind = question_type(question.type).kind
+        refused = ""
+        try:
+            check_stored_answer(kind, question.config or {}, [o.code for o in question.options],
+                                answer.value, answer.number, answer.text)
+        except AnswerRefused as problem:
+            refused = str(problem)
+        withheld = False
+        if question.type == "text":
+            text, withheld = (answer.text, False) if may_read_text else (None, True)
+        elif question.type == "numeric":
+            number, decimals = answer.number, question.config.get("decimals", 0)
+            plain = number is not None and math.isfinite(number) and abs(number) < 1e15
+            text = f"{number:,.{decimals}f}" if plain else repr(number)
+        elif question.type == "multiple_choice":
+            chosen = [o.label for o in question.options if (answer.value or 0) & multi_bit(o.code)]
+            text = "; ".join(chosen) or f"code {answer.value}"
+            if answer.text:
+                if may_read_text:
+                    text += f" (other: {answer.text})"
+                else:
+                    withheld = True
+        else:
+            text = _label(question, answer.value)
+        shown.append(ShownAnswer(question, text, withheld, refused))
+    return shown
+
+
+def answer_count(response: Response) -> int:
+    return db.session.scalar(select(func.count()).select_from(Answer).where(Answer.response_id == response.id))
+
+
+def remove_response(survey: Survey, response: Response, reason: str, user=None) -> None:
+    """Delete a response and its answers with an audit entry, committed together (RemovalRefused
+    without a reason)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RemovalRefused("Give the reason for removing this response (for example: a test, entered twice, "
+                             "clearly not genuine).")
+    if len(reason) > MAX_REASON:
+        raise RemovalRefused(f"Shorten the reason to {MAX_REASON:,} characters (it is {len(reason):,} now).")
+    submitted_on: dt.date = response.submitted_on
+    try:
+        audit.record("response.remove", f"survey {survey.slug}", user=user, reason=reason, mode=response.mode,
+                     language=response.language, submitted_on=submitted_on.isoformat())
+        db.session.execute(delete(Answer).where(Answer.response_id == response.id))
+        db.session.execute(delete(Response).where(Response.id == response.id))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
