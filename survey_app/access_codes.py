@@ -6,11 +6,19 @@ ignored and the letters people confuse with digits (O, I, L) are read as 0 and 1
 alphabet's designer intended; U is not in the alphabet at all. Only a SHA-256 hash of a code
 is stored. With 60 bits a stolen hash cannot be reversed by guessing, so no secret pepper is
 needed (a pepper would tie every code to the server's key and break them on key rotation).
+
+A resume code also locks the answers saved with it (``drafts``): ``answers_key`` derives an
+AES key from the code with HKDF-SHA256, a derivation apart from the lookup hash (knowing the
+hash, as the database does, gives no key). The server holds the key only while a request
+that carries the code runs.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 LENGTH = 12
@@ -37,3 +45,12 @@ def display(code: str) -> str:
 
 def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+_ANSWERS_KEY_INFO = b"survey_app draft answers v1"
+
+
+def answers_key(code: str) -> bytes:
+    """The 256-bit key that seals the answers saved with a (normalised) resume code."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_ANSWERS_KEY_INFO).derive(
+        code.encode("ascii"))

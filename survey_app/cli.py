@@ -216,6 +216,25 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     click.echo(f"Created admin account {user.email}. Sign in at /staff/login.")
 
 
+@click.command("purge-drafts")
+def purge_drafts_command() -> None:
+    """Delete unfinished answers: drafts not saved for 30 days, and every draft of a closed survey.
+
+    Run it daily from a scheduler (README, Deploying). On PostgreSQL the draft table is then
+    vacuumed, so that the deleted rows' space is marked free for reuse at once.
+    """
+    from . import drafts
+
+    count = drafts.purge()
+    db.session.commit()
+    click.echo(f"Deleted {count} unfinished {'draft' if count == 1 else 'drafts'} "
+               f"(not saved for {drafts.DRAFT_DAYS} days, or of a closed survey).")
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM response_draft")
+        click.echo("Vacuumed the draft table.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
@@ -225,3 +244,4 @@ def init_app(app) -> None:
     app.cli.add_command(margins_group)
     app.cli.add_command(min_cell_size_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(purge_drafts_command)

@@ -1,20 +1,35 @@
 """Answers in progress (``ResponseDraft``) and the one transaction that turns a draft into a response.
 
 A resident's answers are saved page by page in a draft found by the hash of a resume code
-(``access_codes``). Submitting deletes the draft, uses up the invitation if there is one, and
-stores the response, all in one transaction: the conditional DELETE and UPDATE are what make a
-draft and an invitation submit at most once, also when two submits race (on PostgreSQL the
-second waits for the first's row lock and then matches no row; SQLite serialises writers).
+(``access_codes``) and sealed with a key derived from the same code (``seal``/``unseal``):
+the code lives in the resident's browser (a cookie) or on their note, never in the database,
+so a draft row, and every copy of it a database file keeps after it is deleted (SQLite's
+write-ahead log, PostgreSQL's dead rows), is unreadable without it. An invitation draft has
+a resume code of its own: the invitation code (which staff's mail-merge file ties to an
+address) opens the survey and says which invitation submitting uses up, but cannot unlock
+answers.
+
+Submitting deletes the draft, uses up the invitation if there is one, and stores the
+response, all in one transaction: the conditional DELETE and UPDATE are what make a draft and
+an invitation submit at most once, also when two submits race (on PostgreSQL the second waits
+for the first's row lock and then matches no row; SQLite serialises writers).
+
+Drafts not saved for DRAFT_DAYS days, and the drafts of closed surveys, are deleted by
+``purge`` (``flask purge-drafts``, run daily by a scheduler) and when staff close a survey.
 """
 from __future__ import annotations
 
 import datetime as dt
-import random
+import json
+import os
+from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
-    JSON,
     Date,
     Integer,
+    LargeBinary,
     String,
     and_,
     bindparam,
@@ -28,11 +43,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from . import access_codes
+from . import access_codes, responses
 from .extensions import db
 from .forms.response import AnswerValue
 from .models import Invitation, ResponseDraft, Survey, utcnow
-from .responses import store_response
 
 DRAFT_DAYS = 30  # a draft not saved for this long is deleted
 
@@ -62,12 +76,56 @@ def _fresh_from() -> dt.date:
     return _today() - dt.timedelta(days=DRAFT_DAYS)
 
 
-def purge_expired() -> int:
-    result = db.session.execute(delete(ResponseDraft).where(ResponseDraft.saved_on < _fresh_from()))
+def purge(now: dt.datetime | None = None) -> int:
+    """Delete every expired draft and every draft of a survey no longer taking responses
+    (closed by staff, or past its closing time); how many. Not committed."""
+    now = now or utcnow()
+    closed = [s.id for s in db.session.scalars(select(Survey).where(
+        (Survey.status == "closed") | Survey.closes_at.is_not(None))) if s.availability(now) == "closed"]
+    condition = ResponseDraft.saved_on < (now.date() - dt.timedelta(days=DRAFT_DAYS))
+    if closed:
+        condition = condition | ResponseDraft.survey_id.in_(closed)
+    result = db.session.execute(delete(ResponseDraft).where(condition))
     return result.rowcount or 0
 
 
-PURGE_SHARE = 0.02  # starts that also clear expired drafts (one DELETE per start would be wasted writes)
+def purge_survey(survey: Survey) -> int:
+    """Delete a survey's drafts (it is closing: they can never be submitted); how many. Not committed."""
+    result = db.session.execute(delete(ResponseDraft).where(ResponseDraft.survey_id == survey.id))
+    return result.rowcount or 0
+
+
+# --- Sealed answers ---------------------------------------------------------------------------
+# JSON of the answers, sealed with AES-GCM under access_codes.answers_key(code): a fresh 96-bit
+# nonce per save, stored in front of the ciphertext. The draft's survey is bound in as
+# associated data, so that a sealed value copied into another survey's draft does not open.
+
+_NONCE_BYTES = 12
+
+
+class DraftUnreadable(Exception):
+    """The code does not unlock the draft's answers (a damaged or tampered row)."""
+
+
+def seal(code: str, survey_id: int, answers: dict) -> bytes | None:
+    if not answers:
+        return None
+    nonce = os.urandom(_NONCE_BYTES)
+    plain = json.dumps(answers, separators=(",", ":")).encode()
+    return nonce + AESGCM(access_codes.answers_key(code)).encrypt(nonce, plain, str(survey_id).encode())
+
+
+def unseal(draft: ResponseDraft, code: str) -> dict:
+    """The draft's answers by field name, unsealed with its (normalised) resume code."""
+    sealed = draft.sealed_answers
+    if not sealed:
+        return {}
+    try:
+        plain = AESGCM(access_codes.answers_key(code)).decrypt(
+            sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], str(draft.survey_id).encode())
+    except InvalidTag:
+        raise DraftUnreadable(draft.id) from None
+    return json.loads(plain)
 
 
 # Statements of every resident request, built once (building one costs more than running it).
@@ -84,11 +142,11 @@ _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.id == bindparam("draft
 # cache holds, in the same statement, so that Start is one round trip instead of two. No row
 # inserted: the survey changed (or went), and the caller starts again the checked way.
 _INSERT_DRAFT_IF_CURRENT = insert(ResponseDraft.__table__).from_select(
-    ["survey_id", "token_hash", "answers", "page", "furthest", "language", "saved_on"],
+    ["survey_id", "token_hash", "sealed_answers", "page", "furthest", "language", "saved_on"],
     # Typed binds (PostgreSQL's driver dialect casts them; a CAST in SQLite would turn a date
     # into a number), invitation_id left to its NULL.
     select(Survey.id, *(type_coerce(bindparam(name, type_=kind), kind) for name, kind in (
-        ("token_hash", String()), ("answers", JSON()), ("page", Integer()), ("furthest", Integer()),
+        ("token_hash", String()), ("sealed_answers", LargeBinary()), ("page", Integer()), ("furthest", Integer()),
         ("language", String()), ("saved_on", Date()))))
     .where(Survey.id == bindparam("survey_id"), Survey.slug == bindparam("slug"),
            Survey.created_at == bindparam("created_at"), Survey.revision == bindparam("revision")),
@@ -103,11 +161,9 @@ def start(survey: Survey, language: str, stamp: tuple | None = None) -> tuple[Re
     (the survey's (created_at, revision) as the caller's cached copy has it), the draft is
     stored only if that is still the survey's stamp; None if it is not (nothing stored).
     """
-    if random.random() < PURGE_SHARE:
-        purge_expired()
     code = access_codes.new_code()
     values = {"survey_id": survey.id, "token_hash": access_codes.code_hash(code), "invitation_id": None,
-              "answers": {}, "page": 0, "furthest": 0, "language": language, "saved_on": _today()}
+              "sealed_answers": None, "page": 0, "furthest": 0, "language": language, "saved_on": _today()}
     try:
         connection = db.session.connection()
         if stamp is None:
@@ -152,58 +208,83 @@ def find(survey: Survey, code: str | None) -> ResponseDraft | None:
         "fresh_from": _fresh_from()})
 
 
-def for_invitation(survey: Survey, typed: str, language: str) -> tuple[ResponseDraft, str]:
-    """The draft opened by an invitation code (made on first use); raises CodeRefused.
+@dataclass
+class InvitationOpened:
+    """What an invitation code opens: the invitation, and its unexpired draft if one was started."""
 
-    The invitation code is also the draft's resume code, so the same code continues the
-    survey on another device until it is submitted.
+    invitation: Invitation
+    draft: ResponseDraft | None
+
+
+def open_invitation(survey: Survey, typed: str) -> InvitationOpened:
+    """The unused invitation of ``survey`` an invitation code names; raises CodeRefused.
+
+    An expired draft of the invitation is deleted here (the code then starts afresh).
     """
     code = access_codes.normalise(typed)
     if code is None:
         raise CodeRefused("invalid")
-    token = access_codes.code_hash(code)
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.code_hash == token))
+    invitation = db.session.scalar(select(Invitation).where(
+        Invitation.survey_id == survey.id, Invitation.code_hash == access_codes.code_hash(code)))
     if invitation is None:
         raise CodeRefused("unknown")
     if invitation.used:
         raise CodeRefused("used")
-    purge_expired()  # an expired draft of this invitation starts afresh
+    db.session.execute(delete(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id,
+                                                   ResponseDraft.saved_on < _fresh_from()))
     draft = db.session.scalar(select(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
-    if draft is not None:
-        return draft, code
-    draft = ResponseDraft(survey_id=survey.id, token_hash=token, invitation_id=invitation.id, answers={},
-                          page=0, furthest=0, language=language, saved_on=_today())
-    db.session.add(draft)
+    db.session.commit()
+    return InvitationOpened(invitation, draft)
+
+
+def start_invitation(survey: Survey, invitation: Invitation, language: str,
+                     replace: bool = False) -> tuple[ResponseDraft, str]:
+    """A new draft for an invitation, with a resume code of its own; raises StartedElsewhere if
+    the invitation has a draft already, unless ``replace`` (the resident chose to start again:
+    the draft no one here can read is deleted)."""
+    code = access_codes.new_code()
     try:
+        if replace:
+            db.session.execute(delete(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
+        draft = ResponseDraft(survey_id=survey.id, token_hash=access_codes.code_hash(code),
+                              invitation_id=invitation.id, sealed_answers=None, page=0, furthest=0,
+                              language=language, saved_on=_today())
+        db.session.add(draft)
         db.session.commit()
-    except IntegrityError:  # the same code started at the same moment elsewhere: use that draft
+    except IntegrityError:  # started at the same moment elsewhere
         db.session.rollback()
-        draft = db.session.scalar(select(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
-        if draft is None:
-            raise
+        raise StartedElsewhere() from None
+    except Exception:
+        db.session.rollback()
+        raise
     return draft, code
 
 
-def formdata(draft: ResponseDraft) -> MultiDict:
-    """The draft's answers as posted form data (what the forms and display logic read)."""
-    return MultiDict([(name, value) for name, values in draft.answers.items() for value in values])
+class StartedElsewhere(Exception):
+    """The invitation has answers in progress that this browser's code does not open."""
 
 
-def keep(draft: ResponseDraft, field_names, posted) -> None:
-    """Replace the draft's values of ``field_names`` by what was posted (an unticked box clears).
+def formdata(answers: dict) -> MultiDict:
+    """Answers by field name as posted form data (what the forms and display logic read)."""
+    return MultiDict([(name, value) for name, values in answers.items() for value in values])
+
+
+def keep(draft: ResponseDraft, code: str, answers: dict, field_names, posted) -> dict:
+    """The draft's ``answers`` (unsealed) with the values of ``field_names`` replaced by what was
+    posted (an unticked box clears), sealed into the draft again with its code; returned.
 
     Not committed: the caller saves the page position too, then commits once.
     """
-    answers = dict(draft.answers)  # a new dict, so that SQLAlchemy sees the JSON change
+    kept = dict(answers)
     for name in field_names:
         values = [v for v in posted.getlist(name) if isinstance(v, str) and v.strip()]
         if values:
-            answers[name] = values
+            kept[name] = values
         else:
-            answers.pop(name, None)
-    draft.answers = answers
+            kept.pop(name, None)
+    draft.sealed_answers = seal(code, draft.survey_id, kept)
     draft.saved_on = _today()
+    return kept
 
 
 # Submitting on PostgreSQL in one statement, one round trip instead of four (DELETE, INSERT,
@@ -227,9 +308,9 @@ WITH gone AS (
     WHERE id = CAST(:invitation_id AS integer) AND used = false AND EXISTS (SELECT 1 FROM gone)
     RETURNING id
 ), stored AS (
-    INSERT INTO response (survey_id, submitted_on, mode, language)
-    SELECT CAST(:survey_id AS integer), CAST(:submitted_on AS date), CAST(:mode AS varchar),
-           CAST(:language AS varchar)
+    INSERT INTO response (id, survey_id, submitted_on, mode, language)
+    SELECT CAST(:response_id AS bigint), CAST(:survey_id AS integer), CAST(:submitted_on AS date),
+           CAST(:mode AS varchar), CAST(:language AS varchar)
     FROM gone
     WHERE CAST(:invitation_id AS integer) IS NULL OR EXISTS (SELECT 1 FROM used)
     RETURNING id
@@ -255,23 +336,38 @@ def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], lan
     # The page's last changes to the draft are in ``answers`` already: the row is deleted, not
     # updated first (one round trip less). The DELETE is what proves nobody submitted it meanwhile.
     db.session.expunge(draft)
-    try:
-        connection = db.session.connection()
-        if connection.dialect.name in SUBMITS_IN_ONE_STATEMENT:
-            response_id = _submit_in_one_statement(connection, survey, draft_id, invitation_id, answers,
-                                                   language, mode)
-        else:
-            response_id = _submit_statement_by_statement(connection, survey, draft_id, invitation_id,
-                                                         answers, language, mode)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return response_id
+    for attempt in range(responses.ID_ATTEMPTS):
+        try:
+            connection = db.session.connection()
+            if connection.dialect.name in SUBMITS_IN_ONE_STATEMENT:
+                response_id = _submit_in_one_statement(connection, survey, draft_id, invitation_id, answers,
+                                                       language, mode)
+            else:
+                response_id = _submit_statement_by_statement(connection, survey, draft_id, invitation_id,
+                                                             answers, language, mode)
+            db.session.commit()
+            return response_id
+        except IntegrityError as error:
+            db.session.rollback()
+            if not _response_id_taken(error):
+                raise
+            # The one statement failed whole (the draft is still there): again, with another id.
+        except Exception:
+            db.session.rollback()
+            raise
+    raise responses.ResponseIdsExhausted("no free random id for a submission")
+
+
+def _response_id_taken(error: IntegrityError) -> bool:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == "pk_response"
 
 
 def _submit_in_one_statement(connection, survey, draft_id, invitation_id, answers, language, mode) -> int:
+    # The random id (responses.new_response_id) goes in as it is: a taken one makes the whole
+    # statement fail on the primary key (nothing deleted, nothing used), and submit draws again.
     row = connection.execute(_SUBMIT_POSTGRESQL, {
+        "response_id": responses.new_response_id(),
         "draft_id": draft_id, "invitation_id": invitation_id, "survey_id": survey.id,
         "submitted_on": _today(), "mode": mode, "language": language,
         "question_ids": [a.question_id for a in answers], "option_values": [a.value for a in answers],
@@ -298,4 +394,4 @@ def _submit_statement_by_statement(connection, survey, draft_id, invitation_id, 
             .values(used=True)).rowcount
         if used != 1:
             raise SubmitRefused("invitation_used")
-    return store_response(survey.id, answers, mode, language)
+    return responses.store_response(survey.id, answers, mode, language)

@@ -62,10 +62,13 @@ def anonymous_client_key() -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite leaves foreign keys off by default; WAL lets readers run beside a writer."""
+    """SQLite leaves foreign keys off by default; WAL lets readers run beside a writer;
+    secure_delete overwrites a deleted row's bytes with zeros (a submitted draft's row would
+    otherwise stay readable in the file's free space until reused)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

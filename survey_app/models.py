@@ -25,6 +25,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Text,
@@ -50,6 +52,12 @@ SNAPSHOT_STATUSES = ("draft", "published", "withdrawn")
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+# Response ids: random 63-bit integers (responses.new_response_id), so that their order says
+# nothing about the order of submission. BIGINT on PostgreSQL; on SQLite an INTEGER PRIMARY
+# KEY is already 64 bits (and stays the table's rowid).
+RESPONSE_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -215,7 +223,8 @@ class Response(db.Model):
     __tablename__ = "response"
     __table_args__ = (CheckConstraint(_in("mode", RESPONSE_MODES), name="mode"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, never a sequence: ids in submission order would date each response against logs.
+    id: Mapped[int] = mapped_column(RESPONSE_ID, primary_key=True, autoincrement=False)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
     # The date only: an exact time could be matched against server logs or an invitation.
     submitted_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
@@ -242,7 +251,7 @@ class Answer(db.Model):
         {"sqlite_with_rowid": False},
     )
 
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    response_id: Mapped[int] = mapped_column(RESPONSE_ID, ForeignKey("response.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     # Option code (single choice, dropdown, scale) or bit mask of option codes
     # (multiple choice: bit ``code - 1`` set for each chosen option).
@@ -279,10 +288,13 @@ class ResponseDraft(db.Model):
     """Answers in progress, so that a resident can go back, change language, or resume later.
 
     Found by the hash of a resume code that only the resident holds (in a cookie, or written
-    down). In invitation mode the code is the invitation's own, and ``invitation_id`` says
-    which invitation submitting uses up; the draft is deleted in the same transaction as the
-    response is stored, so no link between the two is ever stored. Drafts carry no time, only
-    the date they were last saved, and expire (``responses.DRAFT_DAYS``).
+    down), and its answers sealed with a key derived from that same code (AES-GCM,
+    ``access_codes.answers_key``): without the code the row says which page was reached, not
+    what was answered. In invitation mode the draft has a resume code of its own (the
+    invitation code is in staff's mail-merge file, so it must not unlock answers), and
+    ``invitation_id`` says which invitation submitting uses up; the draft is deleted in the
+    same transaction as the response is stored, so no link between the two is ever stored.
+    Drafts carry no time, only the date they were last saved, and expire (``drafts.DRAFT_DAYS``).
     """
 
     __tablename__ = "response_draft"
@@ -292,8 +304,9 @@ class ResponseDraft(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="CASCADE"), unique=True)
-    # What was posted, by field name: {"q_trust": ["17"], "q_kinds": ["3", "5"]}.
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What was posted, by field name ({"q_trust": ["17"], "q_kinds": ["3", "5"]}), as JSON
+    # sealed by drafts.seal: nonce + AES-GCM ciphertext. NULL while nothing is answered.
+    sealed_answers: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Index (0-based, in survey.pages) of the page the resident is on, and the furthest reached.
     page: Mapped[int] = mapped_column(Integer, default=0)
     furthest: Mapped[int] = mapped_column(Integer, default=0)

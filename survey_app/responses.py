@@ -9,11 +9,20 @@ together or not at all.
 takes a plain SQLAlchemy connection. On PostgreSQL it streams answers with
 COPY, which is an order of magnitude faster than batched INSERTs for millions
 of rows; elsewhere it uses the DB-API's executemany with plain tuples.
+
+Every path gives a response a random 63-bit id (``new_response_id``), never the next number
+of a sequence: ids that follow the order of submission, set beside a server's access log or
+an audit entry, would tell when each response came in. A random id that is already taken
+(one chance in about 10^18 per response already stored) is drawn again: the insert skips a
+taken id instead of failing, so no submission is lost to it.
 """
 from __future__ import annotations
 
+import secrets
+
 import numpy as np
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .extensions import db
@@ -24,10 +33,60 @@ from .synthetic import NOT_ANSWERED, SyntheticResponses
 ANSWER_COLUMNS = ("response_id", "question_id", "value", "number", "text")
 
 
+ID_ATTEMPTS = 5  # random ids drawn before giving up (each taken with a chance of ~10^-18)
+
+
+def new_response_id() -> int:
+    """A random response id, 1 to 2^63 - 1 (what a signed 64-bit column holds)."""
+    return secrets.randbelow(2**63 - 1) + 1
+
+
+class ResponseIdsExhausted(RuntimeError):
+    """Every random id drawn was taken: something is wrong with the random source."""
+
+
 # Built once: building a statement costs more than running it on SQLite (measured 60 us of
 # 80 us for a small SELECT), and the compiled form is cached per statement object.
-_INSERT_RESPONSE = insert(Response.__table__)
+# INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id: the same SQL on SQLite and PostgreSQL,
+# made by each dialect's own construct (the generic insert() has no ON CONFLICT).
+_INSERT_RESPONSES = {
+    name: dialect.insert(Response.__table__).on_conflict_do_nothing(index_elements=["id"])
+    .returning(Response.__table__.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 _INSERT_ANSWERS = insert(Answer.__table__)
+
+
+def insert_responses(connection: Connection, rows: list[dict]) -> list[int]:
+    """Insert response rows (survey_id, submitted_on, mode, language) with random ids; their
+    ids, in the order of ``rows``. An id already taken is drawn again for that row alone."""
+    statement = _INSERT_RESPONSES[connection.dialect.name]
+    ids = _distinct_ids(len(rows))
+    waiting = list(range(len(rows)))
+    for _ in range(ID_ATTEMPTS):
+        batch = [{**rows[i], "id": ids[i]} for i in waiting]
+        if len(batch) == 1:  # one response (every submission): no executemany machinery
+            stored = set(connection.execute(statement, batch[0]).scalars())
+        else:
+            stored = set(connection.execute(statement, batch).scalars())
+        waiting = [i for i in waiting if ids[i] not in stored]
+        if not waiting:
+            return ids
+        taken = set(ids)
+        for i in waiting:
+            ids[i] = _distinct_ids(1, avoid=taken)[0]
+            taken.add(ids[i])
+    raise ResponseIdsExhausted(f"{len(waiting)} response(s) found no free random id")
+
+
+def _distinct_ids(n: int, avoid: set[int] | None = None) -> list[int]:
+    if n == 1 and not avoid:
+        return [new_response_id()]
+    chosen: dict[int, None] = {}  # insertion-ordered set
+    while len(chosen) < n:
+        candidate = new_response_id()
+        if not avoid or candidate not in avoid:
+            chosen[candidate] = None
+    return list(chosen)
 
 
 def store_response(survey_id: int, answers: list[AnswerValue], mode: str = "web", language: str = "en",
@@ -37,12 +96,12 @@ def store_response(survey_id: int, answers: list[AnswerValue], mode: str = "web"
     Two Core statements (the answers as one executemany), not the ORM unit of work, which for
     one response and its answers spent more time sorting out the flush than the database spent
     storing the rows (bench/load.py's submit request). The row keeps the date only (today
-    unless given), never the time or the sender.
+    unless given), never the time or the sender, and a random id.
     """
     connection = db.session.connection()
-    response_id = connection.execute(_INSERT_RESPONSE, {
+    (response_id,) = insert_responses(connection, [{
         "survey_id": survey_id, "submitted_on": submitted_on or utcnow().date(), "mode": mode,
-        "language": language}).inserted_primary_key[0]
+        "language": language}])
     if answers:
         connection.execute(_INSERT_ANSWERS, [
             {"response_id": response_id, "question_id": a.question_id, "value": a.value, "number": a.number,
@@ -84,17 +143,13 @@ def _answer_rows(questions: list[Question], batch: SyntheticResponses, response_
 def insert_synthetic_responses(connection: Connection, survey: Survey, batch: SyntheticResponses,
                                mode: str = "web", chunk: int = 50_000) -> int:
     """Insert a batch of synthetic responses; returns how many responses were stored."""
-    response_table = Response.__table__
     response_ids = []
     for start in range(0, batch.n, chunk):
         rows = [
             {"survey_id": survey.id, "submitted_on": day, "mode": mode, "language": "en"}
             for day in batch.submitted_on[start:start + chunk]
         ]
-        result = connection.execute(
-            insert(response_table).returning(response_table.c.id, sort_by_parameter_order=True), rows
-        )
-        response_ids.extend(result.scalars().all())
+        response_ids.extend(insert_responses(connection, rows))
     ids = np.asarray(response_ids, dtype=np.int64)
     rows = _answer_rows(list(survey.questions), batch, ids)
 

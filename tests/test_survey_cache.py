@@ -247,7 +247,6 @@ def test_start_is_one_statement_and_a_posted_page_reads_survey_and_draft_togethe
 
     from .factories import csrf_token
 
-    monkeypatch.setattr(drafts, "PURGE_SHARE", 0.0)
     survey = make_survey()
     token = csrf_token(client, "/s/small")
     started, statements = queries_during(lambda: client.post("/s/small/start", data={"csrf_token": token}))

@@ -150,6 +150,11 @@ def _set_cookie(response, name: str, value: str, days: int) -> None:
                         secure=current_app.config["RESIDENT_COOKIE_SECURE"])
 
 
+def _browser_code(survey: Survey) -> str | None:
+    """The resume code this browser holds for the survey (normalised), if any."""
+    return access_codes.normalise(request.cookies.get(_draft_cookie(survey)))
+
+
 def _current_draft(survey: Survey):
     cookie = request.cookies.get(_draft_cookie(survey))
     prefetched = g.get("prefetched_draft")
@@ -274,18 +279,13 @@ def start(slug: str):
     if survey.access_mode == "invitation":
         existing = _current_draft(survey)
         if not typed.strip() and existing is not None:  # "Continue": the code is in this browser
-            return _go_to_draft(survey, existing, request.cookies[_draft_cookie(survey)])
-        try:
-            draft, code = drafts.for_invitation(survey, typed, current_language())
-        except drafts.CodeRefused as error:
-            return render_template("respond/welcome.html", survey=survey, draft=existing, code=typed,
-                                   code_error=_code_refused_message(error.reason)), 422
-        return _go_to_draft(survey, draft, code)
+            return _go_to_draft(survey, existing, _browser_code(survey))
+        return _open_invitation(survey, typed, existing, "respond/welcome.html")
     if _has_answered(survey):
         return redirect(url_for(".survey", slug=slug), code=303)
     existing = _current_draft(survey)
     if existing is not None:
-        return _go_to_draft(survey, existing, request.cookies[_draft_cookie(survey)])
+        return _go_to_draft(survey, existing, _browser_code(survey))
     draft, code = drafts.start(survey, current_language())
     return _go_to_draft(survey, draft, code)
 
@@ -337,31 +337,87 @@ def resume(slug: str):
 
 
 @bp.get("/s/<slug>/resume/<code>")
-@rate_limits.limit("CODE_RATE_LIMIT")
-def resume_link(slug: str, code: str):
-    """The resume link shown on the "finish later" page (the code is in the address)."""
-    survey = _survey_or_404(slug)
-    refused = _unavailable(survey)
-    if refused:
-        return refused
-    return _resume_with(survey, code)
+def old_resume_link(slug: str, code: str):
+    """Resume links handed out when the code was part of the path: sent on to the resume page
+    with the code after the '#', where the resident presses Continue.
+
+    Such a link keeps working (a resident may have written it down, or bookmarked it), but
+    opens nothing by itself: no lookup, so no answer to a guess, and a draft opens only by
+    the form, which asks before it takes the place of answers in progress in this browser.
+    The request that brought the code here is in the proxy's log already; the redirect adds
+    none (the part after '#' never leaves the browser).
+    """
+    code = access_codes.normalise(code)
+    target = (url_for(".resume", slug=slug, _anchor=access_codes.display(code)) if code
+              else url_for(".resume", slug=slug))
+    response = redirect(target, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _resume_with(survey: Survey, typed: str):
-    if survey.access_mode == "invitation":
-        try:
-            draft, code = drafts.for_invitation(survey, typed, current_language())
-        except drafts.CodeRefused as error:
-            return render_template("respond/resume.html", survey=survey, code=typed,
-                                   code_error=_code_refused_message(error.reason)), 422
-        return _go_to_draft(survey, draft, code)
+    """A resume code typed (or filled in from a resume link), or in invitation mode the
+    invitation code: continue the draft it opens, asking first if it is not this browser's."""
+    mine = _current_draft(survey)
     draft = drafts.find(survey, typed)
+    if draft is None and survey.access_mode == "invitation" and access_codes.normalise(typed):
+        return _open_invitation(survey, typed, mine, "respond/resume.html")
     if draft is None:
         message = (_code_refused_message("invalid") if access_codes.normalise(typed) is None else
                    _("We could not find answers saved with that code. Saved answers are kept for "
                      "%(days)s days; after that, please start again.", days=drafts.DRAFT_DAYS))
         return render_template("respond/resume.html", survey=survey, code=typed, code_error=message), 422
+    if mine is not None and mine.id != draft.id and request.form.get("choice") != "other":
+        return _choose_draft(survey, mine, draft, typed, url_for(".resume", slug=survey.slug))
     return _go_to_draft(survey, draft, access_codes.normalise(typed))
+
+
+def _open_invitation(survey: Survey, typed: str, mine, template: str):
+    """An invitation code typed on the welcome page (``template``) or the resume page.
+
+    The code opens the survey, but not answers saved on another device: those are sealed with
+    that draft's own resume code. The resident continues with that code, or starts again.
+    A draft in progress in this browser is never put aside without the resident choosing to.
+    """
+    try:
+        opened = drafts.open_invitation(survey, typed)
+    except drafts.CodeRefused as error:
+        message = _code_refused_message(error.reason)
+        if error.reason == "unknown" and template == "respond/resume.html":
+            message = _("We could not find answers saved with that code, or an invitation with it. "
+                        "Saved answers are kept for %(days)s days; after that, please start again.",
+                        days=drafts.DRAFT_DAYS)
+        return render_template(template, survey=survey, draft=mine, code=typed, code_error=message), 422
+    choice = request.form.get("choice")
+    if opened.draft is not None and mine is not None and opened.draft.id == mine.id:
+        return _go_to_draft(survey, mine, _browser_code(survey))
+    if mine is not None and choice not in ("other", "restart"):
+        return _choose_draft(survey, mine, opened.draft, typed, url_for(".start", slug=survey.slug))
+    if opened.draft is not None and choice != "restart":
+        return _started_elsewhere(survey, opened.draft, typed)
+    try:
+        draft, code = drafts.start_invitation(survey, opened.invitation, current_language(),
+                                              replace=choice == "restart")
+    except drafts.StartedElsewhere:
+        return _started_elsewhere(survey, None, typed)
+    return _go_to_draft(survey, draft, code)
+
+
+def _choose_draft(survey: Survey, mine, other, typed: str, action: str):
+    """This browser has a draft in progress and a code opens another (or starts one): ask."""
+    response = make_response(render_template(
+        "respond/choose_draft.html", survey=survey, mine=mine, other=other, code=typed, action=action,
+        total=len(survey.pages), my_code=access_codes.display(_browser_code(survey)),
+        mine_url=_page_url(survey, mine.page), days=drafts.DRAFT_DAYS))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _started_elsewhere(survey: Survey, draft, typed: str):
+    """The invitation's answers in progress are sealed with a resume code this browser does
+    not hold: ask for it, or let the resident start again."""
+    return render_template("respond/resume.html", survey=survey, elsewhere=True, elsewhere_draft=draft,
+                           invitation_code=typed, total=len(survey.pages), days=drafts.DRAFT_DAYS)
 
 
 def _csrf_ok() -> bool:
@@ -406,8 +462,18 @@ def page(slug: str, number: int):
         abort(404)
     questions = page_questions(survey.pages[index])
 
+    code = _browser_code(survey)
+    try:
+        kept = drafts.unseal(draft, code)
+    except drafts.DraftUnreadable:
+        current_app.logger.warning("draft %s: its code does not unseal its answers", draft.id)
+        flash(_("Your answers in progress could not be opened. Please start again."), "info")
+        response = redirect(url_for(".survey", slug=slug), code=303)
+        response.delete_cookie(_draft_cookie(survey))
+        return response
+
     if request.method == "GET":
-        data = drafts.formdata(draft)
+        data = drafts.formdata(kept)
         hidden, shown = display_state(survey, data)
         visible = visible_pages(survey, hidden)
         if index > draft.furthest:
@@ -428,8 +494,7 @@ def page(slug: str, number: int):
         return _render_page(survey, draft, index, form, visible_pages(survey, hidden), shown, status=400,
                             token_expired=True)
 
-    drafts.keep(draft, field_names(questions), request.form)
-    data = drafts.formdata(draft)
+    data = drafts.formdata(drafts.keep(draft, code, kept, field_names(questions), request.form))
     hidden, shown = display_state(survey, data)
     visible = visible_pages(survey, hidden)
     action = request.form.get("action", "next")
@@ -500,10 +565,11 @@ def saved(slug: str):
     draft = _current_draft(survey)
     if draft is None:
         return redirect(url_for(".survey", slug=slug))
-    code = access_codes.normalise(request.cookies.get(_draft_cookie(survey)))
+    code = access_codes.display(_browser_code(survey))
     response = make_response(render_template(
-        "respond/saved.html", survey=survey, draft=draft, code=access_codes.display(code),
-        link=url_for(".resume_link", slug=slug, code=access_codes.display(code), _external=True),
+        "respond/saved.html", survey=survey, draft=draft, code=code,
+        # The code after '#': a browser never sends that part, so no log along the way holds it.
+        link=url_for(".resume", slug=slug, _anchor=code, _external=True),
         days=drafts.DRAFT_DAYS, invitation=draft.invitation_id is not None))
     response.headers["Cache-Control"] = "no-store"
     return response

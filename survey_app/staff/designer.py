@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, drafts
 from ..accounts import can
 from ..extensions import db
 from ..forms.response import build_response_form, field_name, hidden_questions
@@ -229,6 +229,8 @@ def set_status(survey_id: int):
         return _back(survey)
     audit.record("survey.status", _target(survey), status=[survey.status, new])
     survey.status = new
+    if new == "closed":  # answers in progress can never be submitted now: they go at once
+        drafts.purge_survey(survey)
     db.session.commit()
     flash(f"The survey is now {new}.", "info")
     return _back(survey)
