@@ -15,9 +15,10 @@ def create_app(test_config: dict | None = None):
     from . import cli, errors, security
     from .config import (
         apply_environment,
-        check_production_config,
         default_config,
         normalise_database_url,
+        settle_environment,
+        settle_secret_key,
     )
     from . import i18n
     from .db_pool import ping_connections_after_idle
@@ -35,7 +36,8 @@ def create_app(test_config: dict | None = None):
     else:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    check_production_config(app.config)
+    settle_environment(app.config)
+    settle_secret_key(app.config, app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -8,12 +8,15 @@ without writing files.
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 
-# The placeholder key. Any app running with it in production is refused (see
-# ``check_production_config``); in development it only signs the session cookie
-# of a local demo.
-DEV_SECRET_KEY = "dev-only-not-secret"
 MIN_SECRET_KEY_LENGTH = 32
+# Where a site without a configured SECRET_KEY keeps the one generated for it (instance/).
+SECRET_KEY_FILE = "secret_key"
+# A key this app once shipped as its development default: public, so never accepted.
+PUBLISHED_KEYS = ("dev-only-not-secret",)
+SURVEY_ENVIRONMENTS = ("development", "production")
 
 # Environment variables read on top of the instance config, with the config key
 # each one sets.
@@ -34,8 +37,10 @@ ENVIRONMENT_OVERRIDES = {
 
 def default_config(instance_path: str) -> dict:
     return {
-        "SECRET_KEY": DEV_SECRET_KEY,
-        # "development" or "production"; production refuses an unsafe SECRET_KEY.
+        # Signs session cookies and CSRF tokens. Not set: production refuses to start; elsewhere a
+        # random key is generated into instance/secret_key on first run (settle_secret_key).
+        "SECRET_KEY": None,
+        # "development" or "production" (any case); production refuses an unsafe SECRET_KEY.
         "SURVEY_ENV": "development",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "survey.sqlite"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -93,15 +98,54 @@ def apply_environment(config: dict, environ=os.environ) -> None:
             config[key] = value
 
 
-def check_production_config(config: dict) -> None:
-    """Refuse to run in production with a guessable or missing secret key."""
-    if config.get("SURVEY_ENV") != "production":
-        return
-    key = config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+def settle_environment(config: dict) -> None:
+    """SURVEY_ENV read in any case ('Production' is production); an unknown value is refused,
+    since a typo would otherwise quietly mean development."""
+    value = str(config.get("SURVEY_ENV") or "development").strip().lower()
+    if value not in SURVEY_ENVIRONMENTS:
+        raise RuntimeError(f"SURVEY_ENV is {config.get('SURVEY_ENV')!r}; use one of: {', '.join(SURVEY_ENVIRONMENTS)}.")
+    config["SURVEY_ENV"] = value
+
+
+def settle_secret_key(config: dict, instance_path: str) -> None:
+    """Refuse a guessable key; without one, production refuses to start and any other site
+    uses a random key generated once into instance/secret_key (readable by its owner only)."""
+    key = config.get("SECRET_KEY")
+    if not key and config["SURVEY_ENV"] != "production":
+        key = config["SECRET_KEY"] = instance_secret_key(instance_path)
+    if not key or key in PUBLISHED_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
         raise RuntimeError(
-            "SURVEY_ENV is 'production' but SECRET_KEY is missing, the development "
-            f"placeholder, or shorter than {MIN_SECRET_KEY_LENGTH} characters. Set SECRET_KEY "
-            "in the environment or instance/config.py to a long random string, e.g. "
-            "python -c \"import secrets; print(secrets.token_hex(32))\""
+            "SECRET_KEY is missing, a published example, or shorter than "
+            f"{MIN_SECRET_KEY_LENGTH} characters. Set SECRET_KEY in the environment or instance/config.py "
+            "to a long random string, e.g. python -c \"import secrets; print(secrets.token_hex(32))\""
+            + ("" if config["SURVEY_ENV"] == "production" else
+               f", or remove it to have one generated into {os.path.join(instance_path, SECRET_KEY_FILE)}.")
         )
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The site's generated key: read from instance/secret_key, made there on first use.
+
+    Several processes may start at once (a CLI command beside the server): the key is written
+    to a temporary file and linked into place, which fails if another got there first, and
+    then everyone reads the winner's key.
+    """
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()

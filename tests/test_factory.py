@@ -2,7 +2,13 @@
 import pytest
 
 from survey_app import create_app
-from survey_app.config import DEV_SECRET_KEY, apply_environment, normalise_database_url
+from survey_app.config import (
+    PUBLISHED_KEYS,
+    SECRET_KEY_FILE,
+    apply_environment,
+    instance_secret_key,
+    normalise_database_url,
+)
 
 
 def test_test_config_is_used(app):
@@ -16,7 +22,11 @@ def test_defaults_without_config(tmp_path, monkeypatch):
     app = create_app()
     assert not app.testing
     assert app.config["SURVEY_ENV"] == "development"
-    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+    # No fixed key: one generated for this site, kept in its instance folder.
+    with open(f"{app.instance_path}/{SECRET_KEY_FILE}") as handle:
+        assert app.config["SECRET_KEY"] == handle.read().strip()
+    assert len(app.config["SECRET_KEY"]) == 64 and app.config["SECRET_KEY"] not in PUBLISHED_KEYS
+    assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]  # the same on the next start
     # The embedded default: a SQLite file inside the instance folder.
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/survey.sqlite"
     assert app.config["GENERATED_DIR"].startswith(app.instance_path)
@@ -50,7 +60,46 @@ def test_database_url_normalised(url, expected):
     assert normalise_database_url(url) == expected
 
 
-@pytest.mark.parametrize("key", [None, DEV_SECRET_KEY, "too-short"])
+def test_a_generated_key_is_random_private_and_made_once(tmp_path):
+    import os
+    import stat
+    import threading
+
+    keys = []
+    threads = [threading.Thread(target=lambda: keys.append(instance_secret_key(str(tmp_path))))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == 1 and len(keys[0]) == 64  # processes starting together agree
+    mode = stat.S_IMODE(os.stat(tmp_path / SECRET_KEY_FILE).st_mode)
+    assert mode == 0o600
+    assert sorted(os.listdir(tmp_path)) == [SECRET_KEY_FILE]  # no temporary file left
+    other = tmp_path / "other"
+    assert instance_secret_key(str(other)) != keys[0]
+
+
+@pytest.mark.parametrize("key", ["dev-only-not-secret", "too-short"])
+def test_a_published_or_short_key_is_refused_in_development_too(key):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"SECRET_KEY": key, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.mark.parametrize("value, expected", [("Production", "production"), (" PRODUCTION ", "production"),
+                                             ("development", "development"), ("Development", "development")])
+def test_survey_env_is_read_in_any_case(value, expected):
+    app = create_app({"SURVEY_ENV": value, "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SURVEY_ENV"] == expected
+
+
+@pytest.mark.parametrize("value", ["prod", "staging", "produktion"])
+def test_an_unknown_survey_env_is_refused(value):
+    with pytest.raises(RuntimeError, match="SURVEY_ENV"):
+        create_app({"SURVEY_ENV": value, "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.mark.parametrize("key", [None, *PUBLISHED_KEYS, "too-short"])
 def test_production_refuses_unsafe_secret_key(key, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     config = {"SURVEY_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"}

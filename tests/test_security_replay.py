@@ -1,0 +1,62 @@
+"""Attacks from the outside test of the running app, replayed over HTTP against a real gunicorn
+(the ``real_server`` fixture), as an outsider would try them."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from flask import Flask
+
+from .http_browser import Browser
+from .staff_helpers import make_user
+
+PUBLISHED_DEVELOPMENT_KEY = "dev-only-not-secret"  # what the app once signed sessions with by default
+
+
+def forged_session(secret_key: str, user_id: int) -> str:
+    """A session cookie saying ``user_id`` is signed in, signed as Flask signs with ``secret_key``;
+    with Flask-Login's session identifier for the attacker's own address and no User-Agent (what
+    its "strong" protection compares), which anyone can compute for themselves."""
+    forger = Flask("forger")
+    forger.secret_key = secret_key
+    identifier = hashlib.sha512(b"b'127.0.0.1'|None").hexdigest()  # as flask_login.utils._create_identifier
+    return forger.session_interface.get_signing_serializer(forger).dumps(
+        {"_user_id": str(user_id), "_fresh": True, "_id": identifier})
+
+
+class TestNoDefaultSecret:
+    @pytest.fixture
+    def real_server_env(self):
+        return {"SECRET_KEY": "", "SURVEY_ENV": "Development"}  # started as a developer would: no key
+
+    def test_a_cookie_forged_with_the_once_public_key_opens_nothing(self, real_server, app):
+        admin = make_user("admin")
+        attacker = Browser(real_server.base_url)
+        attacker.cookies["session"] = forged_session(PUBLISHED_DEVELOPMENT_KEY, admin.id)
+        reply = attacker.get("/staff/users")
+        assert reply.status == 302 and reply.location == "/staff/login"
+        assert "Staff accounts" not in reply.text
+        # ... while a cookie signed with the key the server generated for itself would (the test's
+        # control: the forgery fails for its key alone).
+        with open(f"{app.root_path}/../instance/secret_key") as handle:
+            generated = handle.read().strip()
+        attacker.cookies["session"] = forged_session(generated, admin.id)
+        assert attacker.get("/staff/users").status == 200
+
+
+@pytest.mark.parametrize("value", ["prod", "Prodution"])
+def test_an_unknown_survey_env_stops_gunicorn_with_the_reason(value, tmp_path, database_url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "bench"))
+    import load
+
+    env = {**load.server_env(database_url, str(tmp_path)), "SURVEY_ENV": value}
+    result = subprocess.run([str(root / ".venv" / "bin" / "gunicorn"), "-c", str(root / "gunicorn.conf.py"),
+                             "--bind", f"127.0.0.1:{load.free_port()}", "survey_app:create_app()"],
+                            env=env, cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"SURVEY_ENV is '{value}'" in result.stdout + result.stderr
