@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from sqlalchemy import delete, select
 
-from .analysis.frame import SurveyNotFound
+from .analysis.frame import SurveyNotFound, left_out_lines
 from .analysis.weighting import Margin, WeightingError
 from .analysis.pipeline import analyze_survey
 from . import audit, backup, publishing
@@ -77,6 +77,8 @@ def analyze_command(slug: str) -> None:
     click.echo(f"Analysed '{slug}': {results['n_responses']} responses, "
                f"{len(results['questions'])} questions, {len(results['indices'])} indices, "
                f"{'weighted' if results['weighted'] else 'unweighted'} -> {run.output_dir}")
+    for line in left_out_lines(run.left_out):  # exact counts for staff; the results page withholds small ones
+        click.echo(line)
     if results["suppressed"]:
         click.echo(f"Fewer than {results['min_cell_size']} responses: no figures are shown yet.")
     click.echo("Timings: " + ", ".join(f"{stage} {seconds:.3f}s" for stage, seconds in run.timings.items()))

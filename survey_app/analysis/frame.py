@@ -23,14 +23,28 @@ ORM models (which come with Flask-SQLAlchemy).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.types import MISSING_CODES, MULTI, NUMERIC, ORDINAL, TEXT, question_type
+from ..questionnaire.types import (
+    MAX_MULTI_OPTION_CODE,
+    MISSING_CODES,
+    MULTI,
+    NOT_AN_OPTION,
+    NOT_FINITE,
+    NUMERIC,
+    ORDINAL,
+    OUT_OF_RANGE,
+    TEXT,
+    multi_bit,
+    number_bounds,
+    question_type,
+)
+from .disclosure import is_small
 
 
 @dataclass(frozen=True)
@@ -71,15 +85,46 @@ class Codebook:
         raise KeyError(code)
 
 
+# Why a stored answer is left out of every estimate, as staff read it (the results page has its own words).
+LEFT_OUT_REASONS = {
+    NOT_FINITE: "not a finite number (infinity or NaN)",
+    OUT_OF_RANGE: "outside the question's allowed range",
+    NOT_AN_OPTION: "not one of the question's answer codes",
+}
+
+
+def left_out_lines(left_out: dict[str, dict[str, int]]) -> list[str]:
+    """One line per question and reason with the exact count: for staff (CLI), never published."""
+    return [f"Left out of the estimates: {count:,} answer{'' if count == 1 else 's'} to '{code}', "
+            f"{LEFT_OUT_REASONS[reason]}."
+            for code, reasons in left_out.items() for reason, count in reasons.items()]
+
+
 @dataclass(frozen=True)
 class SurveyData:
     codebook: Codebook
     frame: pd.DataFrame
     text_counts: dict[str, int]  # written answers per text question (never the text)
+    # Stored answers the frame leaves out, by question code and reason (see ``_unusable``).
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def n_responses(self) -> int:
         return len(self.frame)
+
+    def left_out_note(self) -> list[dict]:
+        """What was left out, for the results: one record per question and reason, the count
+        withheld (None) when it is 1 to k - 1, like any figure about that few respondents."""
+        k = self.codebook.min_cell_size
+        notes = []
+        for question in self.codebook.questions:
+            for reason, count in self.left_out.get(question.code, {}).items():
+                note = {"code": question.code, "text": question.text, "reason": reason,
+                        "count": None if is_small(count, k) else count}
+                if reason == OUT_OF_RANGE:
+                    note["low"], note["high"] = number_bounds(question.config)
+                notes.append(note)
+        return notes
 
 
 class SurveyNotFound(LookupError):
@@ -151,6 +196,15 @@ def _concat(dialect: str, column: str) -> str:
     return f"string_agg(({column})::text, ',')"
 
 
+# SQLite keeps whatever is written into a column (text in a REAL column, a real in an INTEGER
+# one), which would stop the parser or misalign ids and values: such a value is read as one the
+# checks below leave out (NaN for numbers, 2^32 for codes, outside any 32-bit code).
+_SQLITE_STORED_AS = {
+    "number": "CASE WHEN typeof(number) IN ('integer', 'real') THEN number ELSE 'nan' END",
+    "value": "CASE WHEN typeof(value) = 'integer' THEN value ELSE 4294967296 END",
+}
+
+
 def _parse(joined: str | None, dtype) -> np.ndarray:
     return np.empty(0, dtype=dtype) if not joined else np.fromstring(joined, dtype=dtype, sep=",")
 
@@ -171,10 +225,11 @@ def _answers_by_question(connection: Connection, question_ids, column: str, dtyp
     values stay aligned. The SQL carries only integers we formatted ourselves.
     """
     dialect = connection.dialect.name
+    stored = _SQLITE_STORED_AS[column] if dialect == "sqlite" else column
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(
-            f"SELECT question_id, {_concat(dialect, 'response_id')}, {_concat(dialect, column)} FROM answer "
+            f"SELECT question_id, {_concat(dialect, 'response_id')}, {_concat(dialect, stored)} FROM answer "
             f"WHERE question_id IN ({_id_list(question_ids)}) AND {column} IS NOT NULL GROUP BY question_id"
         )
         while (row := cursor.fetchone()) is not None:
@@ -232,16 +287,27 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
     texts = [q for q in codebook.questions if q.kind == TEXT]
 
     columns: dict[str, object] = {}
+    left_out: dict[str, dict[str, int]] = {}
     # Coded answers are int32 where 0 means "not answered" (no option has code 0 and an
-    # empty bit mask is no answer); numbers are float64 with NaN.
-    for questions, value_column, dtype, empty in ((coded, "value", np.int32, 0), (numeric, "number", np.float64, np.nan)):
+    # empty bit mask is no answer); numbers are float64 with NaN. Read as int64 first, so that
+    # a code outside 32 bits is seen (and left out) rather than wrapped into a valid one.
+    for questions, value_column, dtype, empty in ((coded, "value", np.int64, 0), (numeric, "number", np.float64, np.nan)):
         if not questions:
             continue
         arrays = {q.id: np.full(n, empty, dtype=dtype) for q in questions}
+        answered = {q.id: np.zeros(n, dtype=bool) for q in questions}
         for question_id, ids, values in _answers_by_question(connection, list(arrays), value_column, dtype):
-            arrays[question_id][row_of(ids)] = values
+            rows = row_of(ids)
+            arrays[question_id][rows] = values
+            answered[question_id][rows] = True
         for question in questions:
             values = arrays[question.id]
+            for reason, unusable in _unusable(question, values, answered[question.id]).items():
+                if unusable.any():
+                    left_out.setdefault(question.code, {})[reason] = int(unusable.sum())
+                    values[unusable] = empty
+            if value_column == "value":
+                values = values.astype(np.int32)
             if question.kind == NUMERIC:
                 columns[question.code] = values
             elif question.kind == MULTI:
@@ -261,7 +327,28 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
 
     ordered = {q.code: columns[q.code] for q in codebook.questions if q.code in columns}
     frame = pd.DataFrame(ordered, index=pd.Index(response_ids, name="response_id"))
-    return SurveyData(codebook=codebook, frame=frame, text_counts=text_counts)
+    return SurveyData(codebook=codebook, frame=frame, text_counts=text_counts, left_out=left_out)
+
+
+def _unusable(question: QuestionInfo, values: np.ndarray, answered: np.ndarray) -> dict[str, np.ndarray]:
+    """Stored answers no estimate may use, by reason: what the question type's answer check
+    (``types.check_number``, ``check_stored_answer``) refuses on the way in, in case the table
+    holds it anyway (written before the check, or straight into the database). Numbers must be
+    finite and within the question's bounds; a choice must be one of its options, a bit mask
+    made of its options' bits. Decimals beyond the question's are harmless here and stay."""
+    if question.kind == NUMERIC:
+        low, high = number_bounds(question.config)
+        finite = np.isfinite(values)
+        with np.errstate(invalid="ignore"):
+            outside = finite & ((values < low) | (values > high))
+        return {NOT_FINITE: answered & ~finite, OUT_OF_RANGE: answered & outside}
+    codes = np.array([code for code, _ in question.options], dtype=np.int64)
+    if question.kind == MULTI:
+        allowed = sum(multi_bit(int(c)) for c in codes if 1 <= c <= MAX_MULTI_OPTION_CODE)
+        valid = (values > 0) & (values < 2 ** 31) & ((values & ~np.int64(allowed)) == 0)
+    else:
+        valid = np.isin(values, codes)
+    return {NOT_AN_OPTION: answered & ~valid}
 
 
 def substantive(series: pd.Series) -> pd.Series:

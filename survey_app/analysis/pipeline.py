@@ -15,8 +15,10 @@ indices (``indices``), estimates with SEs by Taylor linearisation
 
 Disclosure control: when a survey has fewer responses than its minimum cell
 size, no figure at all is written (only the fact that there are too few);
-otherwise every figure goes through ``disclosure``. Free-text answers are
-only counted, never written.
+otherwise every figure goes through ``disclosure``, against the survey's
+earlier public versions too (``differencing``): the draft is what publishing
+would make public, so staff review exactly that. Free-text answers are only
+counted, never written.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from sqlalchemy.engine import Connection
 from ..questionnaire.types import NUMERIC, ORDINAL, SLUG_PATTERN, TEXT
 from . import charts
 from .breakdowns import groupings, item_estimates
+from .differencing import find_item, load_public_results, responses_needed, with_figures
 from .disclosure import is_small
 from .estimates import summarise_question
 from .fieldwork import load_fieldwork, margin_of_error
@@ -55,21 +58,38 @@ class AnalysisRun:
     results: dict
     output_dir: Path
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # Exact counts of stored answers left out (frame.SurveyData.left_out), for staff only:
+    # results.json, which becomes public, withholds the small ones.
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _protect_summary(summary: dict, question, k: int) -> dict:
+def _changed_by_few(now, before: list, k: int) -> bool:
+    """Whether a count moved by 1 to k - 1 from its value in any earlier public version."""
+    return now is not None and any(b is not None and is_small(abs(now - b), k) for b in before)
+
+
+def _protect_summary(summary: dict, question, k: int, earlier: list[dict] = ()) -> dict:
     """The unweighted table and summary of a question with what disclosure control hides set to None.
 
     Option rows follow the item's protected overall estimates; the counts of
     "don't know" / "prefer not to say" and of people who skipped are hidden
-    when any of them is 1 to k - 1 (all of them together, so that none can be
-    worked out from the others). Minimum and maximum of a number are never
-    published (they are one person's answer).
+    when any of them is 1 to k - 1, or moved by 1 to k - 1 since an earlier
+    public version (``earlier``: the item there), or when the item's n is
+    hidden (all of them together, so that none can be worked out from the
+    others). A number's summary goes with its overall mean, and when its count
+    moved by 1 to k - 1. Minimum and maximum of a number are never published
+    (they are one person's answer).
     """
     estimates = summary.get("estimates", {}).get("overall", [])
     hidden_options = {r["option"] for r in estimates if r["statistic"] == "percent" and r["suppressed"]}
     missing_rows = [r for r in summary["table"] if r["missing_code"]]
     hide_missing = any(is_small(r["count"], k) for r in missing_rows) or is_small(summary["n_skipped"], k)
+    hide_missing |= bool(estimates) and all(r["n"] is None for r in estimates)  # the item's n is hidden
+    for old in earlier:
+        old_counts = {r["code"]: r["count"] for r in old.get("table") or []}
+        hide_missing |= any(_changed_by_few(r["count"], [old_counts.get(r["code"])], k) for r in missing_rows)
+        hide_missing |= _changed_by_few(summary["n_skipped"], [old.get("n_skipped")], k)
+        hide_missing |= _changed_by_few(summary["n_answered"], [old.get("n_answered")], k)
     for row in summary["table"]:
         if (row["code"] in hidden_options) or (row["missing_code"] and hide_missing):
             row.update(count=None, percent=None, valid_percent=None, suppressed=True)
@@ -93,7 +113,9 @@ def _protect_summary(summary: dict, question, k: int) -> dict:
     if question.kind == NUMERIC and s:
         s.pop("min", None)
         s.pop("max", None)
-        if s.get("n_valid", 0) < k:
+        before = [(old.get("summary") or {}).get("n_valid") for old in earlier]
+        mean_hidden = any(r["statistic"] == "mean" and r["suppressed"] for r in estimates)
+        if s.get("n_valid", 0) < k or mean_hidden or _changed_by_few(s.get("n_valid"), before, k):
             for key in list(s):
                 s[key] = None
     return summary
@@ -107,40 +129,54 @@ def weigh(data: SurveyData, margins: list[Margin]):
     return rake(data.frame, margins, codebook, trim=codebook.weight_trim)
 
 
-def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], breakdowns: bool = True) -> dict:
-    """Every question's table and protected estimates, and every index's (``frame`` has the index scores)."""
+def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], breakdowns: bool = True,
+                 earlier: list[dict] = ()) -> dict:
+    """Every question's table and protected estimates, and every index's (``frame`` has the index scores).
+
+    earlier: the results of the survey's earlier public versions with figures, oldest first:
+    every figure is protected against them too (the differencing rule).
+    """
     codebook = data.codebook
     k = codebook.min_cell_size
     cache = groupings(frame, codebook) if breakdowns else {}
+
+    def before(code: str) -> list[tuple[dict, int]]:
+        found = [(find_item(document, code), document["n_responses"]) for document in earlier]
+        return [(item, n) for item, n in found if item is not None]
+
     questions = []
     for question in codebook.questions:
         summary = summarise_question(data, question)
         summary["option_codes"] = [c for c, _ in question.options]
         summary["labels"] = {str(c): label for c, label in question.options}
+        old = before(question.code)
         if question.kind != TEXT:
-            summary["estimates"] = item_estimates(frame, design, question, codebook, k, cache, breakdowns)
-        questions.append(_protect_summary(summary, question, k))
+            summary["estimates"] = item_estimates(frame, design, question, codebook, k, cache, breakdowns, old)
+        questions.append(_protect_summary(summary, question, k, [item for item, _ in old]))
     index_results = []
     for index in indices:
         pseudo = index.pop("question")
         index["type"] = index["kind"] = "index"
         index["option_codes"] = []
         index["text"] = index["label"]
-        index["estimates"] = item_estimates(frame, design, pseudo, codebook, k, cache, breakdowns)
-        if index["n_alpha"] < k:  # alpha from fewer than k complete answers is not shown
+        old = before(index["code"])
+        index["estimates"] = item_estimates(frame, design, pseudo, codebook, k, cache, breakdowns, old)
+        # Alpha from fewer than k complete answers is not shown, nor when their count moved by 1 to k - 1.
+        if index["n_alpha"] < k or _changed_by_few(index["n_alpha"], [item.get("n_alpha") for item, _ in old], k):
             index["alpha"] = index["n_alpha"] = None
         index_results.append(index)
     return {"questions": questions, "indices": index_results}
 
 
-def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = True) -> dict:
+def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = True, earlier: list[dict] = ()) -> dict:
     """Weights, indices and every item's protected estimates for one survey (one wave)."""
     weights = weigh(data, margins)
     frame, indices = add_indices(data.frame, data.codebook)
-    return {"weights": weights, **estimate_all(data, frame, Design.from_weights(weights), indices, breakdowns)}
+    return {"weights": weights,
+            **estimate_all(data, frame, Design.from_weights(weights), indices, breakdowns, earlier)}
 
 
-def methodology(codebook, weights, n: int) -> dict:
+def methodology(codebook, weights, n: int, left_out: list[dict] = ()) -> dict:
     summary = weights.summary()
     deff = summary.get("design_effect") or 1.0
     return {
@@ -156,10 +192,26 @@ def methodology(codebook, weights, n: int) -> dict:
                       "Don't know and prefer not to say are left out of percentages and means."),
         "suppression": (f"Figures based on fewer than {codebook.min_cell_size} respondents are not shown, "
                         "nor are figures from which they could be worked out."),
+        # Stored answers no estimate uses (not finite, outside the question's range, not an option).
+        "answers_left_out": list(left_out),
     }
 
 
-def build_results(data: SurveyData, generated_at: dt.datetime, margins: list[Margin] | None = None) -> dict:
+def differencing_status(n_responses: int, k: int, public: list[dict]) -> dict:
+    """What the draft was checked against (every public version), and how many more responses it
+    needs before it may be published (0: none). Publishing reads this and checks again."""
+    earlier = [int(d["n_responses"]) for d in with_figures(public)]
+    suppressed = n_responses < k
+    return {"checked_versions": [d["version"] for d in public],
+            "responses_needed": 0 if suppressed else responses_needed(n_responses, earlier, k),
+            "earlier_responses": earlier}
+
+
+def build_results(data: SurveyData, generated_at: dt.datetime, margins: list[Margin] | None = None,
+                  public: list[dict] = ()) -> dict:
+    """The results document. ``public``: the results of the survey's public versions (published
+    and withdrawn, oldest first, each with its ``version``), which the draft must not be
+    differenced against."""
     codebook = data.codebook
     suppressed = data.n_responses < codebook.min_cell_size
     base = {
@@ -169,15 +221,17 @@ def build_results(data: SurveyData, generated_at: dt.datetime, margins: list[Mar
         "n_responses": data.n_responses,
         "min_cell_size": codebook.min_cell_size,
         "suppressed": suppressed,
+        "differencing": differencing_status(data.n_responses, codebook.min_cell_size, list(public)),
     }
     if suppressed:
         weights = unweighted(data.n_responses)
-        return {**base, "weighted": False, "methodology": methodology(codebook, weights, data.n_responses),
+        return {**base, "weighted": False,
+                "methodology": methodology(codebook, weights, data.n_responses, data.left_out_note()),
                 "questions": [], "indices": [], "trends": []}
-    wave = compute_wave(data, margins or [])
+    wave = compute_wave(data, margins or [], earlier=with_figures(list(public)))
     weights = wave["weights"]
     return {**base, "weighted": weights.weighted,
-            "methodology": methodology(codebook, weights, data.n_responses),
+            "methodology": methodology(codebook, weights, data.n_responses, data.left_out_note()),
             "questions": wave["questions"], "indices": wave["indices"], "trends": []}
 
 
@@ -259,7 +313,8 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
 
     started = time.perf_counter()
     margins = load_margins(connection, codebook.survey_id)
-    results = build_results(data, now or dt.datetime.now(dt.timezone.utc), margins)
+    public = load_public_results(connection, codebook.survey_id, generated_dir)
+    results = build_results(data, now or dt.datetime.now(dt.timezone.utc), margins, public)
     timings["compute"] = time.perf_counter() - started
 
     results["methodology"]["fieldwork"] = load_fieldwork(connection, codebook.survey_id)
@@ -283,7 +338,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
-    return AnalysisRun(results=results, output_dir=target, timings=timings)
+    return AnalysisRun(results=results, output_dir=target, timings=timings, left_out=data.left_out)
 
 
 def read_results(generated_dir: str | Path, slug: str) -> dict | None:
