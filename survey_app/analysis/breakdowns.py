@@ -16,6 +16,10 @@ An item's overall figures are protected together with each of its
 breakdowns; the overall figures hidden by any breakdown are hidden in all
 of them (hiding more never reveals more). Breakdowns by different variables
 are protected one at a time, which the methodology says.
+
+With ``earlier`` (the item as the survey's earlier public versions published
+it), every table is also protected against those versions: the differencing
+rule (``differencing.py``, ``disclosure.version_leaks``).
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import pandas as pd
 
 from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MULTI, NUMERIC, ORDINAL, TOP_BOX_CODES
 from . import variance
+from .differencing import item_release
 from .disclosure import protect_breakdown
 from .estimates import _clean, _groups, estimate_records, estimated_options, linearise_item, scaled_gaps
 from .frame import Codebook, QuestionInfo
@@ -105,8 +110,11 @@ def _published(records: list[dict], hidden: np.ndarray, group_hidden: dict) -> l
 
 def item_estimates(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
                    codebook: Codebook, k: int, grouping_cache: dict | None = None,
-                   with_breakdowns: bool = True) -> dict:
-    """Overall and breakdown estimates of one item, protected, as JSON-ready records."""
+                   with_breakdowns: bool = True, earlier: list[tuple[dict, int]] = ()) -> dict:
+    """Overall and breakdown estimates of one item, protected, as JSON-ready records.
+
+    earlier: (the item's results in an earlier public version, that version's N), oldest first.
+    """
     if question.kind not in (CATEGORICAL, ORDINAL, MULTI, NUMERIC):
         raise ValueError(f"{question.code}: free text has no estimates")
     cache = grouping_cache if grouping_cache is not None else groupings(frame, codebook)
@@ -116,6 +124,14 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     overall_table = estimate_records(overall_lins, [None], question)
     overall_counts = _count_tables(overall_table, question, [None])
     top = _top(question)
+    options = estimated_options(question) if question.kind != NUMERIC else [None]
+    n_responses = len(frame)
+
+    def protect(unit: int, overall_c, group_c, variable: str | None, codes: list):
+        releases = [item_release(item, question.kind, options, unit, variable, codes, n)
+                    for item, n in earlier]
+        return protect_breakdown(overall_c, group_c, k, top=top, earlier=releases, n_responses=n_responses,
+                                 whole_rows=question.kind == MULTI)
 
     computed = []
     overall_hidden_cells = [np.zeros_like(c[0], dtype=bool) for c in overall_counts]
@@ -129,7 +145,7 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
         table = estimate_records(lins, grouping[1], question)
         protections = []
         for u, (overall_c, group_c) in enumerate(zip(overall_counts, _count_tables(table, question, grouping[1]))):
-            overall_p, group_p = protect_breakdown(overall_c[0], group_c, k, top=top)
+            overall_p, group_p = protect(u, overall_c[0], group_c, by.code, grouping[1])
             overall_hidden_cells[u] |= overall_p.cells[0]
             overall_hidden_rows[u] |= bool(overall_p.rows[0])
             overall_top_hidden |= bool(overall_p.top[0]) and top is not None
@@ -139,7 +155,7 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     # The overall table on its own, then with everything any breakdown hid.
     final_overall = []
     for u, counts in enumerate(overall_counts):
-        alone, _ = protect_breakdown(counts[0], np.zeros((0, counts.shape[1]), dtype=np.int64), k, top=top)
+        alone, _ = protect(u, counts[0], np.zeros((0, counts.shape[1]), dtype=np.int64), None, [])
         alone.cells[0] |= overall_hidden_cells[u]
         alone.rows[0] |= overall_hidden_rows[u]
         alone.top[0] |= overall_top_hidden or alone.rows[0]

@@ -78,7 +78,7 @@ def _cover(values: np.ndarray, hidden: np.ndarray) -> int | None:
 
 
 def protect_table(counts, k: int = DEFAULT_MIN_CELL_SIZE, *, top=None, column_published=None,
-                  total_published: bool = False, forced=None, forced_rows=None) -> Protection:
+                  total_published: bool = False, forced=None, forced_rows=None, forced_top=None) -> Protection:
     """Primary and complementary suppression for one table.
 
     counts: (G, O) unweighted counts, groups by options (a group's n is its row sum).
@@ -86,8 +86,8 @@ def protect_table(counts, k: int = DEFAULT_MIN_CELL_SIZE, *, top=None, column_pu
     column_published: (O,) whether each option's overall count is public
         (default: none is, as for the overall table itself).
     total_published: whether the overall n is public (ties the groups' n together).
-    forced, forced_rows: (G, O) cells and (G,) groups to hide from the start
-        (asked for by an enclosing table).
+    forced, forced_rows, forced_top: (G, O) cells, (G,) groups and (G,) "percent agreeing"
+        to hide from the start (asked for by an enclosing table, or by an earlier version).
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_groups, n_options = counts.shape
@@ -104,6 +104,8 @@ def protect_table(counts, k: int = DEFAULT_MIN_CELL_SIZE, *, top=None, column_pu
     top_set = [] if top is None else list(top)
     bottom_set = [o for o in range(n_options) if o not in top_set]
     top_hidden = rows.copy() if top_set else np.ones(n_groups, dtype=bool)
+    if forced_top is not None:
+        top_hidden |= np.asarray(forced_top, dtype=bool)
     unsafe_columns = np.zeros(n_options, dtype=bool)
     unsafe_total = False
 
@@ -238,7 +240,8 @@ def exposed(counts, overall: Protection, groups: Protection, k: int, top=None) -
 
 
 def protect_breakdown(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SIZE,
-                      top=None) -> tuple[Protection, Protection]:
+                      top=None, earlier=(), n_responses: int | None = None,
+                      whole_rows: bool = False) -> tuple[Protection, Protection]:
     """Protect an item's overall table and one breakdown of it together.
 
     The overall figures are the column totals of the breakdown. The rules
@@ -251,16 +254,28 @@ def protect_breakdown(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SI
     whole group or the overall figure goes) and the rules run again, until
     nothing is given away. Tables here are a few groups by a few options, so
     each audit is a handful of small linear programmes.
+
+    earlier: what the survey's earlier public versions published about this
+    same table (``Release``, oldest first); ``n_responses`` is the survey's N
+    now. With them, the result must also pass the differencing rule
+    (``version_leaks``): whatever the new version would let anyone work out
+    together with them gets more hidden in the new version, the same way.
+    whole_rows: a group's figures are published as one record (multiple
+    choice: chosen and not chosen), so a group shows its cells only if none is hidden.
     """
     overall_counts = np.asarray(overall_counts, dtype=np.int64)[None, :]
     group_counts = np.asarray(group_counts, dtype=np.int64)
     forced_overall = np.zeros_like(overall_counts, dtype=bool)
     hide_all = np.zeros(1, dtype=bool)
+    forced_overall_top = np.zeros(1, dtype=bool)
     forced = np.zeros_like(group_counts, dtype=bool)
     forced_rows = np.zeros(len(group_counts), dtype=bool)
+    forced_top = np.zeros(len(group_counts), dtype=bool)
     while True:
-        overall = protect_table(overall_counts, k, top=top, forced=forced_overall, forced_rows=hide_all)
+        overall = protect_table(overall_counts, k, top=top, forced=forced_overall, forced_rows=hide_all,
+                                forced_top=forced_overall_top)
         groups = protect_table(group_counts, k, top=top, forced=forced, forced_rows=forced_rows,
+                               forced_top=forced_top,
                                column_published=~overall.cells[0] & ~overall.rows[0],
                                total_published=not overall.rows[0])
         if groups.unsafe_total and not overall.rows[0]:
@@ -271,7 +286,30 @@ def protect_breakdown(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SI
             continue
         leaks = exposed(group_counts, overall, groups, k, top)
         if not leaks:
-            return overall, groups
+            if not earlier:
+                return overall, groups
+            new = release_of(overall_counts[0], group_counts, overall, groups, top, n_responses or 0,
+                             whole_rows=whole_rows)
+            changes = version_leaks(list(earlier) + [new], k, top)
+            if not changes:
+                return overall, groups
+            figure = _figure_to_hide(changes[0], new, top)
+            if figure is None:  # nothing of the table left to hide: nothing of it is published
+                return _everything_hidden(overall, groups)
+            kind = figure[0]
+            if kind == "cell":
+                forced[figure[1], figure[2]] = True
+            elif kind == "row":
+                forced_rows[figure[1]] = True
+            elif kind == "top":
+                forced_top[figure[1]] = True
+            elif kind == "overall":
+                forced_overall[0, figure[1]] = True
+            elif kind == "overall_top":
+                forced_overall_top[0] = True
+            else:  # the item's n
+                hide_all[0] = True
+            continue
         leak = leaks[0]
         if leak[0] == "cell":
             _, g, o = leak
@@ -296,3 +334,290 @@ def protect_breakdown(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SI
                 hide_all[0] = True
             else:
                 forced_overall[0, pick] = True
+
+
+def _everything_hidden(overall: Protection, groups: Protection) -> tuple[Protection, Protection]:
+    def hidden(p: Protection) -> Protection:
+        n = len(p.rows)
+        return Protection(cells=np.ones_like(p.cells), rows=np.ones(n, dtype=bool), top=np.ones(n, dtype=bool),
+                          mean=np.ones(n, dtype=bool), unsafe_columns=p.unsafe_columns, unsafe_total=p.unsafe_total)
+    return hidden(overall), hidden(groups)
+
+
+# Differencing between published versions
+# ----------------------------------------
+#
+# Every published version of a survey stays public (a withdrawn one too: it was public once),
+# so an adversary holds all of them at once. The difference between two versions is itself a
+# table, of the respondents who came (or went) in between, and it must pass the same rule as
+# any table (statistical agencies' differencing rule): no count of 1 to k - 1 respondents in
+# it may be published or worked out, overall or in any group or cell.
+#
+# The survey's N is published in every version, so a change of N by 1 to k - 1 would give the
+# newcomers away in every table at once: publishing is refused then (``responses_needed``).
+# Past that, each table (an item's overall row and one breakdown of it) is audited with every
+# earlier version at once, by linear programming over the counts of all versions: variables
+# are each version's cells (groups by options, plus one row for the respondents in no group,
+# whose counts are never published), constraints are what each version publishes, and
+# targets are the change of every cell, group n, "percent agreeing" (and its complement),
+# overall count and item n between the new version and each earlier one. Versions are linked
+# as a careful adversary would link them: where N grew from one version to the next, every
+# cell is assumed to have grown or stayed (responses added only; where N fell, shrunk or
+# stayed), which is true in the usual case and pins far more down than versions taken one at
+# a time; if the published figures contradict that assumption (responses were removed), the
+# adversary knows it and the versions are linked by nothing but what they publish. A change
+# pinned to 1 to k - 1 (either way) gets one more figure of the new version hidden, the
+# smallest published one that it rests on, and the whole protection runs again. The audit
+# also looks at what the versions together pin down about an earlier version's own hidden
+# cells or the change between two earlier versions, when the new version is what pins it.
+
+
+@dataclass
+class Release:
+    """What one published version says about one table, as unweighted counts; NaN where nothing is.
+
+    The table is an item's overall row and one breakdown of it (no groups for the item on its
+    own). Options are the item's estimated options; for multiple choice one option's
+    (chosen, not chosen); for numbers and indices one column (answered).
+    """
+
+    n_responses: int  # the survey's N in that version: which way responses moved
+    cells: np.ndarray  # (G, O)
+    rows: np.ndarray  # (G,) a group's n
+    tops: np.ndarray  # (G,) a group's count in the top boxes ("percent agreeing")
+    overall: np.ndarray  # (O,)
+    total: float  # the item's n
+    overall_top: float
+
+
+def release_of(overall_counts, group_counts, overall: Protection, groups: Protection, top,
+               n_responses: int, whole_rows: bool = False) -> Release:
+    """The release of a table that ``protect_breakdown`` protected (what its records will publish)."""
+    overall_counts = np.asarray(overall_counts, dtype=np.float64).reshape(-1)
+    group_counts = np.asarray(group_counts, dtype=np.float64)
+    cell_hidden = groups.cells | groups.rows[:, None]
+    if whole_rows:
+        cell_hidden = cell_hidden | cell_hidden.any(axis=1, keepdims=True)
+    overall_hidden = overall.cells[0] | overall.rows[0]
+    if whole_rows:
+        overall_hidden = overall_hidden | overall_hidden.any()
+    no_top = np.full(len(group_counts), np.nan)
+    tops = no_top if not top else np.where(groups.top | groups.rows, np.nan, group_counts[:, top].sum(axis=1))
+    return Release(
+        n_responses=int(n_responses),
+        cells=np.where(cell_hidden, np.nan, group_counts),
+        rows=np.where(groups.rows, np.nan, group_counts.sum(axis=1)),
+        tops=tops,
+        overall=np.where(overall_hidden, np.nan, overall_counts),
+        total=np.nan if overall.rows[0] else float(overall_counts.sum()),
+        overall_top=(np.nan if not top or overall.top[0] or overall.rows[0]
+                     else float(overall_counts[top].sum())))
+
+
+_RANK = {"cell": 0, "top": 1, "row": 2, "overall": 3, "overall_top": 4, "total": 5}
+
+
+def figure_masks(n_groups: int, n_options: int, top=None) -> dict:
+    """Every count the rule protects, by name, as a mask over (groups + 1) x options cells.
+
+    Row ``n_groups`` holds the respondents in no group. Names: ("cell", g, o), ("row", g),
+    ("top", g), ("bottom", g), ("overall", o), ("total",), ("overall_top",), ("overall_bottom",).
+    """
+    shape = (n_groups + 1, n_options)
+    masks = {}
+
+    def add(name, rows=slice(None), columns=slice(None)):
+        mask = np.zeros(shape, dtype=bool)
+        mask[rows, columns] = True
+        masks[name] = mask
+        return mask
+
+    for g in range(n_groups + 1):
+        for o in range(n_options):
+            add(("cell", g, o), g, o)
+        add(("row", g), g)
+        if top:
+            add(("top", g), g, list(top))
+            masks[("bottom", g)] = masks[("row", g)] & ~masks[("top", g)]
+    for o in range(n_options):
+        add(("overall", o), slice(None), o)
+    add(("total",))
+    if top:
+        add(("overall_top",), slice(None), list(top))
+        masks[("overall_bottom",)] = ~masks[("overall_top",)]
+    return masks
+
+
+def published_figures(release: Release) -> dict:
+    """The release's published counts by figure name (see ``figure_masks``)."""
+    n_groups, n_options = release.cells.shape
+    out = {}
+    for g in range(n_groups):
+        for o in range(n_options):
+            if not np.isnan(release.cells[g, o]):
+                out[("cell", g, o)] = float(release.cells[g, o])
+        if not np.isnan(release.rows[g]):
+            out[("row", g)] = float(release.rows[g])
+        if not np.isnan(release.tops[g]):
+            out[("top", g)] = float(release.tops[g])
+    for o in range(n_options):
+        if not np.isnan(release.overall[o]):
+            out[("overall", o)] = float(release.overall[o])
+    if not np.isnan(release.total):
+        out[("total",)] = float(release.total)
+    if not np.isnan(release.overall_top):
+        out[("overall_top",)] = float(release.overall_top)
+    return out
+
+
+def version_leaks(releases: list[Release], k: int, top=None) -> list[tuple]:
+    """What the versions together pin to 1 to k - 1 that needs the last (new) one to be pinned.
+
+    ``releases``: one table's releases, oldest first, the new version last (see the
+    section comment above). Returns ("change", i, j, figure) for the change of a figure from
+    version i to version j (positions in ``releases``) and ("count", i, figure) for a hidden
+    figure of one version, in the order found.
+    """
+    return _leaks(releases, k, top, involving_last=True)
+
+
+def _system(releases: list[Release], masks: dict):
+    """The counts of all versions as an adversary sees them: {x >= 0, A x = b}, with the links
+    between consecutive versions written with slack variables (step * (x[v+1] - x[v]) - s = 0,
+    s >= 0). Falls back to no links when the figures contradict them; None if even that is
+    infeasible (which the releases of one survey never are)."""
+    n_cells = next(iter(masks.values())).size
+    n_versions = len(releases)
+    rows, values = [], []
+    for v, release in enumerate(releases):
+        for name, value in published_figures(release).items():
+            row = np.zeros(n_versions * n_cells)
+            row[v * n_cells:(v + 1) * n_cells] = masks[name].ravel()
+            rows.append(row)
+            values.append(value)
+    published = (np.array(rows).reshape(-1, n_versions * n_cells), np.array(values, dtype=np.float64))
+    steps = [np.sign(releases[v + 1].n_responses - releases[v].n_responses) for v in range(n_versions - 1)]
+    linked = [v for v, step in enumerate(steps) if step != 0]
+    if linked:
+        n_links = len(linked) * n_cells
+        a = np.zeros((len(published[1]) + n_links, n_versions * n_cells + n_links))
+        a[:len(published[1]), :n_versions * n_cells] = published[0]
+        row = len(published[1])
+        for v in linked:
+            for c in range(n_cells):
+                a[row, v * n_cells + c] = -steps[v]
+                a[row, (v + 1) * n_cells + c] = steps[v]
+                a[row, n_versions * n_cells + row - len(published[1])] = -1
+                row += 1
+        hull = _affine_hull(a, np.concatenate([published[1], np.zeros(n_links)]))
+        if hull is not None:
+            return hull
+    return _affine_hull(*published)
+
+
+def _affine_hull(a: np.ndarray, b: np.ndarray):
+    """(basis, point) of {x >= 0, a x = b}: an orthonormal basis of the linear functionals that
+    are constant on it and one of its points; None if it is empty.
+
+    A functional is constant on a polyhedron exactly when it lies in the row space of its
+    equations together with its implicit equalities (the variables that are 0 at every
+    point). Those are found by linear programming, as in Freund, Roundy and Todd (1985):
+    maximise sum(t) with 0 <= t <= 1 and t <= x over the variables not yet seen positive;
+    every variable positive in the answer can be positive, and an optimum of 0 proves the
+    rest are always 0. Then every target is one projection, instead of two LPs each.
+    """
+    from scipy.optimize import linprog
+
+    n = a.shape[1]
+    remaining = np.ones(n, dtype=bool)
+    point = None
+    while remaining.any():
+        m = int(remaining.sum())
+        a_ub = np.zeros((m, n + m))  # t_j - x_j <= 0
+        a_ub[np.arange(m), np.flatnonzero(remaining)] = -1
+        a_ub[np.arange(m), n + np.arange(m)] = 1
+        a_eq = np.hstack([a, np.zeros((len(b), m))]) if len(b) else None
+        result = linprog(np.concatenate([np.zeros(n), -np.ones(m)]), A_ub=a_ub, b_ub=np.zeros(m),
+                         A_eq=a_eq, b_eq=b if len(b) else None,
+                         bounds=[(0, None)] * n + [(0, 1)] * m, method="highs")
+        if result.status != 0:
+            return None
+        x = result.x[:n]
+        point = x if point is None else point
+        positive = remaining & (x > 1e-9)
+        if -result.fun < 1e-9 or not positive.any():
+            break
+        remaining &= ~positive
+    zeros = np.eye(n)[remaining] if point is not None else np.zeros((0, n))
+    constraints = np.vstack([a, zeros]) if len(a) else zeros
+    if not len(constraints):
+        return np.zeros((0, n)), point
+    _, singular, vt = np.linalg.svd(constraints, full_matrices=False)
+    rank = int((singular > 1e-9 * max(1.0, singular.max())).sum())
+    return vt[:rank], point
+
+
+def _leaks(releases: list[Release], k: int, top, involving_last: bool) -> list[tuple]:
+    n_groups, n_options = releases[-1].cells.shape
+    masks = figure_masks(n_groups, n_options, top)
+    n_cells = (n_groups + 1) * n_options
+    n_versions = len(releases)
+    figures = [published_figures(r) for r in releases]
+    # Counts of the respondents in no group are never published, and one version's own
+    # protection already treats them as known: only their changes are targets here.
+    own = [name for name in masks if not (len(name) > 1 and name[0] in ("cell", "row", "top", "bottom")
+                                          and name[1] == n_groups)]
+    targets = []
+    last = n_versions - 1
+    for i in range(n_versions):
+        for j in range(i + 1, n_versions):
+            targets += [(("change", i, j, name), i, j, name) for name in masks]
+    for i in range(n_versions):
+        # A published figure is not small (one version's own rule): only hidden ones are targets.
+        targets += [(("count", i, name), None, i, name) for name in own if name not in figures[i]]
+    system = None
+    found = []
+    for label, i, j, name in targets:
+        if i is not None and name in figures[i] and name in figures[j]:
+            value = figures[j][name] - figures[i][name]  # published in both: known exactly
+        else:
+            if system is None:
+                system = _system(releases, masks)
+                if system is None:  # contradictory releases: assume the worst
+                    return [("inconsistent", last, ("total",))]
+                basis, point = system
+            objective = np.zeros(len(point))
+            objective[j * n_cells:(j + 1) * n_cells] += masks[name].ravel()
+            if i is not None:
+                objective[i * n_cells:(i + 1) * n_cells] -= masks[name].ravel()
+            if np.abs(objective - basis.T @ (basis @ objective)).max() > 1e-7:
+                continue  # more than one value possible
+            value = round(float(objective @ point))
+        if 1 <= abs(value) < k:
+            found.append(label)
+    if involving_last:
+        # What the earlier versions pin down without the new one is not its doing (and it
+        # cannot undo it): only what needs the new version counts.
+        earlier_only = [f for f in found if _versions_of(f)[-1] != last]
+        if earlier_only:
+            before = set(_leaks(releases[:-1], k, top, involving_last=False)) if last > 0 else set()
+            found = [f for f in found if _versions_of(f)[-1] == last or f not in before]
+    return found
+
+
+def _versions_of(label: tuple) -> tuple:
+    return label[1:-1]
+
+
+def _figure_to_hide(leak: tuple, new: Release, top) -> tuple | None:
+    """The published figure of the new version to hide next against a leak: the figure itself
+    if it is published, else the smallest published one over the same respondents."""
+    name = leak[-1]
+    n_groups, n_options = new.cells.shape
+    masks = figure_masks(n_groups, n_options, top)
+    published = published_figures(new)
+    if name in published:
+        return name
+    overlapping = [(_RANK[f[0]], value == 0, value, f) for f, value in published.items()
+                   if (masks[f] & masks[name]).any()]
+    return min(overlapping)[3] if overlapping else None

@@ -1,0 +1,184 @@
+"""The differencing rule between a survey's public versions, read from their stored results.
+
+Every version ever published stays public (a withdrawn one was public once), so whoever holds
+two of them holds their difference: the respondents who came or went in between. That
+difference must pass the same rule as any table: no count of 1 to k - 1 respondents in it may
+be published or worked out (``disclosure.py`` has the audit; its section "Differencing between
+published versions" says how).
+
+This module supplies what the audit needs from the files alone: what each earlier version
+published about a table (``item_releases``), read from its ``results.json`` (the published
+counts are in it; the hidden ones are not, and need not be: the audit asks what the published
+figures pin down, not what the hidden ones were); the survey-wide rule on N
+(``responses_needed``); and ``check_draft``, which publishing runs again on the draft's own
+file against the versions public at that moment. No Flask here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from ..questionnaire.types import CATEGORICAL, MULTI, ORDINAL, TOP_BOX_CODES
+from .disclosure import Release, version_leaks
+
+RESULTS_FILE = "results.json"
+PUBLIC_STATUSES = ("published", "withdrawn")
+
+
+def load_public_results(connection: Connection, survey_id: int, generated_dir: str | Path) -> list[dict]:
+    """Every public version's results document (published and withdrawn), oldest first,
+    each with its ``version`` added."""
+    rows = connection.execute(
+        text("SELECT version, storage_path FROM snapshot WHERE survey_id = :s "
+             "AND status IN ('published', 'withdrawn') ORDER BY version"), {"s": survey_id}).all()
+    documents = []
+    for version, storage_path in rows:
+        document = json.loads((Path(generated_dir) / storage_path / RESULTS_FILE).read_text("utf-8"))
+        documents.append({**document, "version": int(version)})
+    return documents
+
+
+def with_figures(documents: list[dict]) -> list[dict]:
+    """The versions that published figures (one with fewer than k responses publishes only its N)."""
+    return [d for d in documents if not d.get("suppressed")]
+
+
+def responses_needed(n: int, earlier: list[int], k: int) -> int:
+    """How many more responses the survey needs before it can be published again: 0 when its N
+    differs from every earlier public N (of a version with figures) by 0 or by k or more.
+
+    N is on every version, so a change of 1 to k - 1 would set the newcomers (or the removed)
+    apart in every table at once; no suppression inside the tables could undo that.
+    """
+    def allowed(m: int) -> bool:
+        return all(m == e or abs(m - e) >= k for e in earlier)
+
+    more = 0
+    while not allowed(n + more):
+        more += 1
+    return more
+
+
+def find_item(document: dict, code: str) -> dict | None:
+    for item in document.get("questions", []) + document.get("indices", []):
+        if item.get("code") == code:
+            return item if "estimates" in item else None
+    return None
+
+
+def top_positions(kind: str, options: list) -> list[int] | None:
+    if kind != ORDINAL:
+        return None
+    return [i for i, code in enumerate(options) if code in TOP_BOX_CODES]
+
+
+def units_of(kind: str, options: list) -> list[int]:
+    """The protected tables of an item: one per option for multiple choice, else one."""
+    return list(range(len(options))) if kind == MULTI else [0]
+
+
+def _fill(records: list[dict], codes: list, kind: str, options: list, unit: int, top):
+    """Cells, group n and top-box counts that these records publish, NaN where hidden."""
+    width = 2 if kind == MULTI else (len(options) if kind in (CATEGORICAL, ORDINAL) else 1)
+    cells = np.full((len(codes), width), np.nan)
+    rows = np.full(len(codes), np.nan)
+    tops = np.full(len(codes), np.nan)
+    group_pos = {code: i for i, code in enumerate(codes)}
+    option_pos = {code: i for i, code in enumerate(options)}
+    for record in records:
+        g = group_pos.get(record.get("group"))
+        if g is None:
+            continue
+        shown = not record.get("suppressed") and record.get("estimate") is not None
+        n, count, statistic = record.get("n"), record.get("count"), record.get("statistic")
+        if kind in (CATEGORICAL, ORDINAL):
+            if statistic == "percent" and record.get("option") in option_pos:
+                if shown and count is not None:
+                    cells[g, option_pos[record["option"]]] = count
+                if n is not None:
+                    rows[g] = n
+            elif statistic == "percent_agree" and top and shown and count is not None:
+                tops[g] = count
+        elif kind == MULTI:
+            if statistic == "percent" and record.get("option") == options[unit]:
+                if shown and count is not None and n is not None:
+                    cells[g] = [count, n - count]
+                if n is not None:
+                    rows[g] = n
+        elif statistic == "mean":  # numbers and indices: the table is who answered
+            if shown and n is not None:
+                cells[g, 0] = n
+            if n is not None:
+                rows[g] = n
+    return cells, rows, tops
+
+
+def item_release(item: dict, kind: str, options: list, unit: int, variable: str | None, group_codes: list,
+                 n_responses: int) -> Release:
+    """What one version's item published about one table: its overall row and, with ``variable``,
+    that breakdown's groups ``group_codes`` (a group the version did not show publishes nothing)."""
+    top = top_positions(kind, options)
+    overall_cells, overall_rows, overall_tops = _fill(item["estimates"].get("overall") or [], [None], kind,
+                                                      options, unit, top)
+    records = []
+    if variable is not None:
+        for breakdown in item["estimates"].get("breakdowns") or []:
+            if breakdown.get("variable") == variable:
+                records = breakdown.get("rows") or []
+    cells, rows, tops = _fill(records, group_codes, kind, options, unit, top)
+    return Release(n_responses=int(n_responses), cells=cells, rows=rows, tops=tops, overall=overall_cells[0],
+                   total=float(overall_rows[0]), overall_top=float(overall_tops[0]))
+
+
+def item_options(item: dict) -> list:
+    """The item's estimated options, in order, from its overall records."""
+    options = []
+    for record in item["estimates"].get("overall") or []:
+        if record.get("statistic") == "percent" and record.get("option") not in options:
+            options.append(record["option"])
+    return options
+
+
+def check_draft(draft: dict, public: list[dict]) -> list[str]:
+    """What in the draft breaks the differencing rule against the public versions (empty: nothing).
+
+    Works on the documents alone, the draft's own published figures included, so it is an
+    independent second look at what the analysis did: publishing runs it against the
+    versions public at that moment.
+    """
+    if draft.get("suppressed"):
+        return []
+    k = int(draft["min_cell_size"])
+    earlier = with_figures(public)
+    problems = []
+    more = responses_needed(int(draft["n_responses"]), [int(d["n_responses"]) for d in earlier], k)
+    if more:
+        problems.append(f"responses: {more} more needed")
+    if not earlier:
+        return problems
+    for item in draft.get("questions", []) + draft.get("indices", []):
+        if "estimates" not in item:
+            continue
+        kind = item["kind"]
+        options = item_options(item) if kind in (CATEGORICAL, ORDINAL, MULTI) else [None]
+        old_items = [(find_item(d, item["code"]), int(d["n_responses"])) for d in earlier]
+        old_items = [(old, n) for old, n in old_items if old is not None]
+        if not old_items:
+            continue
+        variables = [None] + [b["variable"] for b in item["estimates"].get("breakdowns") or []]
+        for variable in variables:
+            codes = []
+            if variable is not None:
+                codes = next(b for b in item["estimates"]["breakdowns"] if b["variable"] == variable)
+                codes = [g["code"] for g in codes["groups"]]
+            for unit in units_of(kind, options):
+                releases = [item_release(old, kind, options, unit, variable, codes, n) for old, n in old_items]
+                releases.append(item_release(item, kind, options, unit, variable, codes, draft["n_responses"]))
+                if version_leaks(releases, k, top_positions(kind, options)):
+                    problems.append(f"{item['code']}" + (f" by {variable}" if variable else ""))
+                    break
+    return problems
