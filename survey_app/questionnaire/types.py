@@ -229,8 +229,8 @@ def check_stored_answer(kind: str, config: dict, option_codes, value, number, te
 
     if kind == NUMERIC:
         only("number")
-        if number is None:
-            raise AnswerRefused(NOT_A_NUMBER, "has no number")
+        if isinstance(number, bool) or not isinstance(number, (int, float)):  # stored: never text
+            raise AnswerRefused(NOT_A_NUMBER, f"{number!r} is not a number")
         check_number(number, config)
     elif kind in (CATEGORICAL, ORDINAL):
         only("value")
