@@ -4,7 +4,9 @@ client address as the reverse proxy reports it.
 - Content-Security-Policy: everything from our own origin; no inline script or style, no
   plugins, no framing by anyone (``frame-ancestors 'none'``), forms post only to us. The pages
   are built for it: scripts are files (static/js/logic.js reads data attributes) and there is
-  no style attribute. (The invitation sheet's CSV is a ``data:`` download link: a link, which
+  no style attribute. Chart files are the exception (``as_chart``): matplotlib's SVG draws
+  with style attributes, so a chart opened at its own address may use inline style, and
+  nothing else (no script, no fetch). (The invitation sheet's CSV is a ``data:`` download link: a link, which
   the policy does not govern.)
 - Referrer-Policy ``no-referrer``: a resume link carries a resume code in its path, and no
   address of ours should leave in a Referer header.
@@ -30,6 +32,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "form-action 'self'",
     "frame-ancestors 'none'",
 ))
+# A chart's SVG opened at its own address is a document of its own, and matplotlib draws with
+# style attributes, which the pages' policy blocks (the chart rendered black). Charts get this
+# policy instead: inline style only, nothing else at all: no script, no fetch, no framing.
+CHART_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -83,3 +89,9 @@ def init_app(app) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+def as_chart(response):
+    """A chart file's response, with the policy under which its SVG renders on its own."""
+    response.headers["Content-Security-Policy"] = CHART_CONTENT_SECURITY_POLICY
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from flask import Flask
@@ -60,3 +61,28 @@ def test_an_unknown_survey_env_stops_gunicorn_with_the_reason(value, tmp_path, d
                             env=env, cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"SURVEY_ENV is '{value}'" in result.stdout + result.stderr
+
+
+def test_a_chart_at_its_own_address_may_use_inline_style_and_nothing_else(real_server, app):
+    from survey_app import publishing
+    from survey_app.analysis.pipeline import analyze_survey
+    from survey_app.extensions import db
+
+    from .factories import add_response, make_survey
+
+    survey = make_survey()
+    for number in range(30):
+        add_response(survey, trust=1 + number % 5, district=1 + number % 3, contact=1 + number % 2)
+    with db.engine.connect() as connection:
+        analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    reader = Browser(real_server.base_url)
+    page = reader.get("/results/small")
+    chart = re.search(r'<img[^>]+src="(/results/small/v1/charts/[^"]+\.svg)"', page.text).group(1)
+    reply = reader.get(chart)
+    assert reply.status == 200 and reply.header("Content-Type").startswith("image/svg+xml")
+    assert reply.header("Content-Security-Policy") == (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    assert 'style="' in reply.text  # what the policy lets render
+    # The pages keep the strict policy.
+    assert "style-src 'self'" in page.header("Content-Security-Policy")

@@ -22,6 +22,7 @@ from ..analysis.pipeline import CHARTS_DIR, RESULTS_FILE
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Snapshot, Survey
+from ..security import as_chart
 from . import bp
 
 CACHE_SECONDS = 300
@@ -235,7 +236,7 @@ def _published_file(slug: str, version: int, folder: Path, filename: str, **kwar
 
 @bp.get("/<slug>/v<int:version>/charts/<path:filename>")
 def chart(slug: str, version: int, filename: str):
-    return _published_file(slug, version, Path(CHARTS_DIR), filename)
+    return as_chart(_published_file(slug, version, Path(CHARTS_DIR), filename))
 
 
 @bp.get("/<slug>/v<int:version>/<any('data.csv', 'data.json'):filename>")

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..forms.staff import ConfirmForm
 from ..models import Snapshot
 from ..results.routes import results_page
+from ..security import as_chart
 from . import bp
 from .access import permission_required
 from .designer import _survey, _target
@@ -50,7 +51,8 @@ def results_draft(survey_id: int):
 @permission_required("publish")
 def results_draft_chart(survey_id: int, filename: str):
     survey = _survey(survey_id)
-    response = send_from_directory(Path(current_app.config["GENERATED_DIR"]) / survey.slug / CHARTS_DIR, filename)
+    response = as_chart(send_from_directory(Path(current_app.config["GENERATED_DIR"]) / survey.slug / CHARTS_DIR,
+                                            filename))
     response.headers["Cache-Control"] = "no-store"
     return response
 
