@@ -312,3 +312,22 @@ def test_the_staff_button_over_gunicorn_after_1e400_got_into_the_table(real_serv
     draft = html.unescape(staff.get(f"/staff/surveys/{survey.id}/results/draft").text)
     assert "“How many people live with you?”: fewer than 3 answers, not a finite number." in draft
     assert "Infinity" not in draft and ">inf<" not in draft
+
+
+def test_staff_see_the_default_range_and_cannot_set_a_bound_that_is_not_finite(client, app):
+    from .staff_helpers import question_form
+
+    survey = make_survey(OPEN_NUMBER, status="draft")
+    sign_in(client, make_user("editor").email)
+    base = f"/staff/surveys/{survey.id}/questions/new"
+    form = page_text(client.get(base))
+    assert "Empty: 0 (or -1,000,000,000 if the largest is below it)." in form
+    assert "Empty: 1,000,000 (or 1,000,000,000 if the smallest is above it)." in form
+    page_id = survey.pages[0].id
+    for typed in ("1e400", "inf", "nan", "1e308"):
+        refused = post(client, base, question_form(code="count", type="numeric", text="How many?", page_id=page_id,
+                                                   options="", maximum=typed), token_page=base)
+        assert refused.status_code == 422, typed
+        assert "must be a number from -1,000,000,000 to 1,000,000,000, or empty for the default (0 to 1,000,000)" \
+            in page_text(refused)
+    assert "count" not in [q.code for q in db.session.get(Survey, survey.id).questions]

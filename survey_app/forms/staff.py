@@ -30,7 +30,7 @@ from ..accounts import MIN_PASSWORD_LENGTH
 from ..models import STAFF_ROLES
 from ..questionnaire.bank import CONSTRUCTS
 from ..questionnaire import settings
-from ..questionnaire.types import CODE_PATTERN, QUESTION_TYPES, SCALES
+from ..questionnaire.types import CODE_PATTERN, DEFAULT_NUMBER_RANGE, NUMBER_LIMIT, QUESTION_TYPES, SCALES, plain_number
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3+ wants them."""
@@ -130,8 +130,13 @@ class QuestionForm(FlaskForm):
                                                               ("last_high", "Last is most favourable")]),
                           validate_choice=False)
     other = BooleanField("Add \"Other (please specify)\"")
-    minimum = StringField("Smallest allowed number", validators=[Optional()])
-    maximum = StringField("Largest allowed number", validators=[Optional()])
+    minimum = StringField("Smallest allowed number", validators=[Optional()],
+                          description=f"Empty: {plain_number(DEFAULT_NUMBER_RANGE[0])} (or "
+                                      f"-{plain_number(NUMBER_LIMIT)} if the largest is below it).")
+    maximum = StringField("Largest allowed number", validators=[Optional()],
+                          description=f"Empty: {plain_number(DEFAULT_NUMBER_RANGE[1])} (or "
+                                      f"{plain_number(NUMBER_LIMIT)} if the smallest is above it). Bounds go up to "
+                                      f"±{plain_number(NUMBER_LIMIT)}; residents see the range under the box.")
     decimals = IntegerField("Decimals allowed", default=0, validators=[Optional(), NumberRange(min=0, max=6)])
     max_length = IntegerField("Longest answer (characters)", default=500,
                               validators=[Optional(), NumberRange(min=1, max=10_000)])
@@ -241,8 +246,8 @@ def fill_question_form(form: QuestionForm, question) -> None:
         form.options.data = "\n".join(f"{o.code} | {o.label}" for o in question.options)
     form.ordered.data = config.get("ordered", "")
     form.other.data = bool(config.get("other"))
-    form.minimum.data = "" if config.get("min") is None else f"{config['min']:g}"
-    form.maximum.data = "" if config.get("max") is None else f"{config['max']:g}"
+    form.minimum.data = "" if config.get("min") is None else plain_number(config["min"]).replace(",", "")
+    form.maximum.data = "" if config.get("max") is None else plain_number(config["max"]).replace(",", "")
     form.decimals.data = config.get("decimals", 0)
     form.max_length.data = config.get("max_length", 500)
     form.multiline.data = config.get("multiline", True)
