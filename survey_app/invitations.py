@@ -9,13 +9,12 @@ mailing, outside this system, and the database can never join it to the answers 
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 
-from . import access_codes
+from . import access_codes, spreadsheet_csv
 from .extensions import db
 from .models import Invitation, Survey, utcnow
 
@@ -69,7 +68,7 @@ def batches(survey: Survey) -> list[Batch]:
 def codes_csv(codes: list[str], survey_url: str, batch: int) -> str:
     """One row per code: what a mail-merge needs (the code as printed, the address to type it in)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet_csv.writer(out, lineterminator="\r\n")
     writer.writerow(["batch", "code", "survey_url"])
     for code in codes:
         writer.writerow([batch, access_codes.display(code), survey_url])

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from .analysis.weighting import Margin
+from . import spreadsheet_csv
 from .extensions import db
 from .models import PopulationMargin, Survey
 from .questionnaire.types import CATEGORICAL, MISSING_CODES, question_type
@@ -149,7 +150,7 @@ def margins_csv(survey: Survey) -> str:
     """The survey's stored margins in the CSV format above (labels as categories)."""
     variables = weighting_variables(survey)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet_csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     rows = db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)
                               .order_by(PopulationMargin.id)).all()

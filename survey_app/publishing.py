@@ -10,7 +10,6 @@ public page shows the notice instead of the figures.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -32,6 +31,7 @@ DATA_CSV = "data.csv"
 DATA_JSON = "data.json"
 OPEN_DATA_FORMAT = 1
 MAX_NOTICE = 2000
+from . import spreadsheet_csv
 
 # The columns of data.csv, documented on /results/open-data.
 CSV_COLUMNS = (
@@ -110,7 +110,7 @@ def open_data_rows(results: dict, version: int) -> list[dict]:
 
 def open_data_csv(results: dict, version: int) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[name for name, _ in CSV_COLUMNS], lineterminator="\r\n")
+    writer = spreadsheet_csv.DictWriter(out, fieldnames=[name for name, _ in CSV_COLUMNS], lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(open_data_rows(results, version))
     return out.getvalue().encode("utf-8")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from . import spreadsheet_csv
 from .extensions import db
 from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, field_name, hidden_questions
 from .models import Question, Survey, utcnow
@@ -198,5 +199,5 @@ def template_csv(survey: Survey) -> str:
     for code, question in questions.items():
         if question.type == "multiple_choice" and question.config.get("other"):
             header.insert(header.index(code) + 1, code + "_other")
-    csv.writer(out, lineterminator="\r\n").writerow(header + list(EXTRA_COLUMNS))
+    spreadsheet_csv.writer(out, lineterminator="\r\n").writerow(header + list(EXTRA_COLUMNS))
     return out.getvalue()
