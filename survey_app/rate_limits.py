@@ -17,18 +17,22 @@ When the counter store cannot be reached (Redis down), requests are let through 
 failure logged: a survey should rather take a few extra attempts than refuse residents'
 answers while the cache is restarted.
 
-In one server's memory (``memory://``, the default) the counters live in ProcessMemoryStorage
-below, not in limits' MemoryStorage: that one starts a ``threading.Timer`` to sweep expired
-keys 10 ms after a count whenever the last timer has finished, so under load nearly every
-limited request started a thread, and ``Thread.start`` waits until the new thread has been
-scheduled. Sampled under bench/load.py (PostgreSQL), workers spent 13% of their time there.
+In one server's memory (``memory://``, the default) the counters live in SharedMemoryStorage
+below: one table for all the server's worker processes, so the configured limit is the
+server's. (limits' own MemoryStorage is per process, and starts a ``threading.Timer`` to sweep
+expired keys after nearly every count: under bench/load.py workers spent 13% of their time
+starting threads.) Several servers share counts through Redis.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import logging
 import math
-import threading
+import mmap
+import multiprocessing
+import struct
 import time
 from dataclasses import dataclass
 
@@ -51,77 +55,119 @@ class _State:
     enabled: bool
 
 
-class ProcessMemoryStorage(Storage):
-    """Fixed-window counters in this process's memory, with no thread of its own.
+class SharedMemoryStorage(Storage):
+    """Fixed-window counters in memory shared by every worker process of one server.
+
+    gunicorn forks its workers from a master that has loaded the app (``preload_app``), so a
+    table made here in the master is the same memory in every worker: a limit of 30 Starts an
+    hour is 30 for the server, not 30 per worker (three workers let 90 through when each kept its
+    own counts). No maintained package offers `limits` counters shared between the processes of
+    one server without a separate server (Redis, memcached), and ``make demo`` must need
+    nothing but Python: hence this table, kept small.
+
+    The table is an anonymous shared mapping (never a file, never the database) of SLOTS
+    fixed-size slots: a 16-byte BLAKE2b digest of the key, its count and when its window ends.
+    A key's slot is found by probing from its digest; an expired slot is reused, and when the
+    probed slots are all live (more than SLOTS senders within one window), the one whose window
+    ends first is taken over: its sender starts counting afresh, i.e. under a flood of distinct
+    senders limits err towards letting residents through. One process-shared lock keeps counts
+    exact under processes and threads. A worker killed while holding the lock (microseconds)
+    would block the others: a lock not had within LOCK_SECONDS is taken as abandoned and broken.
 
     The same counts as limits' MemoryStorage for the fixed-window strategy (a key counts from
-    its first hit until ``expiry`` seconds later, then starts again from zero), but an expired
-    key is dropped when it is next counted or read, and the whole table is swept in the
-    request that comes after SWEEP_SECONDS, so that keys never seen again do not pile up.
-    One lock keeps it right under threaded workers.
+    its first hit until ``expiry`` seconds later, then starts again from zero).
     """
 
     STORAGE_SCHEME = None  # not registered as a scheme: init_app picks it for memory://
-    SWEEP_SECONDS = 60.0
+    SLOTS = 1 << 16  # 2 MiB
+    PROBE = 32
+    LOCK_SECONDS = 2.0
+    _SLOT = struct.Struct("<16sqd")  # digest, count, window end (epoch seconds)
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.storage: dict[str, int] = {}
-        self.expirations: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._next_sweep = time.time() + self.SWEEP_SECONDS
+        self._table = mmap.mmap(-1, self.SLOTS * self._SLOT.size, flags=mmap.MAP_SHARED)
+        self._lock = multiprocessing.get_context("fork").Lock()
 
     @property
     def base_exceptions(self):
         return ValueError
 
+    @contextlib.contextmanager
+    def _locked(self):
+        if not self._lock.acquire(timeout=self.LOCK_SECONDS):
+            log.warning("rate-limit table lock held for %ss: taken as abandoned and broken", self.LOCK_SECONDS)
+            try:
+                self._lock.release()
+            except ValueError:
+                pass  # released meanwhile
+            self._lock.acquire()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _find(self, key: str, now: float) -> tuple[int, bytes, int, float]:
+        """(offset, digest, count, window end) of the key's slot: its own if live, else the slot
+        to count it in (an empty or expired one, else the probed slot whose window ends first)."""
+        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        start = int.from_bytes(digest[:8], "little") % self.SLOTS
+        spare = None
+        for step in range(self.PROBE):
+            offset = ((start + step) % self.SLOTS) * self._SLOT.size
+            held, count, ends = self._SLOT.unpack_from(self._table, offset)
+            if held == digest and ends > now:
+                return offset, digest, count, ends
+            if ends <= now:
+                if spare is None or spare[1] > now:
+                    spare = (offset, 0.0)
+                if not ends:  # never used: the key is not further along
+                    break
+            elif spare is None or (spare[1] > now and ends < spare[1]):
+                spare = (offset, ends)
+        return spare[0], digest, 0, 0.0
+
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         now = time.time()
-        with self._lock:
-            if now >= self._next_sweep:
-                self._sweep(now)
-            if self.expirations.get(key, 0.0) <= now:
-                self.storage[key] = amount
-                self.expirations[key] = now + expiry
-            else:
-                self.storage[key] += amount
-            return self.storage[key]
+        with self._locked():
+            offset, digest, count, ends = self._find(key, now)
+            if not count:
+                count, ends = 0, now + expiry
+            count += amount
+            self._SLOT.pack_into(self._table, offset, digest, count, ends)
+            return count
 
     def get(self, key: str) -> int:
-        with self._lock:
-            if self.expirations.get(key, 0.0) <= time.time():
-                self.storage.pop(key, None)
-                self.expirations.pop(key, None)
-                return 0
-            return self.storage[key]
+        with self._locked():
+            return self._find(key, time.time())[2]
 
     def get_expiry(self, key: str) -> float:
-        return self.expirations.get(key, time.time())
+        now = time.time()
+        with self._locked():
+            _, _, count, ends = self._find(key, now)
+        return ends if count else now
 
     def check(self) -> bool:
         return True
 
     def reset(self) -> int:
-        with self._lock:
-            count = len(self.storage)
-            self.storage.clear()
-            self.expirations.clear()
-            return count
+        with self._locked():
+            now = time.time()
+            live = sum(1 for slot in range(self.SLOTS)
+                       if self._SLOT.unpack_from(self._table, slot * self._SLOT.size)[2] > now)
+            self._table[:] = bytes(len(self._table))
+            return live
 
     def clear(self, key: str) -> None:
-        with self._lock:
-            self.storage.pop(key, None)
-            self.expirations.pop(key, None)
-
-    def _sweep(self, now: float) -> None:
-        for key in [k for k, at in self.expirations.items() if at <= now]:
-            del self.storage[key], self.expirations[key]
-        self._next_sweep = now + self.SWEEP_SECONDS
+        with self._locked():
+            offset, digest, count, _ = self._find(key, time.time())
+            if count:
+                self._SLOT.pack_into(self._table, offset, digest, 0, 1.0)  # expired, not empty
 
 
 def _storage(uri: str) -> Storage:
     if uri.split("://", 1)[0] == "memory":
-        return ProcessMemoryStorage(uri)
+        return SharedMemoryStorage(uri)
     return storage_from_string(uri)
 
 

@@ -185,7 +185,7 @@ def real_server_env() -> dict:
 
 @pytest.fixture
 def real_server(app, database_url, tmp_path, real_server_env):
-    """gunicorn (2 workers) on a free loopback port, over the same database and generated files
+    """gunicorn (2 workers, or WEB_CONCURRENCY) on a free loopback port, over the same database and generated files
     as ``app``: a test sets data up with the factories, then speaks HTTP to this server.
     A module overrides the ``real_server_env`` fixture (a dict) to add to its environment."""
     import sys
@@ -198,7 +198,7 @@ def real_server(app, database_url, tmp_path, real_server_env):
     port = load.free_port()
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as output:
-        process = load.start_server(env, port, 2, output=output)
+        process = load.start_server(env, port, int(env.get("WEB_CONCURRENCY", 2)), output=output)
         try:
             yield RealServer(f"http://127.0.0.1:{port}", log_path)
         finally:

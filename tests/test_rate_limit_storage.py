@@ -1,5 +1,6 @@
-"""The in-process rate-limit counters (rate_limits.ProcessMemoryStorage) against limits' own
-MemoryStorage: the same verdicts and reset times for the same hits, without a thread per hit."""
+"""One server's rate-limit counters (rate_limits.SharedMemoryStorage) against limits' own
+MemoryStorage: the same verdicts and reset times for the same hits, without a thread per hit,
+and one count for all the server's worker processes (replayed against gunicorn)."""
 from __future__ import annotations
 
 import random
@@ -11,7 +12,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from survey_app import rate_limits
-from survey_app.rate_limits import ProcessMemoryStorage
+from survey_app.rate_limits import SharedMemoryStorage
 
 
 class Clock:
@@ -31,7 +32,7 @@ def clock(monkeypatch):
 
 
 def test_same_verdicts_and_reset_times_as_limits_memory_storage(clock):
-    ours, theirs = ProcessMemoryStorage(), MemoryStorage()
+    ours, theirs = SharedMemoryStorage(), MemoryStorage()
     limiters = FixedWindowRateLimiter(ours), FixedWindowRateLimiter(theirs)
     items = [parse("3 per minute"), parse("5 per hour")]
     senders = ["a", "b", "c"]
@@ -50,7 +51,7 @@ def test_same_verdicts_and_reset_times_as_limits_memory_storage(clock):
 
 
 def test_a_window_starts_again_after_its_expiry(clock):
-    limiter = FixedWindowRateLimiter(ProcessMemoryStorage())
+    limiter = FixedWindowRateLimiter(SharedMemoryStorage())
     item = parse("2 per minute")
     assert [limiter.hit(item, "k") for _ in range(3)] == [True, True, False]
     clock.now += 59.9
@@ -60,7 +61,7 @@ def test_a_window_starts_again_after_its_expiry(clock):
 
 
 def test_counting_starts_no_thread(clock):
-    limiter = FixedWindowRateLimiter(ProcessMemoryStorage())
+    limiter = FixedWindowRateLimiter(SharedMemoryStorage())
     before = threading.active_count()
     for i in range(500):
         clock.now += 0.02
@@ -68,19 +69,55 @@ def test_counting_starts_no_thread(clock):
     assert threading.active_count() == before
 
 
-def test_keys_never_seen_again_are_swept(clock):
-    storage = ProcessMemoryStorage()
-    for sender in range(100):
+def test_expired_slots_are_reused_and_a_full_table_gives_way_to_new_senders(clock, monkeypatch):
+    monkeypatch.setattr(SharedMemoryStorage, "SLOTS", 8)
+    monkeypatch.setattr(SharedMemoryStorage, "PROBE", 8)
+    storage = SharedMemoryStorage()
+    for sender in range(8):
         storage.incr(f"one-visit-{sender}", 60)
-    storage.incr("regular", 3600)
-    clock.now += ProcessMemoryStorage.SWEEP_SECONDS + 1
-    storage.incr("newcomer", 60)  # the first count after the sweep time sweeps
-    assert set(storage.storage) == set(storage.expirations) == {"regular", "newcomer"}
-    assert storage.get("regular") == 1 and storage.get("one-visit-3") == 0
+    storage.incr("one-visit-0", 60)
+    assert storage.get("one-visit-0") == 2
+    clock.now += 61
+    for sender in range(8):  # all expired: their slots take the next senders
+        assert storage.incr(f"next-{sender}", 3600 - sender) == 1
+    assert storage.get("one-visit-0") == 0
+    storage.incr("next-7", 60)
+    assert storage.get("next-7") == 2
+    # The table is full of live windows: a new sender takes the slot whose window ends first
+    # (next-7's, ending in 3593 s), and that sender starts afresh.
+    assert storage.incr("newcomer", 60) == 1
+    assert storage.get("newcomer") == 1 and storage.get("next-7") == 0 and storage.get("next-0") == 1
+
+
+def test_counts_from_several_processes_add_up():
+    import multiprocessing
+
+    storage = SharedMemoryStorage()
+
+    def count():
+        for _ in range(1000):
+            storage.incr("shared", 3600)
+
+    workers = [multiprocessing.get_context("fork").Process(target=count) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    count()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert storage.get("shared") == 4000
+
+
+def test_a_lock_left_by_a_killed_worker_is_broken(monkeypatch):
+    monkeypatch.setattr(SharedMemoryStorage, "LOCK_SECONDS", 0.2)
+    storage = SharedMemoryStorage()
+    storage._lock.acquire()  # as a worker killed while counting would leave it
+    assert storage.incr("after", 60) == 1
+    assert storage.incr("after", 60) == 2
 
 
 def test_counts_from_many_threads_are_not_lost():
-    storage = ProcessMemoryStorage()
+    storage = SharedMemoryStorage()
 
     def count():
         for _ in range(2000):
@@ -95,5 +132,5 @@ def test_counts_from_many_threads_are_not_lost():
 
 
 def test_the_app_counts_in_process_memory_by_default_and_in_redis_when_told():
-    assert isinstance(rate_limits._storage("memory://"), ProcessMemoryStorage)
+    assert isinstance(rate_limits._storage("memory://"), SharedMemoryStorage)
     assert type(rate_limits._storage("redis://127.0.0.1:6379/15")).__name__ == "RedisStorage"

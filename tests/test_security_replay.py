@@ -86,3 +86,20 @@ def test_a_chart_at_its_own_address_may_use_inline_style_and_nothing_else(real_s
     assert 'style="' in reply.text  # what the policy lets render
     # The pages keep the strict policy.
     assert "style-src 'self'" in page.header("Content-Security-Policy")
+
+
+class TestRateLimitsPerServer:
+    @pytest.fixture
+    def real_server_env(self):
+        return {"WEB_CONCURRENCY": "3", "START_RATE_LIMIT": "30 per hour", "RATELIMIT_STORAGE_URI": "memory://"}
+
+    def test_three_workers_without_redis_let_the_configured_30_starts_through_not_90(self, real_server, app):
+        from .factories import make_survey
+
+        make_survey()
+        statuses = []
+        for _ in range(40):  # a new browser each time, from one address
+            resident = Browser(real_server.base_url)
+            statuses.append(resident.submit("/s/small/start", {}, token_from="/s/small").status)
+        assert statuses.count(303) == 30 and statuses.count(429) == 10, statuses
+        assert statuses[:30] == [303] * 30
