@@ -81,6 +81,10 @@ def analyze_command(slug: str) -> None:
         click.echo(line)
     if results["suppressed"]:
         click.echo(f"Fewer than {results['min_cell_size']} responses: no figures are shown yet.")
+    more = (results.get("differencing") or {}).get("responses_needed")
+    if more:
+        click.echo(f"Not publishable yet: its number of responses is within {results['min_cell_size'] - 1} of a "
+                   f"published version's; {more} more responses are needed (`flask publish {slug}` explains).")
     click.echo("Timings: " + ", ".join(f"{stage} {seconds:.3f}s" for stage, seconds in run.timings.items()))
 
 

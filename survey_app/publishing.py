@@ -7,6 +7,14 @@ byte for byte to ``<GENERATED_DIR>/published/<slug>/v<N>/``, adds the open data 
 ``Snapshot`` row. A published folder is never written again (its files are made read-only):
 republishing makes version N+1 beside it, and withdrawing only changes the row, so that the
 public page shows the notice instead of the figures.
+
+Every version ever published stays in the public's hands (withdrawing does not take back what
+was downloaded), so a new version must not let anyone subtract an earlier one from it and see
+how a few respondents answered: the differencing rule (``analysis/differencing.py``). The
+analysis already applies it against the versions public when it ran; ``publish`` refuses when
+a version was published since, when the survey's number of responses moved by 1 to k - 1
+(``publish_refusal`` says how many more are needed), or when a second look at the files finds
+anything the rule forbids.
 """
 from __future__ import annotations
 
@@ -21,7 +29,9 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .analysis.differencing import check_draft, with_figures
 from .analysis.pipeline import RESULTS_FILE, read_results
+from . import spreadsheet_csv
 from .extensions import db
 from .models import Snapshot, Survey, utcnow
 
@@ -31,7 +41,6 @@ DATA_CSV = "data.csv"
 DATA_JSON = "data.json"
 OPEN_DATA_FORMAT = 1
 MAX_NOTICE = 2000
-from . import spreadsheet_csv
 
 # The columns of data.csv, documented on /results/open-data.
 CSV_COLUMNS = (
@@ -137,6 +146,49 @@ def manifest(folder: Path) -> dict[str, str]:
             if p.is_file() and p.name != MANIFEST}
 
 
+def public_results(survey: Survey, generated_dir: str | Path) -> list[dict]:
+    """The results of every public version (published and withdrawn), oldest first, with ``version``."""
+    documents = []
+    for snapshot in reversed(versions(survey)):
+        document = read_snapshot(generated_dir, snapshot)
+        if document is not None:
+            documents.append({**document, "version": snapshot.version})
+    return documents
+
+
+def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict) -> str | None:
+    """Why these draft results may not be published now, in plain words (None: they may)."""
+    public = public_results(survey, generated_dir)
+    checked = set((results.get("differencing") or {}).get("checked_versions", []))
+    # A version made from this very draft (published twice, or again after a withdrawal) is no news.
+    since = [d["version"] for d in public
+             if d["version"] not in checked and {k: v for k, v in d.items() if k != "version"} != results]
+    if since:
+        which = ", ".join(str(v) for v in since)
+        return (f"Version {which} was published after this analysis was run, so the analysis was not checked "
+                f"against {'it' if len(since) == 1 else 'them'}. Run the analysis again, then publish.")
+    if results.get("suppressed"):
+        return None
+    k = int(results["min_cell_size"])
+    n = int(results["n_responses"])
+    close = [d for d in with_figures(public) if 1 <= abs(n - int(d["n_responses"])) < k]
+    if close:
+        more = (results.get("differencing") or {}).get("responses_needed") or 0
+        versions_text = " and ".join(f"version {d['version']} with {int(d['n_responses']):,}" for d in close)
+        return (f"Not published: this analysis has {n:,} responses and {versions_text} was published. "
+                f"Two public versions whose numbers of responses differ by 1 to {k - 1} would let anyone "
+                "subtract one from the other and see how those few people answered (withdrawing a version "
+                "does not help: it was public once). "
+                f"Collect at least {more:,} more responses ({n + more:,} in all) and run the analysis again; "
+                "until then the published results stay as they are.")
+    problems = check_draft(results, public)
+    if problems:
+        return ("Not published: together with an earlier version, this analysis would let figures for fewer "
+                f"than {k} respondents be worked out ({', '.join(problems[:5])}). Run the analysis again, "
+                "then publish.")
+    return None
+
+
 def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
     """Freeze the survey's current draft results as the next published version (committed)."""
     if survey.status == "draft":
@@ -145,6 +197,9 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
     results = read_results(generated_dir, survey.slug)
     if results is None:
         raise PublishError("There are no results to publish yet: run the analysis first.")
+    refusal = publish_refusal(survey, generated_dir, results)
+    if refusal:
+        raise PublishError(refusal)
     version = (db.session.scalar(select(func.max(Snapshot.version)).where(Snapshot.survey_id == survey.id)) or 0) + 1
     published_at = utcnow()
     relative = f"{PUBLISHED_DIR}/{survey.slug}/v{version}"

@@ -361,11 +361,11 @@ def _everything_hidden(overall: Protection, groups: Protection) -> tuple[Protect
 # whose counts are never published), constraints are what each version publishes, and
 # targets are the change of every cell, group n, "percent agreeing" (and its complement),
 # overall count and item n between the new version and each earlier one. Versions are linked
-# as a careful adversary would link them: where N grew from one version to the next, every
+# as a careful adversary would link them: where N grew from one version to another, every
 # cell is assumed to have grown or stayed (responses added only; where N fell, shrunk or
 # stayed), which is true in the usual case and pins far more down than versions taken one at
-# a time; if the published figures contradict that assumption (responses were removed), the
-# adversary knows it and the versions are linked by nothing but what they publish. A change
+# a time; where the published figures contradict that (responses were removed as well), the
+# adversary sees it and drops that link (see ``_system``). A change
 # pinned to 1 to k - 1 (either way) gets one more figure of the new version hidden, the
 # smallest published one that it rests on, and the whole protection runs again. The audit
 # also looks at what the versions together pin down about an earlier version's own hidden
@@ -482,10 +482,14 @@ def version_leaks(releases: list[Release], k: int, top=None) -> list[tuple]:
 
 
 def _system(releases: list[Release], masks: dict):
-    """The counts of all versions as an adversary sees them: {x >= 0, A x = b}, with the links
-    between consecutive versions written with slack variables (step * (x[v+1] - x[v]) - s = 0,
-    s >= 0). Falls back to no links when the figures contradict them; None if even that is
-    infeasible (which the releases of one survey never are)."""
+    """The counts of all versions as an adversary sees them: (basis, point) of ``_affine_hull``.
+
+    Published figures are equations; a link between versions i < j (where N moved) says every
+    cell moved the way N did: step * (x[j] - x[i]) - s = 0 with slacks s >= 0. Links are taken
+    as a careful adversary would: all of them if the figures allow, else one by one, nearest
+    versions first, each kept if the figures still allow it. Returns None only if the figures
+    contradict each other (which one survey's releases never do).
+    """
     n_cells = next(iter(masks.values())).size
     n_versions = len(releases)
     rows, values = [], []
@@ -495,27 +499,46 @@ def _system(releases: list[Release], masks: dict):
             row[v * n_cells:(v + 1) * n_cells] = masks[name].ravel()
             rows.append(row)
             values.append(value)
-    published = (np.array(rows).reshape(-1, n_versions * n_cells), np.array(values, dtype=np.float64))
-    steps = [np.sign(releases[v + 1].n_responses - releases[v].n_responses) for v in range(n_versions - 1)]
-    linked = [v for v, step in enumerate(steps) if step != 0]
-    if linked:
-        n_links = len(linked) * n_cells
-        a = np.zeros((len(published[1]) + n_links, n_versions * n_cells + n_links))
-        a[:len(published[1]), :n_versions * n_cells] = published[0]
-        row = len(published[1])
-        for v in linked:
+    a_published = np.array(rows).reshape(-1, n_versions * n_cells)
+    b_published = np.array(values, dtype=np.float64)
+    pairs = sorted(((i, j) for i in range(n_versions) for j in range(i + 1, n_versions)
+                    if releases[j].n_responses != releases[i].n_responses), key=lambda p: (p[1] - p[0], p))
+
+    def with_links(links):
+        if not links:
+            return a_published, b_published
+        n_slacks = len(links) * n_cells
+        a = np.zeros((len(b_published) + n_slacks, n_versions * n_cells + n_slacks))
+        a[:len(b_published), :n_versions * n_cells] = a_published
+        row = len(b_published)
+        for i, j in links:
+            step = np.sign(releases[j].n_responses - releases[i].n_responses)
             for c in range(n_cells):
-                a[row, v * n_cells + c] = -steps[v]
-                a[row, (v + 1) * n_cells + c] = steps[v]
-                a[row, n_versions * n_cells + row - len(published[1])] = -1
+                a[row, i * n_cells + c] = -step
+                a[row, j * n_cells + c] = step
+                a[row, n_versions * n_cells + row - len(b_published)] = -1
                 row += 1
-        hull = _affine_hull(a, np.concatenate([published[1], np.zeros(n_links)]))
-        if hull is not None:
-            return hull
-    return _affine_hull(*published)
+        return a, np.concatenate([b_published, np.zeros(n_slacks)])
+
+    if pairs and _feasible(*with_links(pairs)):
+        links = pairs
+    else:
+        links = []
+        for pair in pairs:
+            if _feasible(*with_links(links + [pair])):
+                links.append(pair)
+    return _affine_hull(*with_links(links), n_versions * n_cells)
 
 
-def _affine_hull(a: np.ndarray, b: np.ndarray):
+def _feasible(a: np.ndarray, b: np.ndarray) -> bool:
+    from scipy.optimize import linprog
+
+    if not len(b):
+        return True
+    return linprog(np.zeros(a.shape[1]), A_eq=a, b_eq=b, bounds=(0, None), method="highs").status == 0
+
+
+def _affine_hull(a: np.ndarray, b: np.ndarray, n_counts: int):
     """(basis, point) of {x >= 0, a x = b}: an orthonormal basis of the linear functionals that
     are constant on it and one of its points; None if it is empty.
 
@@ -525,6 +548,9 @@ def _affine_hull(a: np.ndarray, b: np.ndarray):
     maximise sum(t) with 0 <= t <= 1 and t <= x over the variables not yet seen positive;
     every variable positive in the answer can be positive, and an optimum of 0 proves the
     rest are always 0. Then every target is one projection, instead of two LPs each.
+    Variables past ``n_counts`` are slacks, which no target involves: an equation with a slack
+    that can be positive says nothing about the counts, and one whose slack is always 0
+    is an equation of counts; so the basis is over the counts alone (a smaller matrix).
     """
     from scipy.optimize import linprog
 
@@ -548,10 +574,13 @@ def _affine_hull(a: np.ndarray, b: np.ndarray):
         if -result.fun < 1e-9 or not positive.any():
             break
         remaining &= ~positive
-    zeros = np.eye(n)[remaining] if point is not None else np.zeros((0, n))
-    constraints = np.vstack([a, zeros]) if len(a) else zeros
+    free_slack = ~remaining[n_counts:]
+    equations = a[~(a[:, n_counts:][:, free_slack] != 0).any(axis=1), :n_counts] if len(a) else a[:, :n_counts]
+    zeros = np.eye(n_counts)[remaining[:n_counts]]
+    constraints = np.vstack([equations, zeros])
+    point = point[:n_counts]
     if not len(constraints):
-        return np.zeros((0, n)), point
+        return np.zeros((0, n_counts)), point
     _, singular, vt = np.linalg.svd(constraints, full_matrices=False)
     rank = int((singular > 1e-9 * max(1.0, singular.max())).sum())
     return vt[:rank], point

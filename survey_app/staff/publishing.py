@@ -27,7 +27,11 @@ def results(survey_id: int):
     survey = _survey(survey_id)
     draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
     return render_template("staff/results.html", survey=survey, draft=draft, versions=publishing.versions(survey),
-                           form=ConfirmForm())
+                           form=ConfirmForm(), refusal=_refusal(survey, draft))
+
+
+def _refusal(survey, draft) -> str | None:
+    return None if draft is None else publishing.publish_refusal(survey, current_app.config["GENERATED_DIR"], draft)
 
 
 @bp.get("/surveys/<int:survey_id>/results/draft")
@@ -89,8 +93,8 @@ def withdraw_results(survey_id: int, version: int):
         publishing.withdraw(snapshot, notice)
     except publishing.PublishError as error:
         flash(f"Version {version}: {error}", "error")
-        return render_template("staff/results.html", survey=survey,
-                               draft=read_results(current_app.config["GENERATED_DIR"], survey.slug),
+        draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
+        return render_template("staff/results.html", survey=survey, draft=draft, refusal=_refusal(survey, draft),
                                versions=publishing.versions(survey), form=ConfirmForm(), typed={version: notice}), 422
     audit.record("results.withdraw", _target(survey), version=version, notice=snapshot.withdrawal_notice)
     db.session.commit()
