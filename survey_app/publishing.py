@@ -164,8 +164,9 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict) ->
     since = [d["version"] for d in public
              if d["version"] not in checked and {k: v for k, v in d.items() if k != "version"} != results]
     if since:
-        which = ", ".join(str(v) for v in since)
-        return (f"Version {which} was published after this analysis was run, so the analysis was not checked "
+        which = (f"Version {since[0]} was" if len(since) == 1
+                 else f"Versions {', '.join(str(v) for v in since[:-1])} and {since[-1]} were")
+        return (f"{which} published after this analysis was run, so the analysis was not checked "
                 f"against {'it' if len(since) == 1 else 'them'}. Run the analysis again, then publish.")
     if results.get("suppressed"):
         return None
@@ -179,7 +180,8 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict) ->
                 f"Two public versions whose numbers of responses differ by 1 to {k - 1} would let anyone "
                 "subtract one from the other and see how those few people answered (withdrawing a version "
                 "does not help: it was public once). "
-                f"Collect at least {more:,} more responses ({n + more:,} in all) and run the analysis again; "
+                f"Collect at least {more:,} more {'response' if more == 1 else 'responses'} ({n + more:,} in all) "
+                "and run the analysis again; "
                 "until then the published results stay as they are.")
     problems = check_draft(results, public)
     if problems:
