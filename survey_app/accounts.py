@@ -1,30 +1,50 @@
-"""Staff accounts: creation, password checks with throttling, and role rules.
+"""Staff accounts: creation, passwords, sign-in with throttling that holds, and role rules.
 
-Passwords are hashed with Werkzeug's scrypt (``generate_password_hash``'s
-default: N=32768, r=8, p=1, a random salt per hash), a memory-hard scheme.
-Throttling is per account, not per address (we keep no addresses): after
-MAX_FAILURES consecutive wrong passwords the account is locked for
-LOCK_MINUTES, doubling for every further run of failures, and a correct
-password during the lock is refused like a wrong one. An unknown email gets
-the same answer as a wrong password, after the same hashing work, so that the
-login form does not tell which emails have accounts.
+Passwords are hashed with Werkzeug's scrypt (``generate_password_hash``'s default: N=32768,
+r=8, p=1, a random salt per hash), a memory-hard scheme. A new password needs at least
+MIN_PASSWORD_LENGTH characters and must not be easy to guess: zxcvbn (a maintained estimator
+with frequency lists of common and breached passwords, offline) must rate it at least
+MIN_STRENGTH of 4, with the account's email and name counted as known words.
+
+Throttling (the design, and why). Counting failures per account lets anyone who knows a staff
+email keep its owner locked out; counting per address needs addresses, which we keep nowhere.
+So, as OWASP's "device cookies" advise: a browser that has signed in to an account keeps a
+random token (cookie ``staff_device``; only its hash is stored, in ``StaffDevice``). Sign-ins
+from such a browser count their failures on that browser alone. Sign-ins from any other
+browser count on the account: after MAX_FAILURES of them, such sign-ins are refused for
+LOCK_MINUTES, doubling with every further run, at most MAX_LOCK_HOURS. An attacker can pause
+sign-ins from unknown browsers, never the owner's own. Counts are single SQL statements
+(``failed_logins + 1``), so parallel attempts on several servers all count; a correct password
+is let in only by a statement that checks there is no lock at that moment. While a lock holds
+the password is still hashed and checked, and every refusal (unknown email, wrong password,
+paused) has the same words and the same work, so the form tells nobody which emails have
+accounts or which are paused.
+
+Sessions end: each session keeps the account's ``session_version`` from sign-in, and every
+request compares it (staff/access.py); signing out, a new password, a new role and disabling
+the account move it, which ends every session of that account on every server.
 """
 from __future__ import annotations
 
 import datetime as dt
-import math
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import STAFF_ROLES, StaffUser, utcnow
+from .models import STAFF_ROLES, StaffDevice, StaffUser, utcnow
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+MAX_LOCK_HOURS = 24
 MIN_PASSWORD_LENGTH = 12
+MIN_STRENGTH = 3  # zxcvbn's score: 3 "safely unguessable: moderate protection from offline attacks"
+REFUSED = ("The email or password is not right, or sign-in from this browser is paused after repeated "
+           "attempts. Check them and try again in a few minutes.")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A hash of a random password, checked when the email is unknown so that both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
@@ -47,9 +67,18 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, known_words: tuple[str, ...] = ()) -> None:
+    """Refuse a password that is short, common, breached or otherwise easy to guess."""
+    from zxcvbn import zxcvbn
+
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    words = [w for word in known_words if word for w in [word, *re.split(r"[@.\s_-]+", word)] if w]
+    rating = zxcvbn(password[:200], user_inputs=words)  # its cost grows with length; 200 is plenty
+    if rating["score"] < MIN_STRENGTH:
+        reason = rating["feedback"]["warning"] or "It is too easy to guess."
+        raise AccountError(f"Choose a password that is harder to guess. {reason.rstrip('.')}. A few unrelated "
+                           "words together make a long password that is easy to remember.")
 
 
 def create_user(email: str, name: str, password: str, role: str) -> StaffUser:
@@ -60,7 +89,7 @@ def create_user(email: str, name: str, password: str, role: str) -> StaffUser:
         raise AccountError(f"The role must be one of {', '.join(STAFF_ROLES)}.")
     if not (name or "").strip():
         raise AccountError("A name is required.")
-    check_password_rules(password)
+    check_password_rules(password, (email, name))
     if db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email)) is not None:
         raise AccountError(f"There is already an account for {email}.")
     user = StaffUser(email=email, name=name.strip(), role=role, password_hash=generate_password_hash(password))
@@ -69,15 +98,25 @@ def create_user(email: str, name: str, password: str, role: str) -> StaffUser:
     return user
 
 
-def set_password(user: StaffUser, password: str) -> None:
-    check_password_rules(password)
+def set_password(user: StaffUser, password: str, must_change: bool = False) -> None:
+    """A new password (checked); every session of the account ends. ``must_change``: an admin's
+    temporary password, which the owner must replace at the next sign-in."""
+    check_password_rules(password, (user.email, user.name))
     user.password_hash = generate_password_hash(password)
+    user.must_change_password = must_change
+    end_sessions(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Every session of the account ends (on every server): the version they carry is old."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 @dataclass
 class LoginResult:
     user: StaffUser | None
     message: str = ""
+    device_token: str | None = None  # for the browser to keep (a new one after a first sign-in)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -86,33 +125,66 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def authenticate(email: str, password: str, now: dt.datetime | None = None) -> LoginResult:
-    """The user if the email and password match an active, unlocked account; otherwise why not."""
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _not_locked(table, now: dt.datetime):
+    return or_(table.c.locked_until.is_(None), table.c.locked_until <= now)
+
+
+def _count_failure(table, row_id: int, now: dt.datetime) -> None:
+    """One more failure, counted by the database itself (parallel attempts all count); every
+    MAX_FAILURES-th starts a pause, doubling with each run."""
+    count = db.session.execute(
+        update(table).where(table.c.id == row_id, _not_locked(table, now))
+        .values(failed_logins=table.c.failed_logins + 1).returning(table.c.failed_logins)).scalar()
+    if count is not None and count % MAX_FAILURES == 0:
+        minutes = min(LOCK_MINUTES * 2 ** (count // MAX_FAILURES - 1), MAX_LOCK_HOURS * 60)
+        db.session.execute(update(table).where(table.c.id == row_id)
+                           .values(locked_until=now + dt.timedelta(minutes=minutes)))
+
+
+def authenticate(email: str, password: str, device_token: str | None = None,
+                 now: dt.datetime | None = None) -> LoginResult:
+    """The user if the email and password match an active account and sign-in is not paused for
+    this browser (``device_token``: its staff_device cookie); else the one refusal for all."""
     now = now or utcnow()
-    wrong = "The email or password is not right."
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+    users, devices = StaffUser.__table__, StaffDevice.__table__
+    user = db.session.execute(select(users).where(users.c.email == normalise_email(email))).first()
+    device = None
+    if user is not None and device_token:
+        device = db.session.execute(select(devices).where(
+            devices.c.token_hash == _token_hash(device_token), devices.c.user_id == user.id)).first()
+    db.session.rollback()  # end the read: the writes below start from what is committed then
+    right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        return LoginResult(None, wrong)
-    locked_until = _aware(user.locked_until)
-    if locked_until and now < locked_until:
-        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
-        return LoginResult(None, f"Too many failed attempts: this account is locked for {minutes} more "
-                                 "minute(s). Try again later or ask an administrator.")
-    if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins % MAX_FAILURES == 0:
-            runs = user.failed_logins // MAX_FAILURES
-            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES * 2 ** (runs - 1))
+        return LoginResult(None, REFUSED)
+    counted, row_id = (devices, device.id) if device is not None else (users, user.id)
+    if not right:
+        _count_failure(counted, row_id, now)
         db.session.commit()
-        return LoginResult(None, wrong)
+        return LoginResult(None, REFUSED)
+    # The right password: let in only if no pause holds at this moment (a statement of its own,
+    # so that failures counted meanwhile by other requests are seen).
+    opened = db.session.execute(update(counted).where(counted.c.id == row_id, _not_locked(counted, now))
+                                .values(failed_logins=0, locked_until=None)).rowcount
+    if not opened:
+        db.session.rollback()
+        return LoginResult(None, REFUSED)
     if not user.active:
+        db.session.commit()
         return LoginResult(None, "This account has been deactivated. Ask an administrator.")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    token = device_token if device is not None else secrets.token_urlsafe(32)
+    if device is None:
+        db.session.add(StaffDevice(user_id=user.id, token_hash=_token_hash(token), failed_logins=0,
+                                   last_used_on=now.date()))
+    else:
+        db.session.execute(update(devices).where(devices.c.id == device.id).values(last_used_on=now.date()))
+    staff = db.session.get(StaffUser, user.id)
+    staff.last_login_at = now
     db.session.commit()
-    return LoginResult(user)
+    return LoginResult(staff, device_token=token)
 
 
 def can(user, permission: str) -> bool:

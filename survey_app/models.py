@@ -370,11 +370,17 @@ class StaffUser(db.Model):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
-    # Login throttling: consecutive failures and, after too many, when the account opens again.
+    # Login throttling for browsers this account has not signed in from (accounts.py): failures
+    # and, after too many, until when such sign-ins are refused.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kept in each session at sign-in; moving it (sign-out, a new password, a new role, the
+    # account disabled) ends every session of the account on every server.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set by an admin's forced reset: the next sign-in must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     # Flask-Login's user protocol.
     @property
@@ -394,6 +400,21 @@ class StaffUser(db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} ({self.role})>"
+
+
+class StaffDevice(db.Model):
+    """A browser an account has signed in from: the cookie it keeps lets its owner sign in while
+    sign-ins from unknown browsers are paused (OWASP's device cookies), and counts its own
+    failures. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
 
 
 class AuditEntry(db.Model):

@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -78,6 +79,22 @@ class UserUpdateForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Account active")
     unlock = BooleanField("Clear failed sign-ins and unlock")
+
+
+class PasswordResetForm(FlaskForm):
+    temporary = PasswordField(
+        "Temporary password",
+        description="Give it to the person by another channel; they must choose their own at their next sign-in.",
+        validators=[DataRequired("Enter a temporary password.")])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
+    new = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",
+                        validators=[DataRequired("Enter a new password.")])
+    confirm = PasswordField("New password again",
+                            validators=[DataRequired("Enter the new password again."),
+                                        EqualTo("new", "The two new passwords are not the same.")])
 
 
 class NewSurveyForm(FlaskForm):

@@ -6,9 +6,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit
-from ..accounts import AccountError, create_user
+from ..accounts import AccountError, create_user, end_sessions, set_password
 from ..extensions import db
-from ..forms.staff import NewUserForm, UserUpdateForm
+from ..forms.staff import NewUserForm, PasswordResetForm, UserUpdateForm
 from ..models import AuditEntry, StaffUser, Survey
 from . import bp
 from .access import permission_required, staff_required
@@ -43,7 +43,7 @@ def users():
         status = 422
     accounts = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
     return render_template("staff/users.html", form=form, accounts=accounts,
-                           update_form=UserUpdateForm), status
+                           update_form=UserUpdateForm, reset_form=PasswordResetForm()), status
 
 
 @bp.post("/users/<int:user_id>")
@@ -67,10 +67,34 @@ def update_user(user_id: int):
     if form.unlock.data and (user.failed_logins or user.locked_until):
         changes["unlocked"] = True
         user.failed_logins, user.locked_until = 0, None
+    if "role" in changes or "active" in changes:
+        end_sessions(user)  # signed in again, the account gets what its new role allows
     if changes:
         audit.record("staff.update", f"staff {user.email}", **changes)
         db.session.commit()
         flash(f"Saved the changes to {user.email}.", "info")
+    return redirect(url_for(".users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/password")
+@permission_required("manage_staff")
+def reset_password(user_id: int):
+    """Force a password reset: a temporary password, every session of the account ended, and a
+    new password of the owner's own choosing required at the next sign-in."""
+    user = db.get_or_404(StaffUser, user_id)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        flash("The password was not reset: enter a temporary password (the form may have expired).", "error")
+        return redirect(url_for(".users"), code=303)
+    try:
+        set_password(user, form.temporary.data, must_change=True)
+    except AccountError as error:
+        flash(f"The password of {user.email} was not reset: {error}", "error")
+        return redirect(url_for(".users"), code=303)
+    audit.record("staff.password_reset", f"staff {user.email}")
+    db.session.commit()
+    flash(f"The password of {user.email} was reset and their sessions ended. They must choose a new one when "
+          "they next sign in.", "info")
     return redirect(url_for(".users"), code=303)
 
 
