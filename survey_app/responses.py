@@ -71,22 +71,23 @@ def insert_responses(connection: Connection, rows: list[dict]) -> list[int]:
         waiting = [i for i in waiting if ids[i] not in stored]
         if not waiting:
             return ids
-        taken = set(ids)
-        for i in waiting:
-            ids[i] = _distinct_ids(1, avoid=taken)[0]
-            taken.add(ids[i])
+        for i, fresh in zip(waiting, _distinct_ids(len(waiting), avoid=set(ids))):
+            ids[i] = fresh
     raise ResponseIdsExhausted(f"{len(waiting)} response(s) found no free random id")
 
 
-def _distinct_ids(n: int, avoid: set[int] | None = None) -> list[int]:
+def _distinct_ids(n: int, avoid: set[int] = frozenset()) -> list[int]:
+    """``n`` different random ids, none in ``avoid``."""
     if n == 1 and not avoid:
         return [new_response_id()]
-    chosen: dict[int, None] = {}  # insertion-ordered set
-    while len(chosen) < n:
+    chosen: dict[int, None] = {}  # an insertion-ordered set
+    for _ in range(ID_ATTEMPTS * n):
         candidate = new_response_id()
-        if not avoid or candidate not in avoid:
+        if candidate not in avoid:
             chosen[candidate] = None
-    return list(chosen)
+            if len(chosen) == n:
+                return list(chosen)
+    raise ResponseIdsExhausted("the random source keeps repeating itself")
 
 
 def store_response(survey_id: int, answers: list[AnswerValue], mode: str = "web", language: str = "en",

@@ -73,14 +73,15 @@ def _move_ids(connection, moves: list[tuple[int, int]]) -> None:
         return
     postgresql = connection.dialect.name == 'postgresql'
     # The answers' foreign key would refuse the first of the two UPDATEs: PostgreSQL's is not
-    # deferrable (dropped and made again), SQLite's is checked at commit with defer_foreign_keys.
+    # deferrable (dropped and made again), SQLite's is checked at commit with defer_foreign_keys
+    # (which holds only inside a transaction: set after the INSERT, which begins one).
     if postgresql:
         op.drop_constraint(ANSWER_FK, 'answer', type_='foreignkey')
-    else:
-        connection.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
     connection.execute(sa.text("CREATE TEMPORARY TABLE response_id_move (old BIGINT PRIMARY KEY, new BIGINT NOT NULL)"))
     connection.execute(sa.text("INSERT INTO response_id_move (old, new) VALUES (:old, :new)"),
                        [{"old": old, "new": new} for old, new in moves])
+    if not postgresql:
+        connection.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
     for table, column in (('response', 'id'), ('answer', 'response_id')):
         connection.execute(sa.text(
             f"UPDATE {table} SET {column} = (SELECT new FROM response_id_move WHERE old = {table}.{column}) "
