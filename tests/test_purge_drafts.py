@@ -1,0 +1,67 @@
+"""Unfinished answers really go: after DRAFT_DAYS days (`flask purge-drafts`, run by a scheduler),
+and at once when a survey closes (issue 18, item 7)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from survey_app import drafts
+from survey_app.extensions import db
+from survey_app.models import ResponseDraft, utcnow
+
+from .factories import make_survey, post_page, start, valid_answers
+from .staff_helpers import make_user, post, sign_in
+
+
+def draft_in(app, survey, days_ago: int = 0) -> int:
+    """A draft of ``survey`` with page 1 answered, last saved ``days_ago`` days ago; its id."""
+    browser = app.test_client()
+    start(browser, survey)
+    post_page(browser, survey, 1, valid_answers(survey), action="save")
+    db.session.expire_all()
+    draft = db.session.scalars(select(ResponseDraft).order_by(ResponseDraft.id.desc())).first()
+    draft.saved_on = utcnow().date() - dt.timedelta(days=days_ago)
+    db.session.commit()
+    return draft.id
+
+
+def drafts_left() -> set[int]:
+    db.session.expire_all()
+    return set(db.session.scalars(select(ResponseDraft.id)))
+
+
+def test_purge_drafts_deletes_expired_drafts_and_those_of_closed_surveys(app, runner):
+    open_survey = make_survey()
+    closed = make_survey(slug="closed")
+    past_date = make_survey(slug="past-date")
+    later = make_survey(slug="later", closes_at=utcnow() + dt.timedelta(days=3))
+    kept = {draft_in(app, open_survey), draft_in(app, open_survey, days_ago=drafts.DRAFT_DAYS),
+            draft_in(app, later)}
+    expired = draft_in(app, open_survey, days_ago=drafts.DRAFT_DAYS + 1)
+    of_closed = {draft_in(app, closed), draft_in(app, past_date)}
+    closed.status = "closed"  # e.g. closed while this command was not yet scheduled
+    past_date.closes_at = utcnow() - dt.timedelta(minutes=1)  # closed by its date, by nobody
+    db.session.commit()
+    assert drafts_left() == kept | {expired} | of_closed
+    result = runner.invoke(args=["purge-drafts"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 3 unfinished drafts" in result.output
+    assert ("Vacuumed" in result.output) == (db.engine.dialect.name == "postgresql")
+    assert drafts_left() == kept
+    again = runner.invoke(args=["purge-drafts"])
+    assert "Deleted 0 unfinished drafts" in again.output and drafts_left() == kept
+
+
+def test_closing_a_survey_deletes_its_drafts_at_once(client, app):
+    survey = make_survey()
+    other = make_survey(slug="other")
+    doomed = {draft_in(app, survey), draft_in(app, survey)}
+    kept = {draft_in(app, other)}
+    assert drafts_left() == doomed | kept
+    make_user("admin")
+    sign_in(client, "admin@city.example")
+    closed = post(client, f"/staff/surveys/{survey.id}/status", {"status": "closed"})
+    assert closed.status_code == 303
+    assert drafts_left() == kept
+
