@@ -117,6 +117,8 @@ class LoginResult:
     user: StaffUser | None
     message: str = ""
     device_token: str | None = None  # for the browser to keep (a new one after a first sign-in)
+    # The password was right and the account has two-factor sign-in: its id, for the second step.
+    second_factor: int | None = None
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -145,28 +147,74 @@ def _count_failure(table, row_id: int, now: dt.datetime) -> None:
                            .values(locked_until=now + dt.timedelta(minutes=minutes)))
 
 
-def authenticate(email: str, password: str, device_token: str | None = None,
-                 now: dt.datetime | None = None) -> LoginResult:
-    """The user if the email and password match an active account and sign-in is not paused for
-    this browser (``device_token``: its staff_device cookie); else the one refusal for all."""
-    now = now or utcnow()
+def _rows(where, device_token: str | None):
+    """The account row matching ``where`` and, if ``device_token`` is one of its browsers', that row."""
     users, devices = StaffUser.__table__, StaffDevice.__table__
-    user = db.session.execute(select(users).where(users.c.email == normalise_email(email))).first()
+    user = db.session.execute(select(users).where(where)).first()
     device = None
     if user is not None and device_token:
         device = db.session.execute(select(devices).where(
             devices.c.token_hash == _token_hash(device_token), devices.c.user_id == user.id)).first()
-    db.session.rollback()  # end the read: the writes below start from what is committed then
+    db.session.rollback()  # end the read: the writes that follow start from what is committed then
+    return user, device
+
+
+def _counter(user, device):
+    """Where this sign-in's failures count: its browser's row if known, else the account's."""
+    return (StaffDevice.__table__, device.id) if device is not None else (StaffUser.__table__, user.id)
+
+
+def authenticate(email: str, password: str, device_token: str | None = None,
+                 now: dt.datetime | None = None) -> LoginResult:
+    """The user if the email and password match an active account and sign-in is not paused for
+    this browser (``device_token``: its staff_device cookie); else the one refusal for all. An
+    account with two-factor sign-in gets ``second_factor`` instead: nothing is reset until the
+    second step passes too (complete_second_factor)."""
+    now = now or utcnow()
+    user, device = _rows(StaffUser.__table__.c.email == normalise_email(email), device_token)
     right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if user is None:
         return LoginResult(None, REFUSED)
-    counted, row_id = (devices, device.id) if device is not None else (users, user.id)
+    counted, row_id = _counter(user, device)
     if not right:
         _count_failure(counted, row_id, now)
         db.session.commit()
         return LoginResult(None, REFUSED)
-    # The right password: let in only if no pause holds at this moment (a statement of its own,
-    # so that failures counted meanwhile by other requests are seen).
+    if user.totp_secret and user.active:
+        paused = _aware((device or user).locked_until)
+        if paused and paused > now:
+            return LoginResult(None, REFUSED)
+        return LoginResult(None, second_factor=user.id)
+    return _open(user, device, device_token, now)
+
+
+def complete_second_factor(user_id: int, code: str, device_token: str | None = None,
+                           now: dt.datetime | None = None) -> LoginResult:
+    """The second step: a code from the account's authenticator app, or one of its recovery codes.
+    A wrong code counts as a failed sign-in (the same pause), so the password alone does not buy
+    unlimited guesses at six digits."""
+    from . import two_factor
+
+    now = now or utcnow()
+    user, device = _rows(StaffUser.__table__.c.id == user_id, device_token)
+    if user is None or not user.totp_secret:
+        return LoginResult(None, REFUSED)
+    counted, row_id = _counter(user, device)
+    paused = _aware((device or user).locked_until)
+    if (paused and paused > now) or not two_factor.use_code(user.id, user.totp_secret, code, now.timestamp()):
+        db.session.rollback()
+        if not (paused and paused > now):
+            _count_failure(counted, row_id, now)
+        db.session.commit()
+        return LoginResult(None, "That code is not right, or has been used already. Type the 6-digit code your "
+                                 "authenticator app shows now, or one of your recovery codes.")
+    return _open(user, device, device_token, now)
+
+
+def _open(user, device, device_token: str | None, now: dt.datetime) -> LoginResult:
+    """Let the account in, if no pause holds at this moment (a statement of its own, so that
+    failures counted meanwhile by other requests are seen); its browser becomes a known one."""
+    counted, row_id = _counter(user, device)
     opened = db.session.execute(update(counted).where(counted.c.id == row_id, _not_locked(counted, now))
                                 .values(failed_logins=0, locked_until=None)).rowcount
     if not opened:
@@ -175,6 +223,7 @@ def authenticate(email: str, password: str, device_token: str | None = None,
     if not user.active:
         db.session.commit()
         return LoginResult(None, "This account has been deactivated. Ask an administrator.")
+    devices = StaffDevice.__table__
     token = device_token if device is not None else secrets.token_urlsafe(32)
     if device is None:
         db.session.add(StaffDevice(user_id=user.id, token_hash=_token_hash(token), failed_logins=0,

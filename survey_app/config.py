@@ -32,6 +32,7 @@ ENVIRONMENT_OVERRIDES = {
     "START_RATE_LIMIT": "START_RATE_LIMIT",
     "PAGE_RATE_LIMIT": "PAGE_RATE_LIMIT",
     "CODE_RATE_LIMIT": "CODE_RATE_LIMIT",
+    "TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
 }
 
 
@@ -73,6 +74,8 @@ def default_config(instance_path: str) -> dict:
         "RESIDENT_COOKIE_SECURE": False,
         # Reverse proxies in front of the app whose X-Forwarded-* headers to trust (1 behind nginx).
         "TRUSTED_PROXIES": 0,
+        # Two-factor sign-in for staff (two_factor.py): "none" (each may turn it on), "admins" or "all".
+        "TWO_FACTOR_REQUIRED": "none",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
     }
@@ -99,12 +102,16 @@ def apply_environment(config: dict, environ=os.environ) -> None:
 
 
 def settle_environment(config: dict) -> None:
-    """SURVEY_ENV read in any case ('Production' is production); an unknown value is refused,
-    since a typo would otherwise quietly mean development."""
+    """SURVEY_ENV (and TWO_FACTOR_REQUIRED) read in any case ('Production' is production); an
+    unknown value is refused, since a typo would otherwise quietly mean development."""
     value = str(config.get("SURVEY_ENV") or "development").strip().lower()
     if value not in SURVEY_ENVIRONMENTS:
         raise RuntimeError(f"SURVEY_ENV is {config.get('SURVEY_ENV')!r}; use one of: {', '.join(SURVEY_ENVIRONMENTS)}.")
     config["SURVEY_ENV"] = value
+    required = str(config.get("TWO_FACTOR_REQUIRED") or "none").strip().lower()
+    if required not in ("none", "admins", "all"):
+        raise RuntimeError(f"TWO_FACTOR_REQUIRED is {config.get('TWO_FACTOR_REQUIRED')!r}; use none, admins or all.")
+    config["TWO_FACTOR_REQUIRED"] = required
 
 
 def settle_secret_key(config: dict, instance_path: str) -> None:

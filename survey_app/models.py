@@ -381,6 +381,10 @@ class StaffUser(db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set by an admin's forced reset: the next sign-in must choose a new password first.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Two-factor sign-in (two_factor.py): the TOTP secret once enrolment is confirmed, and the
+    # last time step a code was accepted for (a code works once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     # Flask-Login's user protocol.
     @property
@@ -415,6 +419,17 @@ class StaffDevice(db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for a two-factor code (a lost phone). Only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used: Mapped[bool] = mapped_column(default=False)
 
 
 class AuditEntry(db.Model):

@@ -88,6 +88,15 @@ class PasswordResetForm(FlaskForm):
         validators=[DataRequired("Enter a temporary password.")])
 
 
+class CodeForm(FlaskForm):
+    code = StringField("Code", description="The 6-digit code your authenticator app shows now, or one of your "
+                       "recovery codes.", validators=[DataRequired("Enter the code.")])
+
+
+class TwoFactorOffForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password.")])
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     new = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",

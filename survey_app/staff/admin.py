@@ -5,10 +5,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, two_factor
 from ..accounts import AccountError, create_user, end_sessions, set_password
 from ..extensions import db
-from ..forms.staff import NewUserForm, PasswordResetForm, UserUpdateForm
+from ..forms.staff import ConfirmForm, NewUserForm, PasswordResetForm, UserUpdateForm
 from ..models import AuditEntry, StaffUser, Survey
 from . import bp
 from .access import permission_required, staff_required
@@ -95,6 +95,21 @@ def reset_password(user_id: int):
     db.session.commit()
     flash(f"The password of {user.email} was reset and their sessions ended. They must choose a new one when "
           "they next sign in.", "info")
+    return redirect(url_for(".users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/two-factor")
+@permission_required("manage_staff")
+def reset_two_factor(user_id: int):
+    """Turn off someone's two-factor sign-in (a lost phone and no recovery code): their sessions
+    end; where the site requires it they must set it up again at their next sign-in."""
+    user = db.get_or_404(StaffUser, user_id)
+    if ConfirmForm().validate_on_submit() and user.totp_secret:
+        two_factor.disable(user)
+        end_sessions(user)
+        audit.record("staff.two_factor_reset", f"staff {user.email}")
+        db.session.commit()
+        flash(f"Two-factor sign-in of {user.email} is off and their sessions ended.", "info")
     return redirect(url_for(".users"), code=303)
 
 

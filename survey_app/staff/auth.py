@@ -3,19 +3,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+import time
+
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
+from markupsafe import Markup
 from werkzeug.security import check_password_hash
 
-from .. import audit
-from ..accounts import AccountError, authenticate, end_sessions, set_password
+from .. import audit, two_factor
+from ..accounts import AccountError, authenticate, complete_second_factor, end_sessions, set_password
 from ..extensions import db
-from ..forms.staff import ConfirmForm, LoginForm, PasswordChangeForm
+from ..forms.staff import CodeForm, ConfirmForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
 from . import bp
 from .access import sign_in, staff_required
 
 DEVICE_COOKIE = "staff_device"  # accounts.py: a browser its account has signed in from
 DEVICE_DAYS = 365
+SECOND_STEP = "staff_second_step"  # the session's note that the password was right
+SECOND_STEP_SECONDS = 300
+ENROLLING = "staff_totp_enrolling"  # the secret being set up, until a code confirms it
 
 
 def safe_next(target: str | None) -> str:
@@ -39,21 +45,49 @@ def login():
     status = 200
     if form.validate_on_submit():
         result = authenticate(form.email.data, form.password.data, request.cookies.get(DEVICE_COOKIE))
+        if result.second_factor is not None:
+            session.clear()
+            session[SECOND_STEP] = {"user": result.second_factor, "at": time.time(), "next": form.next.data or ""}
+            return redirect(url_for("staff.login_code"))
         if result.user is not None:
-            sign_in(result.user)
-            audit.record("staff.login", f"staff {result.user.email}", user=result.user)
-            db.session.commit()
-            target = (url_for("staff.password") if result.user.must_change_password
-                      else safe_next(form.next.data))
-            response = redirect(target)
-            response.set_cookie(DEVICE_COOKIE, result.device_token, max_age=DEVICE_DAYS * 86400, path="/staff",
-                                httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
-            return response
+            return _signed_in(result, form.next.data)
         form.password.errors.append(result.message)
         status = 401
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
     return render_template("staff/login.html", form=form), status
+
+
+def _signed_in(result, next_: str):
+    sign_in(result.user)
+    audit.record("staff.login", f"staff {result.user.email}", user=result.user)
+    db.session.commit()
+    response = redirect(url_for("staff.password") if result.user.must_change_password else safe_next(next_))
+    response.set_cookie(DEVICE_COOKIE, result.device_token, max_age=DEVICE_DAYS * 86400, path="/staff",
+                        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """Sign-in's second step for accounts with two-factor sign-in (within SECOND_STEP_SECONDS of
+    the password)."""
+    pending = session.get(SECOND_STEP)
+    if not pending or time.time() - pending.get("at", 0) > SECOND_STEP_SECONDS:
+        session.pop(SECOND_STEP, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("staff.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        result = complete_second_factor(pending["user"], form.code.data, request.cookies.get(DEVICE_COOKIE))
+        if result.user is not None:
+            return _signed_in(result, pending.get("next"))
+        form.code.errors.append(result.message)
+        status = 401
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+    return render_template("staff/login_code.html", form=form), status
 
 
 @bp.post("/logout")
@@ -99,9 +133,77 @@ def password():
 
 
 @bp.before_app_request
-def password_first():
-    """After an admin's forced reset, the account can do nothing until its owner has chosen a
-    new password (signing out aside)."""
-    if (request.blueprint == "staff" and current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in ("staff.password", "staff.logout")):
+def password_and_second_factor_first():
+    """After an admin's forced reset, the account can do nothing until its owner has chosen a new
+    password; where the site requires two-factor sign-in, nothing until it is set up (signing
+    out aside)."""
+    if request.blueprint != "staff" or not current_user.is_authenticated:
+        return None
+    if current_user.must_change_password and request.endpoint not in ("staff.password", "staff.logout"):
         return redirect(url_for("staff.password"))
+    if (not current_user.totp_secret and request.endpoint not in ("staff.two_factor", "staff.logout")
+            and two_factor.required_for(current_user, current_app.config["TWO_FACTOR_REQUIRED"])):
+        return redirect(url_for("staff.two_factor"))
+    return None
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@staff_required
+def two_factor_page():
+    """Set up, renew the recovery codes of, or turn off two-factor sign-in."""
+    user = current_user._get_current_object()
+    required = two_factor.required_for(user, current_app.config["TWO_FACTOR_REQUIRED"])
+    code_form, off_form = CodeForm(), TwoFactorOffForm()
+    action = request.form.get("action")
+    status = 200
+    if request.method == "POST" and action == "enable" and not user.totp_secret and code_form.validate_on_submit():
+        codes = two_factor.enable(user, session.get(ENROLLING, ""), code_form.code.data, time.time())
+        if codes is None:
+            code_form.code.errors.append("That code does not match. Scan the QR code again, or type the key, and "
+                                         "enter the code the app shows now.")
+            status = 422
+        else:
+            session.pop(ENROLLING, None)
+            audit.record("staff.two_factor_on", f"staff {user.email}")
+            db.session.commit()
+            return _recovery_codes_page(codes)
+    elif request.method == "POST" and action == "recovery" and user.totp_secret and code_form.validate_on_submit():
+        if two_factor.use_code(user.id, user.totp_secret, code_form.code.data, time.time()):
+            codes = two_factor.new_recovery_codes(user)
+            audit.record("staff.recovery_codes", f"staff {user.email}")
+            db.session.commit()
+            return _recovery_codes_page(codes)
+        db.session.rollback()
+        code_form.code.errors.append("That code is not right, or has been used already.")
+        status = 422
+    elif request.method == "POST" and action == "disable" and user.totp_secret and off_form.validate_on_submit():
+        if required:
+            flash("This site requires two-factor sign-in for your account: it cannot be turned off.", "error")
+            return redirect(url_for("staff.two_factor"), code=303)
+        if not check_password_hash(user.password_hash, off_form.password.data):
+            off_form.password.errors.append("That is not your password.")
+            status = 422
+        else:
+            two_factor.disable(user)
+            audit.record("staff.two_factor_off", f"staff {user.email}")
+            db.session.commit()
+            flash("Two-factor sign-in is off for your account.", "info")
+            return redirect(url_for("staff.two_factor"), code=303)
+    elif request.method == "POST":
+        status = 400 if code_form.csrf_token.errors else 422
+    context = {"user": user, "required": required, "code_form": code_form, "off_form": off_form}
+    if user.totp_secret:
+        context["codes_left"] = two_factor.recovery_codes_left(user)
+    else:
+        secret = session.get(ENROLLING) or two_factor.new_secret()
+        session[ENROLLING] = secret
+        context.update(secret=two_factor.spaced(secret), qr=Markup(two_factor.enrolment_qr_svg(user, secret)))
+    response = make_response(render_template("staff/two_factor.html", **context), status)
+    response.headers["Cache-Control"] = "no-store"  # a secret, or codes, on the page
+    return response
+
+
+def _recovery_codes_page(codes: list[str]):
+    response = make_response(render_template("staff/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
