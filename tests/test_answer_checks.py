@@ -60,10 +60,12 @@ def count(model) -> int:
 
 @pytest.mark.parametrize("typed, problem", [
     ("1e400", OUT_OF_RANGE), ("inf", NOT_FINITE), ("-inf", NOT_FINITE), ("nan", NOT_FINITE),
-    ("sNaN", NOT_FINITE), ("1e308", OUT_OF_RANGE), ("-1e308", OUT_OF_RANGE), pytest.param(HUGE, OUT_OF_RANGE, id="5000-nines"),
+    ("sNaN", NOT_FINITE), ("1e308", OUT_OF_RANGE), ("-1e308", OUT_OF_RANGE),
+    pytest.param(HUGE, OUT_OF_RANGE, id="5000-nines"),
     ("1000001", OUT_OF_RANGE), ("-1", OUT_OF_RANGE), ("12.5", TOO_MANY_DECIMALS), ("1e-400", TOO_MANY_DECIMALS),
     ("twelve", NOT_A_NUMBER), ("0x10", NOT_A_NUMBER), ("", NOT_A_NUMBER),
-    (float("inf"), NOT_FINITE), (float("nan"), NOT_FINITE), (1e308, OUT_OF_RANGE), pytest.param(10 ** 5000, OUT_OF_RANGE, id="int-of-5001-digits"),
+    (float("inf"), NOT_FINITE), (float("nan"), NOT_FINITE), (1e308, OUT_OF_RANGE),
+    pytest.param(10 ** 5000, OUT_OF_RANGE, id="int-of-5001-digits"),
     (True, NOT_A_NUMBER), (None, NOT_A_NUMBER),
 ])
 def test_a_number_question_without_bounds_refuses(typed, problem):
@@ -289,7 +291,8 @@ def test_flask_analyze_and_the_staff_button_complete_with_a_note(runner, client,
     assert "Answers left out" in draft
     assert "“Years in the city?”: 5 answers, outside the allowed range, 0 to 100." in draft
     staff_page = page_text(client.get(f"/staff/surveys/{survey.id}/results"))
-    assert "Some stored answers are left out of the estimates" in staff_page and "years (5 outside its range)" in staff_page
+    assert "Some stored answers are left out of the estimates" in staff_page
+    assert "years (5 outside its range)" in staff_page
 
 
 def test_the_staff_button_over_gunicorn_after_1e400_got_into_the_table(real_server, app):

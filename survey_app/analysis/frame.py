@@ -310,7 +310,8 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
     # Coded answers are int32 where 0 means "not answered" (no option has code 0 and an
     # empty bit mask is no answer); numbers are float64 with NaN. Read as int64 first, so that
     # a code outside 32 bits is seen (and left out) rather than wrapped into a valid one.
-    for questions, value_column, dtype, empty in ((coded, "value", np.int64, 0), (numeric, "number", np.float64, np.nan)):
+    for questions, value_column, dtype, empty in ((coded, "value", np.int64, 0),
+                                                  (numeric, "number", np.float64, np.nan)):
         if not questions:
             continue
         arrays = {q.id: np.full(n, empty, dtype=dtype) for q in questions}
