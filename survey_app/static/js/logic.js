@@ -35,7 +35,15 @@
     var input = box.querySelector("input, textarea");
     if (!input || !input.value.trim()) { return null; }
     if (type === "numeric") {
-      var n = Number(input.value.trim().replace(",", "."));
+      // Digit grouping as the server reads it (types.check_number): 1,000,000 / 1.000.000 / 1 000;
+      // one group after a comma or point is a decimal where decimals are allowed (2,500 is 2.5).
+      var text = input.value.trim();
+      var grouped = /^[+-]?\d{1,3}([,. \u00a0\u202f])\d{3}(?:\1\d{3})*$/.exec(text);
+      if (grouped && (input.inputMode === "numeric" || ",.".indexOf(grouped[1]) < 0 ||
+                      text.split(grouped[1]).length > 2)) {
+        text = text.replace(/[,. \u00a0\u202f]/g, "");
+      }
+      var n = Number(text.replace(",", "."));
       return isNaN(n) ? null : n;
     }
     return input.value;
