@@ -238,6 +238,10 @@ def _survey_with_extreme_values():
         for code, response in zip(odd_codes, ids):
             connection.execute(text("UPDATE answer SET value = :v WHERE response_id = :r AND question_id = :q"),
                                {"v": code, "r": response, "q": trust})
+        kinds = question(survey, "kinds").id  # bit masks: all bits set (-1), a bit no option has
+        for mask, response in zip((-1, 1 << 9), others):
+            connection.execute(text("INSERT INTO answer (response_id, question_id, value) VALUES (:r, :q, :v)"),
+                               {"r": response, "q": kinds, "v": mask})
         if not postgres:  # SQLite keeps text in a REAL column
             connection.execute(text("UPDATE answer SET number = 'lots' WHERE response_id = :r AND question_id = :q"),
                                {"r": ids[-1], "q": years})
@@ -256,6 +260,7 @@ def test_loading_leaves_out_what_no_estimate_may_use_and_counts_it(app):
         data = load_survey_data(connection, load_codebook(connection, "small"))
     assert data.left_out["years"] == {"not_finite": not_finite, "out_of_range": out_of_range}
     assert data.left_out["trust"] == {"not_an_option": bad_codes}
+    assert data.left_out["kinds"] == {"not_an_option": 2} and data.frame["kinds"].isna().all()
     years = data.frame["years"].dropna()
     assert sorted(years.tolist()) == sorted(kept_years()) and all(math.isfinite(v) for v in years)
     # A code no option has counts as not answered, and never wraps into a valid one (2^33 + 4 is not 4).
