@@ -12,7 +12,7 @@ import os
 def create_app(test_config: dict | None = None):
     from flask import Flask
 
-    from . import cli, errors, security
+    from . import cli, errors, security, uploads
     from .config import (
         apply_environment,
         default_config,
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None):
         ping_connections_after_idle(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
+    uploads.init_app(app)  # before the CSRF check reads any form
     csrf.init_app(app)
     login_manager.init_app(app)
     rate_limits.init_app(app)

@@ -72,6 +72,13 @@ def _number(text: str) -> float | None:
 
 def parse_margins_csv(content: str, survey: Survey) -> list[Margin]:
     """Margins from CSV text; MarginsError listing every problem if any."""
+    try:
+        return _parse_margins_csv(content, survey)
+    except csv.Error as error:  # e.g. a cell over the reader's 128 KB: no margins file has one
+        raise MarginsError([f"The file cannot be read as CSV ({error}). Check that it is the margins file."]) from None
+
+
+def _parse_margins_csv(content: str, survey: Survey) -> list[Margin]:
     variables = weighting_variables(survey)
     errors: list[str] = []
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))

@@ -113,7 +113,12 @@ def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportRe
     except UnicodeDecodeError:
         report.add(0, "", "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and try again.")
         return report
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:  # a cell over the reader's 128 KB, or a NUL byte: not a responses file
+        report.add(0, "", f"The file cannot be read as CSV ({error}). No answer is that long: check that it is "
+                          "the responses file, saved as CSV.")
+        return report
     rows = [(number, row) for number, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
     if not rows:
         report.add(0, "", "The file is empty.")

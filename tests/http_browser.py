@@ -39,17 +39,23 @@ class Browser:
         self.host, self.port = parts.hostname, parts.port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None) -> Reply:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None,
+                files: dict[str, tuple[str, bytes]] | None = None) -> Reply:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
         sent = dict(headers or {})
         body = None
-        if data is not None:
+        if files:
+            body, sent["Content-Type"] = multipart(data or {}, files)
+        elif data is not None:
             body = urllib.parse.urlencode(data, doseq=True)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:
-            connection.request(method, path, body=body, headers=sent)
+            try:
+                connection.request(method, path, body=body, headers=sent)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered (413) and closed before the whole body was sent: read its answer
             response = connection.getresponse()
             reply = Reply(response.status, response.getheaders(), response.read())
         finally:
@@ -71,7 +77,21 @@ class Browser:
     def post(self, path: str, data: dict, **kwargs) -> Reply:
         return self.request("POST", path, data, **kwargs)
 
-    def submit(self, path: str, data: dict, token_from: str | None = None) -> Reply:
-        """POST ``data`` to ``path`` with the CSRF token of the page at ``token_from`` (else ``path``)."""
+    def submit(self, path: str, data: dict, token_from: str | None = None,
+               files: dict[str, tuple[str, bytes]] | None = None) -> Reply:
+        """POST ``data`` (and ``files``: field -> (file name, content)) to ``path`` with the CSRF
+        token of the page at ``token_from`` (else ``path``)."""
         token = self.get(token_from or path).csrf_token()
-        return self.post(path, {**data, "csrf_token": token})
+        return self.request("POST", path, {**data, "csrf_token": token}, files=files)
+
+
+def multipart(fields: dict, files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = "----test-boundary-7d1f0c"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, content) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

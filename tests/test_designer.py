@@ -265,7 +265,7 @@ def test_json_export_and_import_round_trip(client, app, editor):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"{not json", "not valid UTF-8 JSON"),
+    (b"{not json", "not valid JSON"),
     (json.dumps({"slug": "x", "title": "X", "pages": [{"questions": [{"code": "a", "type": "scale",
                                                                       "text": "A", "config": {"scale": "odd"}}]}]}
                 ).encode(), "pages[0].questions[0].config.scale: must be one of agreement, satisfaction"),

@@ -242,17 +242,16 @@ def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] =
 
 def condition_from_text(text: str | None):
     """A display condition typed as JSON, or None if blank (EditRefused if it is not JSON)."""
-    import json
-
     from ..questionnaire.editing import EditRefused
+    from ..uploads import ParseRefused, parse_json
 
     text = (text or "").strip()
     if not text:
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise EditRefused(f"display condition: not valid JSON ({error.msg} at character {error.pos})") from None
+        return parse_json(text)
+    except ParseRefused as error:
+        raise EditRefused(f"display condition: {error}") from None
 
 
 def fill_question_form(form: QuestionForm, question) -> None:

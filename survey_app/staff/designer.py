@@ -37,6 +37,7 @@ from ..questionnaire import bank, translation
 from ..questionnaire import settings as settings_rules
 from ..questionnaire.definition import definition_from_survey
 from ..questionnaire.demo import COMMUNITY_TRUST
+from ..uploads import ParseRefused, parse_json, upload_limit
 from ..questionnaire.editing import (
     EditRefused,
     add_page,
@@ -267,9 +268,9 @@ def export_survey(survey_id: int):
 
 
 @bp.route("/surveys/import", methods=["GET", "POST"])
+@upload_limit(MAX_IMPORT_BYTES)
 @permission_required("design")
 def import_survey():
-    request.max_content_length = MAX_IMPORT_BYTES + 64 * 1024  # this upload only; the app default is small
     form = ImportForm()
     error = None
     if form.validate_on_submit():
@@ -278,9 +279,11 @@ def import_survey():
             if len(raw) > MAX_IMPORT_BYTES:
                 raise EditRefused(f"file: larger than {MAX_IMPORT_BYTES // 1024} KB")
             try:
-                definition = json.loads(raw.decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as problem:
-                raise EditRefused(f"file: not valid UTF-8 JSON ({problem})") from None
+                definition = parse_json(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                raise EditRefused("file: not UTF-8 text (save it as UTF-8 JSON)") from None
+            except ParseRefused as problem:
+                raise EditRefused(f"file: {problem}") from None
             if isinstance(definition, dict):
                 definition.pop("format", None)
             survey = create_from_definition(definition)

@@ -22,6 +22,7 @@ from ..i18n import LANGUAGES
 from ..models import Response, ResponseDraft
 from ..questionnaire import translation
 from ..responses import store_response
+from ..uploads import upload_limit
 from . import bp
 from .access import permission_required
 from .designer import _survey, _target
@@ -121,10 +122,10 @@ def enter_response(survey_id: int, mode: str):
 
 
 @bp.post("/surveys/<int:survey_id>/responses/import")
+@upload_limit(MAX_CSV_BYTES)
 @permission_required("collect")
 def import_responses(survey_id: int):
     survey = _survey(survey_id)
-    request.max_content_length = MAX_CSV_BYTES + 64 * 1024  # this upload only; the app default is small
     form = ResponseImportForm()
     if not form.validate_on_submit():
         return _page(survey, import_form=form, status=422)

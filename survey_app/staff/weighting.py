@@ -19,6 +19,7 @@ from ..population import (
     stored_margins,
     weighting_variables,
 )
+from ..uploads import upload_limit
 from . import bp
 from .access import permission_required
 from .designer import _survey
@@ -69,10 +70,10 @@ def save_weighting(survey_id: int):
 
 
 @bp.post("/surveys/<int:survey_id>/weighting/csv")
+@upload_limit(MAX_CSV_BYTES)
 @permission_required("analyse")
 def upload_margins(survey_id: int):
     survey = _survey(survey_id)
-    request.max_content_length = MAX_CSV_BYTES + 64 * 1024  # this upload only; the app default is small
     upload = request.files.get("file")
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired: nothing was saved. Please upload the file again."], None, 400)
