@@ -156,8 +156,20 @@ def public_results(survey: Survey, generated_dir: str | Path) -> list[dict]:
     return documents
 
 
-def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict) -> str | None:
-    """Why these draft results may not be published now, in plain words (None: they may)."""
+def hidden_figures(results: dict) -> tuple[int, int]:
+    """(figures hidden, figures in all) over every item's overall and breakdown estimates."""
+    rows = [row for item in results.get("questions", []) + results.get("indices", []) if "estimates" in item
+            for table in [item["estimates"].get("overall") or []]
+            + [b.get("rows") or [] for b in item["estimates"].get("breakdowns") or []] for row in table]
+    return sum(1 for row in rows if row.get("suppressed")), len(rows)
+
+
+def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict,
+                    second_look: bool = True) -> str | None:
+    """Why these draft results may not be published now, in plain words (None: they may).
+
+    ``second_look``: also audit the draft's figures against the public versions' from the files
+    (a second or two for a large survey: publishing does it, the staff page leaves it out)."""
     public = public_results(survey, generated_dir)
     checked = set((results.get("differencing") or {}).get("checked_versions", []))
     # A version made from this very draft (published twice, or again after a withdrawal) is no news.
@@ -183,7 +195,7 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict) ->
                 f"Collect at least {more:,} more {'response' if more == 1 else 'responses'} ({n + more:,} in all) "
                 "and run the analysis again; "
                 "until then the published results stay as they are.")
-    problems = check_draft(results, public)
+    problems = check_draft(results, public) if second_look else []
     if problems:
         return ("Not published: together with an earlier version, this analysis would let figures for fewer "
                 f"than {k} respondents be worked out ({', '.join(problems[:5])}). Run the analysis again, "

@@ -191,6 +191,8 @@ def test_two_versions_over_gunicorn_give_nobody_away(real_server, app):
     for _ in range(9):
         newcomer(survey, trust=4, contact=1, kinds=(1,))
     analyse_over_http(staff, survey.id)
+    page = staff.get(f"/staff/surveys/{survey.id}/results").text
+    assert "Publish as version 2" in page and "version 1 hid" in page and "Publishing again after only a few" in page
     assert publish_over_http(staff, survey.id).status == 303
     v2 = public.get("/results/small/v2/data.csv")
     assert v2.status == 200

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .. import audit, publishing
 from ..analysis.pipeline import CHARTS_DIR, read_results
 from ..extensions import db
+from ..links import public_url
 from ..forms.staff import ConfirmForm
 from ..models import Snapshot
 from ..results.routes import results_page
@@ -27,11 +28,23 @@ def results(survey_id: int):
     survey = _survey(survey_id)
     draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
     return render_template("staff/results.html", survey=survey, draft=draft, versions=publishing.versions(survey),
-                           form=ConfirmForm(), refusal=_refusal(survey, draft))
+                           form=ConfirmForm(), refusal=_refusal(survey, draft), hidden=_hidden(survey, draft))
+
+
+def _hidden(survey, draft) -> dict | None:
+    """Figures hidden in the draft and in the newest public version, for staff to weigh publishing now."""
+    if draft is None:
+        return None
+    newest = next(iter(publishing.public_results(survey, current_app.config["GENERATED_DIR"])[-1:]), None)
+    hidden, total = publishing.hidden_figures(draft)
+    return {"draft": hidden, "total": total, "newest": publishing.hidden_figures(newest)[0] if newest else None,
+            "newest_version": newest["version"] if newest else None}
 
 
 def _refusal(survey, draft) -> str | None:
-    return None if draft is None else publishing.publish_refusal(survey, current_app.config["GENERATED_DIR"], draft)
+    if draft is None:
+        return None
+    return publishing.publish_refusal(survey, current_app.config["GENERATED_DIR"], draft, second_look=False)
 
 
 @bp.get("/surveys/<int:survey_id>/results/draft")
@@ -75,7 +88,7 @@ def publish_results(survey_id: int):
     audit.record("results.publish", _target(survey), version=snapshot.version)
     db.session.commit()
     flash(f"Published version {snapshot.version}. Its address never changes: "
-          f"{url_for('results.version', slug=survey.slug, version=snapshot.version, _external=True)}", "info")
+          f"{public_url('results.version', slug=survey.slug, version=snapshot.version)}", "info")
     return redirect(url_for(".results", survey_id=survey.id), code=303)
 
 
@@ -95,6 +108,7 @@ def withdraw_results(survey_id: int, version: int):
         flash(f"Version {version}: {error}", "error")
         draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
         return render_template("staff/results.html", survey=survey, draft=draft, refusal=_refusal(survey, draft),
+                               hidden=_hidden(survey, draft),
                                versions=publishing.versions(survey), form=ConfirmForm(), typed={version: notice}), 422
     audit.record("results.withdraw", _target(survey), version=version, notice=snapshot.withdrawal_notice)
     db.session.commit()
