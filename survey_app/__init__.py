@@ -12,12 +12,13 @@ import os
 def create_app(test_config: dict | None = None):
     from flask import Flask
 
-    from . import cli, errors, security, uploads
+    from . import cli, errors, links, security, uploads
     from .config import (
         apply_environment,
         default_config,
         normalise_database_url,
         settle_environment,
+        settle_public_base_url,
         settle_secret_key,
     )
     from . import i18n
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None):
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     settle_environment(app.config)
+    settle_public_base_url(app.config)
     settle_secret_key(app.config, app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -56,6 +58,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(staff_bp)
     errors.init_app(app)
     security.init_app(app)
+    links.init_app(app)
 
     @app.before_request
     def forget_per_request_caches():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from urllib.parse import urlsplit
 
 MIN_SECRET_KEY_LENGTH = 32
 # Where a site without a configured SECRET_KEY keeps the one generated for it (instance/).
@@ -33,6 +34,7 @@ ENVIRONMENT_OVERRIDES = {
     "PAGE_RATE_LIMIT": "PAGE_RATE_LIMIT",
     "CODE_RATE_LIMIT": "CODE_RATE_LIMIT",
     "TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
+    "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
 }
 
 
@@ -74,6 +76,10 @@ def default_config(instance_path: str) -> dict:
         "RESIDENT_COOKIE_SECURE": False,
         # Reverse proxies in front of the app whose X-Forwarded-* headers to trust (1 behind nginx).
         "TRUSTED_PROXIES": 0,
+        # The site's public address (scheme, host and port): every absolute link the app writes
+        # (resume links, invitation sheets, canonical links) starts with it, never with the Host
+        # a request claims. Required in production; `flask run`'s address elsewhere.
+        "PUBLIC_BASE_URL": None,
         # Two-factor sign-in for staff (two_factor.py): "none" (each may turn it on), "admins" or "all".
         "TWO_FACTOR_REQUIRED": "none",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -112,6 +118,25 @@ def settle_environment(config: dict) -> None:
     if required not in ("none", "admins", "all"):
         raise RuntimeError(f"TWO_FACTOR_REQUIRED is {config.get('TWO_FACTOR_REQUIRED')!r}; use none, admins or all.")
     config["TWO_FACTOR_REQUIRED"] = required
+
+
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def settle_public_base_url(config: dict) -> None:
+    """PUBLIC_BASE_URL as scheme://host[:port]; production refuses to start without it."""
+    value = (config.get("PUBLIC_BASE_URL") or "").strip()
+    if not value:
+        if config["SURVEY_ENV"] == "production":
+            raise RuntimeError("PUBLIC_BASE_URL is not set: in production, set it to the site's public address, "
+                               "e.g. https://surveys.example.gov (links in letters and resume links use it).")
+        value = DEVELOPMENT_BASE_URL
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query
+            or parts.fragment or parts.username):
+        raise RuntimeError(f"PUBLIC_BASE_URL is {value!r}; give the scheme, host and port only, "
+                           "e.g. https://surveys.example.gov")
+    config["PUBLIC_BASE_URL"] = f"{parts.scheme}://{parts.netloc}"
 
 
 def settle_secret_key(config: dict, instance_path: str) -> None:

@@ -89,7 +89,8 @@ def test_a_published_or_short_key_is_refused_in_development_too(key):
 @pytest.mark.parametrize("value, expected", [("Production", "production"), (" PRODUCTION ", "production"),
                                              ("development", "development"), ("Development", "development")])
 def test_survey_env_is_read_in_any_case(value, expected):
-    app = create_app({"SURVEY_ENV": value, "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"SURVEY_ENV": value, "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "PUBLIC_BASE_URL": "https://surveys.example.gov"})
     assert app.config["SURVEY_ENV"] == expected
 
 
@@ -102,7 +103,8 @@ def test_an_unknown_survey_env_is_refused(value):
 @pytest.mark.parametrize("key", [None, *PUBLISHED_KEYS, "too-short"])
 def test_production_refuses_unsafe_secret_key(key, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    config = {"SURVEY_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    config = {"SURVEY_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+              "PUBLIC_BASE_URL": "https://surveys.example.gov"}
     if key is not None:
         config["SECRET_KEY"] = key
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
@@ -110,8 +112,22 @@ def test_production_refuses_unsafe_secret_key(key, monkeypatch):
 
 
 def test_production_starts_with_real_secret_key():
-    app = create_app({"SURVEY_ENV": "production", "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"SURVEY_ENV": "production", "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "PUBLIC_BASE_URL": "https://surveys.example.gov/"})
     assert app.config["SURVEY_ENV"] == "production"
+    assert app.config["PUBLIC_BASE_URL"] == "https://surveys.example.gov"
+
+
+def test_production_needs_the_public_address():
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL is not set"):
+        create_app({"SURVEY_ENV": "production", "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.mark.parametrize("value", ["surveys.example.gov", "ftp://surveys.example.gov", "https://x.gov/path",
+                                   "https://x.gov/?a=1", "https://user@x.gov"])
+def test_a_public_address_that_is_not_scheme_host_and_port_is_refused(value):
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app({"PUBLIC_BASE_URL": value, "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
 def test_unknown_page_is_a_clear_404(client):

@@ -35,7 +35,7 @@ def test_pages_have_no_inline_script_or_style(client, app):
 def test_cookies_are_httponly_samesite_and_secure_in_production(app, database_url, tmp_path):
     make_survey()
     config = make_test_config(database_url, tmp_path / "generated")
-    config.update(SURVEY_ENV="production", TESTING=False)
+    config.update(SURVEY_ENV="production", TESTING=False, PUBLIC_BASE_URL="https://surveys.example.gov")
     production = create_app(config)
     client = production.test_client()
     response = start(client, app_survey := make_survey(slug="prod"))

@@ -17,12 +17,13 @@ PUBLISHED_DEVELOPMENT_KEY = "dev-only-not-secret"  # what the app once signed se
 def forged_session(secret_key: str, user_id: int) -> str:
     """A session cookie saying ``user_id`` is signed in, signed as Flask signs with ``secret_key``;
     with Flask-Login's session identifier for the attacker's own address and no User-Agent (what
-    its "strong" protection compares), which anyone can compute for themselves."""
+    its "strong" protection compares) and the account's session version (a small number to guess),
+    which anyone can compute for themselves."""
     forger = Flask("forger")
     forger.secret_key = secret_key
     identifier = hashlib.sha512(b"b'127.0.0.1'|None").hexdigest()  # as flask_login.utils._create_identifier
     return forger.session_interface.get_signing_serializer(forger).dumps(
-        {"_user_id": str(user_id), "_fresh": True, "_id": identifier})
+        {"_user_id": str(user_id), "_fresh": True, "_id": identifier, "staff_session_version": 0})
 
 
 class TestNoDefaultSecret:
@@ -103,3 +104,48 @@ class TestRateLimitsPerServer:
             statuses.append(resident.submit("/s/small/start", {}, token_from="/s/small").status)
         assert statuses.count(303) == 30 and statuses.count(429) == 10, statuses
         assert statuses[:30] == [303] * 30
+
+
+class TestLinksFromConfiguration:
+    @pytest.fixture
+    def real_server_env(self):
+        return {"PUBLIC_BASE_URL": "https://surveys.example.gov"}
+
+    def test_a_forged_host_header_changes_no_link(self, real_server, app):
+        from survey_app import publishing
+        from survey_app.analysis.pipeline import analyze_survey
+        from survey_app.extensions import db
+
+        from .factories import add_response, make_survey
+
+        forged = {"Host": "evil.test", "X-Forwarded-Host": "evil.test"}
+        resident = Browser(real_server.base_url)
+        survey = make_survey()
+        token = resident.get("/s/small", headers=forged).csrf_token()
+        assert resident.post("/s/small/start", {"csrf_token": token}, headers=forged).status == 303
+        token = resident.get("/s/small/page/1", headers=forged).csrf_token()
+        saved = resident.post("/s/small/page/1", {"csrf_token": token, "action": "save"}, headers=forged)
+        page = resident.get(saved.location, headers=forged).text
+        assert "https://surveys.example.gov/s/small/resume#" in page and "evil.test" not in page
+        # The invitation sheet, printed for letters.
+        make_user("editor")
+        staff = Browser(real_server.base_url)
+        staff.submit("/staff/login", {"email": "editor@city.example", "password": "correct horse battery staple",
+                                      "next": ""})
+        letters = make_survey(slug="letters", status="draft", access_mode="invitation")
+        sheet = staff.request("POST", f"/staff/surveys/{letters.id}/invitations",
+                              {"csrf_token": staff.get(f"/staff/surveys/{letters.id}/responses").csrf_token(),
+                               "count": "2"}, headers=forged)
+        assert sheet.status == 200 and "https://surveys.example.gov/s/letters" in sheet.text
+        assert "evil.test" not in sheet.text
+        # The results page's canonical link, kept per version for every later reader.
+        for number in range(30):
+            add_response(survey, trust=1 + number % 5, district=1 + number % 3, contact=1 + number % 2)
+        with db.engine.connect() as connection:
+            analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+        publishing.publish(survey, app.config["GENERATED_DIR"])
+        first = Browser(real_server.base_url).get("/results/small", headers=forged).text
+        later = Browser(real_server.base_url).get("/results/small").text
+        for text in (first, later):
+            assert '<link rel="canonical" href="https://surveys.example.gov/results/small/v1">' in text
+            assert "evil.test" not in text

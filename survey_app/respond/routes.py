@@ -31,6 +31,7 @@ from wtforms.validators import ValidationError
 
 from .. import access_codes, drafts
 from ..extensions import csrf, db, login_manager
+from ..links import public_url
 from ..forms.response import (
     answers_from_form,
     field_name,
@@ -569,7 +570,7 @@ def saved(slug: str):
     response = make_response(render_template(
         "respond/saved.html", survey=survey, draft=draft, code=code,
         # The code after '#': a browser never sends that part, so no log along the way holds it.
-        link=url_for(".resume", slug=slug, _anchor=code, _external=True),
+        link=public_url(".resume", slug=slug, _anchor=code),
         days=drafts.DRAFT_DAYS, invitation=draft.invitation_id is not None))
     response.headers["Cache-Control"] = "no-store"
     return response

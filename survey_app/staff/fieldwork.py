@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from .. import audit, invitations, response_import
 from ..accounts import can
 from ..extensions import db
+from ..links import public_url
 from ..forms.response import answers_from_form, build_response_form, field_name, hidden_questions
 from ..forms.staff import InvitationForm, ResponseImportForm
 from ..i18n import LANGUAGES
@@ -72,7 +73,7 @@ def generate_invitations(survey_id: int):
         return _page(survey, invitation_form=form, status=422)
     audit.record("invitations.generate", _target(survey), batch=batch, count=len(codes))
     db.session.commit()
-    survey_url = url_for("respond.survey", slug=survey.slug, _external=True)
+    survey_url = public_url("respond.survey", slug=survey.slug)
     csv_text = invitations.codes_csv(codes, survey_url, batch)
     response = FlaskResponse(render_template(
         "staff/invitation_sheet.html", survey=survey, batch=batch, codes=codes, survey_url=survey_url,
