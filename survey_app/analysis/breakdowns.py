@@ -89,7 +89,9 @@ def _hidden_rows(records: list[dict], question: QuestionInfo, groups: list, prot
 
 
 def _group_hidden(question: QuestionInfo, protections: list, g: int) -> bool:
-    return bool(all(p.rows[g] for p in protections))
+    # A multiple choice group's n is on every option's record: hidden if any option's table hid
+    # the group, else that table's own protection would be undone by another's record.
+    return bool(any(p.rows[g] for p in protections))
 
 
 def _published(records: list[dict], hidden: np.ndarray, group_hidden: dict) -> list[dict]:
