@@ -57,6 +57,8 @@ def published_counts(rows: list[dict]) -> dict:
         if row["suppressed"] == "true":
             continue
         key = (row["item_code"], row["statistic"], row["group_variable"], row["group_code"], row["option_code"])
+        if not row["respondents"]:  # a group whose n is withheld: nothing to multiply by
+            continue
         respondents = int(row["respondents"])
         count = round(float(row["estimate"]) * respondents / 100) if row["statistic"].startswith("percent") else None
         out[key] = (count, respondents)
@@ -99,6 +101,8 @@ def lp_audit_of_trust_by_district(old_rows: list[dict], new_rows: list[dict]) ->
                 continue
             mask = np.zeros(shape, bool)
             rows_of = [groups.index(row["group_code"])] if row["group_variable"] else list(range(shape[0]))
+            if not row["respondents"]:
+                continue
             respondents = int(row["respondents"])
             every = mask.copy()
             every[rows_of, :] = True
