@@ -31,6 +31,7 @@ COMMENTS = {1: SECRET_TEXT, 6: "Speeding", 11: "Lighting"}
 @pytest.fixture
 def hand_survey(app):
     survey = make_survey()
+    ids = []
     for i in range(12):
         answers = {"trust": TRUST[i], "district": DISTRICT[i]}
         if CONTACT[i] is not None:
@@ -41,7 +42,8 @@ def hand_survey(app):
             answers["years"] = YEARS[i]
         if i in COMMENTS:
             answers["comment"] = COMMENTS[i]
-        add_response(survey, **answers)
+        ids.append(add_response(survey, **answers))
+    survey.response_ids = ids  # random, so not in the order given: the tests look rows up by id
     return survey
 
 
@@ -58,6 +60,7 @@ def test_frame_has_one_row_per_response_and_typed_columns(hand_survey):
     data = load()
     frame = data.frame
     assert len(frame) == 12 and frame.index.name == "response_id"
+    frame = frame.loc[hand_survey.response_ids]  # in the order the answers were given
     assert list(frame.columns) == ["trust", "district", "contact", "kinds", "years"]  # text is never loaded
     assert isinstance(frame["trust"].dtype, pd.CategoricalDtype) and frame["trust"].cat.ordered
     assert list(frame["trust"].cat.categories) == [1, 2, 3, 4, 5, -1]
