@@ -20,7 +20,7 @@ from survey_app import publishing
 from survey_app.analysis.frame import load_codebook, load_survey_data
 from survey_app.analysis.pipeline import analyze_survey, build_results, read_results
 from survey_app.extensions import db
-from survey_app.models import Response, Snapshot
+from survey_app.models import Response, Snapshot, SurveySeries
 
 from .factories import add_response, make_survey
 from .http_browser import Browser
@@ -351,3 +351,25 @@ def test_random_sequences_publish_and_pass_the_second_look(app, seed):
     assert len(files) >= 2
     for old, new in itertools.combinations(files, 2):
         assert subtraction(old, new) == []
+
+
+def test_a_trend_shows_an_earlier_wave_as_it_was_published(app):
+    # Wave 1 is published with 40 responses, then gets one more. Wave 2's trend must not show
+    # wave 1 as it is now (41) beside what wave 1 published: that would be the same subtraction.
+    series = SurveySeries(name="Trust series")
+    db.session.add(series)
+    db.session.commit()
+    wave_1 = make_survey(slug="wave-1", series_id=series.id, wave=1)
+    first_forty(wave_1)
+    published = analyse(app, wave_1)
+    publishing.publish(wave_1, app.config["GENERATED_DIR"])
+    newcomer(wave_1, trust=4)
+    wave_2 = make_survey(slug="wave-2", series_id=series.id, wave=2)
+    first_forty(wave_2)
+    results = analyse(app, wave_2)
+    trust = next(t for t in results["trends"] if t["code"] == "trust")
+    points = {(s["statistic"], s["option"]): s["points"][0] for s in trust["series"]}
+    for row in next(q for q in published["questions"] if q["code"] == "trust")["estimates"]["overall"]:
+        point = points[(row["statistic"], row["option"])]
+        assert point["wave"] == 1 and (point["estimate"], point["n"]) == (row["estimate"], row["n"])
+    assert points[("percent", 4)]["n"] == 40  # not 41

@@ -241,8 +241,12 @@ def _wave_items(results: dict) -> list[dict]:
              "overall": i["estimates"]["overall"]} for i in items]
 
 
-def series_trends(connection: Connection, codebook, results: dict) -> list[dict]:
-    """Trend tables over this survey's series, up to this wave (empty outside a series)."""
+def series_trends(connection: Connection, codebook, results: dict, generated_dir=None) -> list[dict]:
+    """Trend tables over this survey's series, up to this wave (empty outside a series).
+
+    Another wave with a public version is shown as its newest public version shows it, so that
+    a trend never publishes that wave's figures as they are now beside the figures it published
+    (the differencing rule); a wave never published is computed from its responses."""
     if codebook.series_id is None:
         return []
     waves = []
@@ -253,6 +257,12 @@ def series_trends(connection: Connection, codebook, results: dict) -> list[dict]
             waves.append({"wave": wave_number, "slug": slug, "title": codebook.title, "items": _wave_items(results)})
             continue
         other_codebook = load_codebook(connection, slug)
+        public = (with_figures(load_public_results(connection, other_codebook.survey_id, generated_dir))
+                  if generated_dir is not None else [])
+        if public:
+            waves.append({"wave": wave_number, "slug": slug, "title": public[-1]["survey"]["title"],
+                          "items": _wave_items(public[-1])})
+            continue
         data = load_survey_data(connection, other_codebook)
         if data.n_responses < other_codebook.min_cell_size:
             continue
@@ -321,7 +331,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     results["translations"] = translate(results, load_content(connection, codebook.survey_id))
     started = time.perf_counter()
     if not results["suppressed"]:
-        results["trends"] = series_trends(connection, codebook, results)
+        results["trends"] = series_trends(connection, codebook, results, generated_dir)
     timings["trends"] = time.perf_counter() - started
 
     work_dir = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=generated_dir))
