@@ -151,8 +151,9 @@ def public_results(survey: Survey, generated_dir: str | Path) -> list[dict]:
     documents = []
     for snapshot in reversed(versions(survey)):
         document = read_snapshot(generated_dir, snapshot)
-        if document is not None:
-            documents.append({**document, "version": snapshot.version})
+        if document is None:
+            document = {"missing": str(snapshot_dir(generated_dir, snapshot)), "suppressed": True}
+        documents.append({**document, "version": snapshot.version})
     return documents
 
 
@@ -171,6 +172,11 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict,
     ``second_look``: also audit the draft's figures against the public versions' from the files
     (a second or two for a large survey: publishing does it, the staff page leaves it out)."""
     public = public_results(survey, generated_dir)
+    missing = [d for d in public if d.get("missing")]
+    if missing:
+        return (f"The files of version {missing[0]['version']} are missing ({missing[0]['missing']}), so a new "
+                "version cannot be checked against it. Restore them (from the backup of GENERATED_DIR), "
+                "then run the analysis again and publish.")
     checked = set((results.get("differencing") or {}).get("checked_versions", []))
     # A version made from this very draft (published twice, or again after a withdrawal) is no news.
     since = [d["version"] for d in public

@@ -373,3 +373,23 @@ def test_a_trend_shows_an_earlier_wave_as_it_was_published(app):
         point = points[(row["statistic"], row["option"])]
         assert point["wave"] == 1 and (point["estimate"], point["n"]) == (row["estimate"], row["n"])
     assert points[("percent", 4)]["n"] == 40  # not 41
+
+
+def test_a_version_whose_files_are_missing_stops_publishing_with_a_clear_message(app):
+    import shutil
+
+    survey = make_survey()
+    first_forty(survey)
+    analyse(app, survey)
+    snapshot = publishing.publish(survey, app.config["GENERATED_DIR"])
+    folder = publishing.snapshot_dir(app.config["GENERATED_DIR"], snapshot)
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755)
+    shutil.rmtree(folder)
+    for _ in range(10):
+        newcomer(survey)
+    results = analyse(app, survey)  # the analysis still runs
+    assert results["differencing"]["checked_versions"] == []
+    with pytest.raises(publishing.PublishError, match="The files of version 1 are missing"):
+        publishing.publish(survey, app.config["GENERATED_DIR"])

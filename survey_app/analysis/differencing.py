@@ -31,13 +31,18 @@ PUBLIC_STATUSES = ("published", "withdrawn")
 
 def load_public_results(connection: Connection, survey_id: int, generated_dir: str | Path) -> list[dict]:
     """Every public version's results document (published and withdrawn), oldest first,
-    each with its ``version`` added."""
+    each with its ``version`` added. A version whose files are missing is a document with
+    ``missing`` set (and nothing else): nothing can be checked against it."""
     rows = connection.execute(
         text("SELECT version, storage_path FROM snapshot WHERE survey_id = :s "
              "AND status IN ('published', 'withdrawn') ORDER BY version"), {"s": survey_id}).all()
     documents = []
     for version, storage_path in rows:
-        document = json.loads((Path(generated_dir) / storage_path / RESULTS_FILE).read_text("utf-8"))
+        path = Path(generated_dir) / storage_path / RESULTS_FILE
+        try:
+            document = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            document = {"missing": str(path.parent), "suppressed": True}
         documents.append({**document, "version": int(version)})
     return documents
 

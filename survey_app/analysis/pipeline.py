@@ -202,7 +202,7 @@ def differencing_status(n_responses: int, k: int, public: list[dict]) -> dict:
     needs before it may be published (0: none). Publishing reads this and checks again."""
     earlier = [int(d["n_responses"]) for d in with_figures(public)]
     suppressed = n_responses < k
-    return {"checked_versions": [d["version"] for d in public],
+    return {"checked_versions": [d["version"] for d in public if not d.get("missing")],
             "responses_needed": 0 if suppressed else responses_needed(n_responses, earlier, k),
             "earlier_responses": earlier}
 
