@@ -25,8 +25,7 @@ from sqlalchemy.engine import Connection
 from ..questionnaire.types import CATEGORICAL, MULTI, ORDINAL, TOP_BOX_CODES
 from .disclosure import Release, version_leaks
 
-RESULTS_FILE = "results.json"
-PUBLIC_STATUSES = ("published", "withdrawn")
+RESULTS_FILE = "results.json"  # pipeline.RESULTS_FILE (pipeline imports this module, not the reverse)
 
 
 def load_public_results(connection: Connection, survey_id: int, generated_dir: str | Path) -> list[dict]:

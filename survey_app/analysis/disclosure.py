@@ -249,7 +249,8 @@ def protect_breakdown(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SI
     smallest non-zero published one in its row, else in its column, else its
     whole group or the overall figure goes) and the rules run again, until
     nothing is given away. Tables here are a few groups by a few options, so
-    each audit is a handful of small linear programmes.
+    each audit is a few small linear programmes and one projection per figure
+    (``_affine_hull``).
 
     earlier: what the survey's earlier public versions published about this
     same table (``Release``, oldest first); ``n_responses`` is the survey's N
