@@ -327,7 +327,9 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     results = build_results(data, now or dt.datetime.now(dt.timezone.utc), margins, public)
     timings["compute"] = time.perf_counter() - started
 
-    results["methodology"]["fieldwork"] = load_fieldwork(connection, codebook.survey_id)
+    results["methodology"]["fieldwork"] = load_fieldwork(
+        connection, codebook.survey_id, codebook.min_cell_size,
+        [p["methodology"].get("fieldwork") or {} for p in public if "methodology" in p])
     results["translations"] = translate(results, load_content(connection, codebook.survey_id))
     started = time.perf_counter()
     if not results["suppressed"]:
