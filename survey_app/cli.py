@@ -226,8 +226,9 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 def purge_drafts_command() -> None:
     """Delete unfinished answers: drafts not saved for 30 days, and every draft of a closed survey.
 
-    Run it daily from a scheduler (README, Deploying). On PostgreSQL the draft table is then
-    vacuumed, so that the deleted rows' space is marked free for reuse at once.
+    Run it daily from a scheduler (README, Deploying). On PostgreSQL it then rewrites the rows
+    that a submission or a keyed-in response wrote beside the response (used invitations, the
+    day's data-entry tallies), so that no transaction id pairs them any more, and vacuums.
     """
     from . import drafts
 
@@ -235,10 +236,9 @@ def purge_drafts_command() -> None:
     db.session.commit()
     click.echo(f"Deleted {count} unfinished {'draft' if count == 1 else 'drafts'} "
                f"(not saved for {drafts.DRAFT_DAYS} days, or of a closed survey).")
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM response_draft")
-        click.echo("Vacuumed the draft table.")
+    if drafts.unlink_transaction_ids(db.engine):
+        click.echo("Rewrote used invitations and data-entry tallies in one transaction; vacuumed "
+                   f"{', '.join(drafts.VACUUMED)}.")
 
 
 def init_app(app) -> None:

@@ -89,6 +89,34 @@ def purge(now: dt.datetime | None = None) -> int:
     return result.rowcount or 0
 
 
+# PostgreSQL stamps every row a transaction writes with that transaction's id (the hidden xmin
+# column; a deleted row keeps it in xmax until vacuum). Submitting marks the invitation used in
+# the transaction that stores the response, and keying in a paper or phone response counts it
+# in the day's audit tally in the same transaction: until those rows are written again, a join
+# on xmin pairs an invitation (which staff's mail-merge file ties to an address), or a staff
+# member's tally, with a response. Writing them all again in one transaction gives them one new
+# id, and VACUUM then drops the old row versions and the deleted drafts.
+_REWRITE_LINKED_ROWS = (
+    "UPDATE invitation SET used = used WHERE used",
+    "UPDATE audit_entry SET action = action WHERE action IN ('responses.enter', 'responses.import')",
+)
+VACUUMED = ("response_draft", "invitation", "audit_entry")
+
+
+def unlink_transaction_ids(engine) -> bool:
+    """On PostgreSQL, rewrite the rows a submission or a keyed-in response wrote beside the
+    response, then vacuum (see above); True if done (False: SQLite, which has no such ids)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.begin() as connection:
+        for statement in _REWRITE_LINKED_ROWS:
+            connection.exec_driver_sql(statement)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in VACUUMED:
+            connection.exec_driver_sql(f"VACUUM {table}")
+    return True
+
+
 def purge_survey(survey: Survey) -> int:
     """Delete a survey's drafts (it is closing: they can never be submitted); how many. Not committed."""
     result = db.session.execute(delete(ResponseDraft).where(ResponseDraft.survey_id == survey.id))
