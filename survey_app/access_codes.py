@@ -3,18 +3,23 @@
 Twelve characters of Crockford's base-32 alphabet (60 random bits from ``secrets``), shown in
 groups of four (``7KQ2-M9XD-4HRT``). Typing is forgiving: case, spaces and hyphens are
 ignored and the letters people confuse with digits (O, I, L) are read as 0 and 1, as the
-alphabet's designer intended; U is not in the alphabet at all. Only a SHA-256 hash of a code
-is stored. With 60 bits a stolen hash cannot be reversed by guessing, so no secret pepper is
-needed (a pepper would tie every code to the server's key and break them on key rotation).
+alphabet's designer intended; U is not in the alphabet at all.
 
-A resume code also locks the answers saved with it (``drafts``): ``answers_key`` derives an
-AES key from the code with HKDF-SHA256, a derivation apart from the lookup hash (knowing the
-hash, as the database does, gives no key). The server holds the key only while a request
-that carries the code runs.
+An invitation code is stored as its SHA-256 hash (staff hold the codes themselves, in the
+mail-merge file). A resume code, which only the resident holds, is stored as an HMAC under the
+site's draft key (``draft_token``), derived from SECRET_KEY: 60 bits are too few against a plain
+hash when someone with a copy of the database tries each guess against every stored draft at
+once (on GPUs, the first of a thousand drafts in hours), while without the site's key a copy of
+the database offers nothing to test a guess against. The same code, with the same key as salt,
+derives the AES key that seals the draft's answers (``answers_key``, HKDF-SHA256, a derivation
+apart from the lookup). The server holds that key only while a request that carries the code
+runs. Changing SECRET_KEY leaves the drafts in progress unreadable (their residents start again).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import secrets
 
 from cryptography.hazmat.primitives import hashes
@@ -48,9 +53,28 @@ def code_hash(code: str) -> str:
 
 
 _ANSWERS_KEY_INFO = b"survey_app draft answers v1"
+_SITE_KEY_INFO = b"survey_app draft codes v1"
+
+
+@functools.lru_cache(maxsize=4)
+def _site_draft_key(secret_key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SITE_KEY_INFO).derive(
+        secret_key.encode())
+
+
+def site_draft_key() -> bytes:
+    """The site's draft key, derived from SECRET_KEY (never stored)."""
+    from flask import current_app
+
+    return _site_draft_key(current_app.config["SECRET_KEY"])
+
+
+def draft_token(code: str) -> str:
+    """What finds the draft a (normalised) resume code opens: HMAC-SHA256 under the site's key."""
+    return hmac.new(site_draft_key(), code.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def answers_key(code: str) -> bytes:
     """The 256-bit key that seals the answers saved with a (normalised) resume code."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_ANSWERS_KEY_INFO).derive(
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=site_draft_key(), info=_ANSWERS_KEY_INFO).derive(
         code.encode("ascii"))

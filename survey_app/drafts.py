@@ -190,7 +190,7 @@ def start(survey: Survey, language: str, stamp: tuple | None = None) -> tuple[Re
     stored only if that is still the survey's stamp; None if it is not (nothing stored).
     """
     code = access_codes.new_code()
-    values = {"survey_id": survey.id, "token_hash": access_codes.code_hash(code), "invitation_id": None,
+    values = {"survey_id": survey.id, "token_hash": access_codes.draft_token(code), "invitation_id": None,
               "sealed_answers": None, "page": 0, "furthest": 0, "language": language, "saved_on": _today()}
     try:
         connection = db.session.connection()
@@ -220,7 +220,7 @@ def stamp_and_find(slug: str, code: str):
     the resume code opens, or None), or None when there is no survey at ``slug``. The code
     must be a normalised one."""
     row = db.session.execute(_STAMP_AND_DRAFT, {
-        "slug": slug, "token_hash": access_codes.code_hash(code), "fresh_from": _fresh_from()}).first()
+        "slug": slug, "token_hash": access_codes.draft_token(code), "fresh_from": _fresh_from()}).first()
     if row is None:
         return None
     return row, row.ResponseDraft
@@ -232,7 +232,7 @@ def find(survey: Survey, code: str | None) -> ResponseDraft | None:
     if code is None:
         return None
     return db.session.scalar(_FIND_DRAFT, {
-        "token_hash": access_codes.code_hash(code), "survey_id": survey.id,
+        "token_hash": access_codes.draft_token(code), "survey_id": survey.id,
         "fresh_from": _fresh_from()})
 
 
@@ -274,7 +274,7 @@ def start_invitation(survey: Survey, invitation: Invitation, language: str,
     try:
         if replace:
             db.session.execute(delete(ResponseDraft).where(ResponseDraft.invitation_id == invitation.id))
-        draft = ResponseDraft(survey_id=survey.id, token_hash=access_codes.code_hash(code),
+        draft = ResponseDraft(survey_id=survey.id, token_hash=access_codes.draft_token(code),
                               invitation_id=invitation.id, sealed_answers=None, page=0, furthest=0,
                               language=language, saved_on=_today())
         db.session.add(draft)

@@ -9,10 +9,11 @@ import secrets
 import pytest
 from sqlalchemy import select, text
 
-from survey_app import access_codes, drafts, invitations
+from survey_app import access_codes, create_app, drafts, invitations
 from survey_app.extensions import db
 from survey_app.models import Invitation, Response, ResponseDraft
 
+from .conftest import make_test_config
 from .factories import make_survey, valid_answers
 from .http_browser import Browser
 from .raw_database_files import postgres_file, postgres_wal_records, sqlite_pages, sqlite_table_pages
@@ -54,7 +55,7 @@ def test_a_submitted_invitation_draft_leaves_no_answer_beside_a_code(real_server
     assert started.status == 303 and started.location.endswith("/s/small/page/1")
     resume_code = resident.cookies[f"draft-{survey.id}"]
     assert resume_code != access_codes.normalise(codes[0])  # the draft's own code, not the letter's
-    resume_hash = access_codes.code_hash(resume_code)
+    resume_hash = access_codes.draft_token(resume_code)
     assert resident.submit("/s/small/page/1", fields(survey, PAGE_1, action="next")).status == 303
     saved = resident.submit("/s/small/page/2", fields(survey, PAGE_2, q_comment=secret, action="save"))
     assert saved.status == 303 and saved.location.endswith("/s/small/saved")
@@ -168,7 +169,7 @@ def test_a_resume_link_does_not_take_over_the_draft_in_progress(real_server, app
     # The attacker's draft saw none of it: still on page 1, and what it holds is what they typed.
     db.session.remove()
     left = db.session.scalars(select(ResponseDraft)).one()
-    assert left.token_hash == access_codes.code_hash(access_codes.normalise(attacker_code))
+    assert left.token_hash == access_codes.draft_token(access_codes.normalise(attacker_code))
     assert "q_comment" not in drafts.unseal(left, access_codes.normalise(attacker_code))
 
 
@@ -251,5 +252,21 @@ def test_sealed_answers_are_bound_to_their_code_and_survey(app):
         drafts.unseal(draft, access_codes.new_code())
     with pytest.raises(drafts.DraftUnreadable):  # copied into another survey's draft
         drafts.unseal(ResponseDraft(id=2, survey_id=survey.id + 1, sealed_answers=sealed), code)
-    # The key is not the lookup hash, nor derived from what the database holds.
-    assert access_codes.answers_key(code).hex() not in access_codes.code_hash(code)
+    # The key is not the lookup token, nor derived from what the database holds.
+    assert access_codes.answers_key(code).hex() not in access_codes.draft_token(code)
+
+
+def test_a_resume_code_is_found_by_a_keyed_hash_that_a_database_copy_cannot_test_guesses_against(app):
+    """A plain SHA-256 of a 60-bit code lets someone with the database test each guess against every
+    draft at once; the stored token is an HMAC under a key derived from SECRET_KEY, kept nowhere in
+    the database, and the sealing key is salted with it too."""
+    import hashlib
+
+    code = access_codes.new_code()
+    token = access_codes.draft_token(code)
+    assert token != hashlib.sha256(code.encode()).hexdigest() and len(token) == 64
+    key = access_codes.answers_key(code)
+    other_site = create_app({**make_test_config(app.config["SQLALCHEMY_DATABASE_URI"], app.config["GENERATED_DIR"]),
+                             "SECRET_KEY": "another-site-" + "k" * 40})
+    with other_site.app_context():
+        assert access_codes.draft_token(code) != token and access_codes.answers_key(code) != key
