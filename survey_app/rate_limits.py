@@ -26,13 +26,15 @@ starting threads.) Several servers share counts through Redis.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
 import math
 import mmap
-import multiprocessing
 import struct
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -70,9 +72,11 @@ class SharedMemoryStorage(Storage):
     A key's slot is found by probing from its digest; an expired slot is reused, and when the
     probed slots are all live (more than SLOTS senders within one window), the one whose window
     ends first is taken over: its sender starts counting afresh, i.e. under a flood of distinct
-    senders limits err towards letting residents through. One process-shared lock keeps counts
-    exact under processes and threads. A worker killed while holding the lock (microseconds)
-    would block the others: a lock not had within LOCK_SECONDS is taken as abandoned and broken.
+    senders limits err towards letting residents through. Counts stay exact under processes and
+    threads: a thread lock within the process, and between processes a POSIX record lock
+    (``fcntl.lockf``) on a temporary file made with the table (and unlinked at once). Record
+    locks belong to a process, so the kernel releases one whose worker was killed while
+    counting: nothing is left held.
 
     The same counts as limits' MemoryStorage for the fixed-window strategy (a key counts from
     its first hit until ``expiry`` seconds later, then starts again from zero).
@@ -81,13 +85,14 @@ class SharedMemoryStorage(Storage):
     STORAGE_SCHEME = None  # not registered as a scheme: init_app picks it for memory://
     SLOTS = 1 << 16  # 2 MiB
     PROBE = 32
-    LOCK_SECONDS = 2.0
     _SLOT = struct.Struct("<16sqd")  # digest, count, window end (epoch seconds)
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._table = mmap.mmap(-1, self.SLOTS * self._SLOT.size, flags=mmap.MAP_SHARED)
-        self._lock = multiprocessing.get_context("fork").Lock()
+        self._threads = threading.Lock()
+        lock_file = tempfile.TemporaryFile(prefix="survey-rate-limits-")  # unlinked: only its descriptor
+        self._lock_file = lock_file  # kept open (and so the descriptor forked workers inherit)
 
     @property
     def base_exceptions(self):
@@ -95,17 +100,12 @@ class SharedMemoryStorage(Storage):
 
     @contextlib.contextmanager
     def _locked(self):
-        if not self._lock.acquire(timeout=self.LOCK_SECONDS):
-            log.warning("rate-limit table lock held for %ss: taken as abandoned and broken", self.LOCK_SECONDS)
+        with self._threads:
+            fcntl.lockf(self._lock_file, fcntl.LOCK_EX)
             try:
-                self._lock.release()
-            except ValueError:
-                pass  # released meanwhile
-            self._lock.acquire()
-        try:
-            yield
-        finally:
-            self._lock.release()
+                yield
+            finally:
+                fcntl.lockf(self._lock_file, fcntl.LOCK_UN)
 
     def _find(self, key: str, now: float) -> tuple[int, bytes, int, float]:
         """(offset, digest, count, window end) of the key's slot: its own if live, else the slot
