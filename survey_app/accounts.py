@@ -174,6 +174,10 @@ def authenticate(email: str, password: str, device_token: str | None = None,
     user, device = _rows(StaffUser.__table__.c.email == normalise_email(email), device_token)
     right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if user is None:
+        # The same work as a known account's failure (a counting statement and a commit), so
+        # that the time of the answer does not tell which emails have accounts.
+        _count_failure(StaffUser.__table__, 0, now)
+        db.session.commit()
         return LoginResult(None, REFUSED)
     counted, row_id = _counter(user, device)
     if not right:
@@ -209,6 +213,31 @@ def complete_second_factor(user_id: int, code: str, device_token: str | None = N
         return LoginResult(None, "That code is not right, or has been used already. Type the 6-digit code your "
                                  "authenticator app shows now, or one of your recovery codes.")
     return _open(user, device, device_token, now)
+
+
+def confirm_identity(user: StaffUser, password: str | None = None, code: str | None = None,
+                     device_token: str | None = None, now: dt.datetime | None = None) -> bool:
+    """A signed-in staff member's password (or current two-factor code) asked again before a
+    change to the account. Failures count as failed sign-ins from this browser, and a pause
+    refuses even the right answer: a session left open is no way around the throttling."""
+    from . import two_factor
+
+    now = now or utcnow()
+    row, device = _rows(StaffUser.__table__.c.id == user.id, device_token)
+    counted, row_id = _counter(row, device)
+    paused = _aware((device or row).locked_until)
+    if code is not None:
+        right = bool(row.totp_secret) and two_factor.use_code(row.id, row.totp_secret, code, now.timestamp())
+    else:
+        right = check_password_hash(row.password_hash, password or "")
+    if paused and paused > now:
+        db.session.rollback()
+        return False
+    if not right:
+        db.session.rollback()
+        _count_failure(counted, row_id, now)
+    db.session.commit()
+    return right
 
 
 def _open(user, device, device_token: str | None, now: dt.datetime) -> LoginResult:

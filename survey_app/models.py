@@ -385,6 +385,9 @@ class StaffUser(db.Model):
     # last time step a code was accepted for (a code works once).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # A secret being set up, until a code confirms it (kept here, not in the session cookie,
+    # which the browser can read).
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
 
     # Flask-Login's user protocol.
     @property

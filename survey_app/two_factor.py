@@ -96,6 +96,7 @@ def enable(user: StaffUser, secret: str, code: str, now: float) -> list[str] | N
         return None
     user.totp_secret = secret
     user.totp_last_step = step
+    user.totp_pending = None
     return new_recovery_codes(user)
 
 
@@ -108,8 +109,16 @@ def new_recovery_codes(user: StaffUser) -> list[str]:
     return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
+def pending_secret(user: StaffUser) -> str:
+    """The secret being set up for ``user`` (made and stored on first use; not committed)."""
+    if not user.totp_pending:
+        user.totp_pending = new_secret()
+    return user.totp_pending
+
+
 def disable(user: StaffUser) -> None:
     user.totp_secret = None
+    user.totp_pending = None
     user.totp_last_step = None
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
 

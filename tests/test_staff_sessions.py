@@ -165,3 +165,23 @@ def test_a_stolen_device_cookie_gets_its_own_pause(app):
     assert authenticate(owner.email, PASSWORD).user is not None  # the account is not
     device = db.session.scalar(select(StaffDevice).where(StaffDevice.user_id == owner.id))
     assert device.failed_logins == MAX_FAILURES and token not in device.token_hash
+
+
+def test_a_session_left_open_is_no_way_around_the_throttling(app, client):
+    """Asking for the current password again (to change it, or to turn two-factor sign-in off)
+    counts failures like sign-in does, and a pause refuses even the right one."""
+    user = make_user("editor")
+    sign_in(client, user.email)
+    for n in range(MAX_FAILURES):
+        wrong = post(client, "/staff/account/password", {"current": f"guess {n}", "new": NEW_PASSWORD,
+                                                         "confirm": NEW_PASSWORD}, token_page="/staff/account/password")
+        assert wrong.status_code == 422
+    right = post(client, "/staff/account/password", {"current": PASSWORD, "new": NEW_PASSWORD,
+                                                     "confirm": NEW_PASSWORD}, token_page="/staff/account/password")
+    assert right.status_code == 422 and "paused after repeated attempts" in html.unescape(right.get_data(as_text=True))
+    # Counted on this browser (it signed in, so it is a known one), and its sign-ins are paused too.
+    db.session.expire_all()
+    device = db.session.scalar(select(StaffDevice).where(StaffDevice.user_id == user.id))
+    assert device.failed_logins == MAX_FAILURES and device.locked_until is not None
+    token = client.get_cookie("staff_device", path="/staff").value
+    assert authenticate(user.email, PASSWORD, token).user is None

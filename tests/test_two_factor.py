@@ -136,3 +136,20 @@ def test_an_unknown_requirement_is_refused(app):
 
     with pytest.raises(RuntimeError, match="TWO_FACTOR_REQUIRED"):
         create_app({"TWO_FACTOR_REQUIRED": "sometimes", "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_the_secret_being_set_up_is_kept_on_the_server_not_in_the_session_cookie(app, client):
+    from flask import Flask
+
+    user = make_user("editor")
+    sign_in(client, user.email)
+    page = client.get("/staff/account/two-factor").get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
+    assert db.session.get(StaffUser, user.id).totp_pending == secret
+    reader = Flask("reader")
+    reader.secret_key = app.config["SECRET_KEY"]
+    cookie = client.get_cookie("session").value
+    assert secret not in str(reader.session_interface.get_signing_serializer(reader).loads(cookie))
+    # The same secret on the next visit, until a code confirms it.
+    again = client.get("/staff/account/two-factor").get_data(as_text=True)
+    assert secret.encode() and re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', again).group(1).replace(" ", "") == secret

@@ -22,6 +22,7 @@ def upgrade():
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('totp_pending', sa.String(length=64), nullable=True))
     op.create_table(
         'staff_device',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -59,6 +60,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_staff_device_user_id'))
     op.drop_table('staff_device')
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
+        batch_op.drop_column('totp_pending')
         batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_secret')
         batch_op.drop_column('must_change_password')

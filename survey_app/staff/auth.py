@@ -8,10 +8,16 @@ import time
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from markupsafe import Markup
-from werkzeug.security import check_password_hash
 
 from .. import audit, two_factor
-from ..accounts import AccountError, authenticate, complete_second_factor, end_sessions, set_password
+from ..accounts import (
+    AccountError,
+    authenticate,
+    complete_second_factor,
+    confirm_identity,
+    end_sessions,
+    set_password,
+)
 from ..extensions import db
 from ..forms.staff import CodeForm, ConfirmForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
 from . import bp
@@ -21,7 +27,8 @@ DEVICE_COOKIE = "staff_device"  # accounts.py: a browser its account has signed 
 DEVICE_DAYS = 365
 SECOND_STEP = "staff_second_step"  # the session's note that the password was right
 SECOND_STEP_SECONDS = 300
-ENROLLING = "staff_totp_enrolling"  # the secret being set up, until a code confirms it
+NOT_CONFIRMED = ("That is not your password, or this browser is paused after repeated attempts (try again in a "
+                 "few minutes).")
 
 
 def safe_next(target: str | None) -> str:
@@ -110,8 +117,9 @@ def password():
     form = PasswordChangeForm()
     status = 200
     if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash, form.current.data):
-            form.current.errors.append("That is not your current password.")
+        if not confirm_identity(current_user, password=form.current.data,
+                                device_token=request.cookies.get(DEVICE_COOKIE)):
+            form.current.errors.append(NOT_CONFIRMED)
             status = 422
         else:
             try:
@@ -157,31 +165,31 @@ def two_factor_page():
     action = request.form.get("action")
     status = 200
     if request.method == "POST" and action == "enable" and not user.totp_secret and code_form.validate_on_submit():
-        codes = two_factor.enable(user, session.get(ENROLLING, ""), code_form.code.data, time.time())
+        codes = two_factor.enable(user, user.totp_pending or "", code_form.code.data, time.time())
         if codes is None:
             code_form.code.errors.append("That code does not match. Scan the QR code again, or type the key, and "
                                          "enter the code the app shows now.")
             status = 422
         else:
-            session.pop(ENROLLING, None)
             audit.record("staff.two_factor_on", f"staff {user.email}")
             db.session.commit()
             return _recovery_codes_page(codes)
     elif request.method == "POST" and action == "recovery" and user.totp_secret and code_form.validate_on_submit():
-        if two_factor.use_code(user.id, user.totp_secret, code_form.code.data, time.time()):
+        if confirm_identity(user, code=code_form.code.data, device_token=request.cookies.get(DEVICE_COOKIE)):
             codes = two_factor.new_recovery_codes(user)
             audit.record("staff.recovery_codes", f"staff {user.email}")
             db.session.commit()
             return _recovery_codes_page(codes)
-        db.session.rollback()
-        code_form.code.errors.append("That code is not right, or has been used already.")
+        code_form.code.errors.append("That code is not right, has been used already, or this browser is paused "
+                                     "after repeated attempts.")
         status = 422
     elif request.method == "POST" and action == "disable" and user.totp_secret and off_form.validate_on_submit():
         if required:
             flash("This site requires two-factor sign-in for your account: it cannot be turned off.", "error")
             return redirect(url_for("staff.two_factor"), code=303)
-        if not check_password_hash(user.password_hash, off_form.password.data):
-            off_form.password.errors.append("That is not your password.")
+        if not confirm_identity(user, password=off_form.password.data,
+                                device_token=request.cookies.get(DEVICE_COOKIE)):
+            off_form.password.errors.append(NOT_CONFIRMED)
             status = 422
         else:
             two_factor.disable(user)
@@ -195,8 +203,8 @@ def two_factor_page():
     if user.totp_secret:
         context["codes_left"] = two_factor.recovery_codes_left(user)
     else:
-        secret = session.get(ENROLLING) or two_factor.new_secret()
-        session[ENROLLING] = secret
+        secret = two_factor.pending_secret(user)
+        db.session.commit()
         context.update(secret=two_factor.spaced(secret), qr=Markup(two_factor.enrolment_qr_svg(user, secret)))
     response = make_response(render_template("staff/two_factor.html", **context), status)
     response.headers["Cache-Control"] = "no-store"  # a secret, or codes, on the page
