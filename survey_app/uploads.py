@@ -38,9 +38,12 @@ def init_app(app) -> None:
 
     @app.before_request
     def apply_upload_limit():
+        from flask_login import current_user
+
         view = current_app.view_functions.get(request.endpoint)
         limit = getattr(view, "upload_limit", None)
-        if limit:
+        # Staff uploads only: an anonymous request keeps the small limit (it is refused anyway).
+        if limit and current_user.is_authenticated:
             request.max_content_length = limit
 
 

@@ -18,7 +18,7 @@ def staff_rules(app):
     """Every staff URL with its methods, ids filled in with 1."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("staff.") and rule.endpoint not in ("staff.login", "staff.login_code"):
-            path = re.sub(r"<int:[a-z_]+>", "1", rule.rule)
+            path = re.sub(r"<int(\([^)]*\))?:[a-z_]+>", "1", rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule.endpoint, method, path
 

@@ -70,3 +70,18 @@ def test_a_display_condition_nested_too_deeply_is_a_message(real_server, app):
         "title": "Views", "display_condition": "[" * 2_400 + "]" * 2_400}, token_from=f"/staff/surveys/{survey.id}")
     assert reply.status == 303  # back to the survey page, the reason shown there
     assert "nested too deeply" in html.unescape(browser.get(reply.location).text)
+
+
+def test_only_signed_in_staff_may_send_a_large_body(real_server, app):
+    survey = make_survey()
+    anonymous = Browser(real_server.base_url)
+    reply = anonymous.request("POST", f"/staff/surveys/{survey.id}/responses/import",
+                              files={"file": ("big.csv", responses_csv(7, "x" * 120_000))})
+    assert reply.status == 413  # the app's small default limit, before anything reads the body
+
+
+def test_a_response_id_beyond_64_bits_is_not_found_not_a_server_error(real_server, app):
+    survey = make_survey()
+    browser = staff(real_server)
+    assert browser.get(f"/staff/surveys/{survey.id}/responses/{2 ** 64}").status == 404
+    assert browser.get(f"/staff/surveys/{survey.id}/responses/{2 ** 63 - 1}").status == 404

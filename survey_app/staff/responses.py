@@ -32,7 +32,7 @@ def response_list(survey_id: int):
                            may_remove=can(current_user, "remove_responses"))
 
 
-@bp.get("/surveys/<int:survey_id>/responses/<int:response_id>")
+@bp.get("/surveys/<int:survey_id>/responses/<int(max=9223372036854775807):response_id>")
 @permission_required("collect")
 def response_detail(survey_id: int, response_id: int):
     survey = _survey(survey_id)
@@ -44,7 +44,7 @@ def response_detail(survey_id: int, response_id: int):
         200, {"Cache-Control": "no-store"}
 
 
-@bp.route("/surveys/<int:survey_id>/responses/<int:response_id>/remove", methods=["GET", "POST"])
+@bp.route("/surveys/<int:survey_id>/responses/<int(max=9223372036854775807):response_id>/remove", methods=["GET", "POST"])
 @permission_required("remove_responses")
 def remove_response(survey_id: int, response_id: int):
     """A confirmation page that says what will be lost; the removal itself needs a reason."""
