@@ -13,8 +13,9 @@ was downloaded), so a new version must not let anyone subtract an earlier one fr
 how a few respondents answered: the differencing rule (``analysis/differencing.py``). The
 analysis already applies it against the versions public when it ran; ``publish`` refuses when
 a version was published since, when the survey's number of responses moved by 1 to k - 1
-(``publish_refusal`` says how many more are needed), or when a second look at the files finds
-anything the rule forbids.
+(``publish_refusal`` says how many more are needed), when its trends show another wave of the
+series otherwise than that wave's newest published version does, or when a second look at the
+files finds anything the rule forbids.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .analysis.differencing import check_draft, with_figures
+from .analysis.differencing import (check_draft, load_public_results, newest_published, responses_needed,
+                                    trend_mismatches, with_figures)
 from .analysis.pipeline import RESULTS_FILE, read_results
 from . import spreadsheet_csv
 from .extensions import db
@@ -148,13 +150,24 @@ def manifest(folder: Path) -> dict[str, str]:
 
 def public_results(survey: Survey, generated_dir: str | Path) -> list[dict]:
     """The results of every public version (published and withdrawn), oldest first, with ``version``."""
-    documents = []
-    for snapshot in reversed(versions(survey)):
-        document = read_snapshot(generated_dir, snapshot)
-        if document is None:
-            document = {"missing": str(snapshot_dir(generated_dir, snapshot)), "suppressed": True}
-        documents.append({**document, "version": snapshot.version})
-    return documents
+    return load_public_results(db.session.connection(), survey.id, generated_dir)
+
+
+def trend_refusal(survey: Survey, generated_dir: str | Path, results: dict) -> str | None:
+    """Why the draft's trends may not be published now: they show another wave otherwise than its
+    newest published version does (withdrawn or published again since the analysis ran)."""
+    connection = db.session.connection()
+    slugs = {p["slug"] for t in results.get("trends") or [] for s in t["series"] for p in s["points"]}
+    shown = {}
+    for slug in slugs - {survey.slug}:
+        survey_id = db.session.scalar(select(Survey.id).where(Survey.slug == slug))
+        shown[slug] = None if survey_id is None else newest_published(connection, survey_id, generated_dir)
+    wrong = trend_mismatches(results, shown)
+    if not wrong:
+        return None
+    which = f"wave {wrong[0]}" if len(wrong) == 1 else "waves " + ", ".join(str(w) for w in wrong)
+    return (f"Not published: the trends show {which} otherwise than its published results now do (a version "
+            "was withdrawn or published since this analysis was run). Run the analysis again, then publish.")
 
 
 def hidden_figures(results: dict) -> tuple[int, int]:
@@ -190,9 +203,10 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict,
         return None
     k = int(results["min_cell_size"])
     n = int(results["n_responses"])
-    close = [d for d in with_figures(public) if 1 <= abs(n - int(d["n_responses"])) < k]
-    if close:
-        more = (results.get("differencing") or {}).get("responses_needed") or 0
+    earlier = with_figures(public)
+    more = responses_needed(n, [int(d["n_responses"]) for d in earlier], k)
+    if more:
+        close = [d for d in earlier if 1 <= abs(n - int(d["n_responses"])) < k]
         versions_text = " and ".join(f"version {d['version']} with {int(d['n_responses']):,}" for d in close)
         return (f"Not published: this analysis has {n:,} responses and {versions_text} was published. "
                 f"Two public versions whose numbers of responses differ by 1 to {k - 1} would let anyone "
@@ -201,6 +215,9 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict,
                 f"Collect at least {more:,} more {'response' if more == 1 else 'responses'} ({n + more:,} in all) "
                 "and run the analysis again; "
                 "until then the published results stay as they are.")
+    refusal = trend_refusal(survey, generated_dir, results)
+    if refusal:
+        return refusal
     problems = check_draft(results, public) if second_look else []
     if problems:
         return ("Not published: together with an earlier version, this analysis would let figures for fewer "

@@ -10,8 +10,9 @@ This module supplies what the audit needs from the files alone: what each earlie
 published about a table (``item_releases``), read from its ``results.json`` (the published
 counts are in it; the hidden ones are not, and need not be: the audit asks what the published
 figures pin down, not what the hidden ones were); the survey-wide rule on N
-(``responses_needed``); and ``check_draft``, which publishing runs again on the draft's own
-file against the versions public at that moment. No Flask here.
+(``responses_needed``); ``check_draft``, which publishing runs again on the draft's own
+file against the versions public at that moment; and, for trends across a series, what another
+wave may be shown as (``newest_published``, checked again by ``trend_mismatches``). No Flask here.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from ..questionnaire.types import CATEGORICAL, MULTI, ORDINAL, TOP_BOX_CODES
@@ -28,13 +29,18 @@ from .disclosure import Release, version_leaks
 RESULTS_FILE = "results.json"  # pipeline.RESULTS_FILE (pipeline imports this module, not the reverse)
 
 
-def load_public_results(connection: Connection, survey_id: int, generated_dir: str | Path) -> list[dict]:
+def load_public_results(connection: Connection, survey_id: int, generated_dir: str | Path,
+                        statuses: tuple[str, ...] = ("published", "withdrawn")) -> list[dict]:
     """Every public version's results document (published and withdrawn), oldest first,
     each with its ``version`` added. A version whose files are missing is a document with
-    ``missing`` set (and nothing else): nothing can be checked against it."""
+    ``missing`` set (and nothing else): nothing can be checked against it.
+
+    ``statuses``: ("published",) for the versions whose figures are still shown. Every check
+    of the differencing rule uses both: a withdrawn version was public once."""
     rows = connection.execute(
         text("SELECT version, storage_path FROM snapshot WHERE survey_id = :s "
-             "AND status IN ('published', 'withdrawn') ORDER BY version"), {"s": survey_id}).all()
+             "AND status IN :statuses ORDER BY version").bindparams(bindparam("statuses", expanding=True)),
+        {"s": survey_id, "statuses": list(statuses)}).all()
     documents = []
     for version, storage_path in rows:
         path = Path(generated_dir) / storage_path / RESULTS_FILE
@@ -44,6 +50,14 @@ def load_public_results(connection: Connection, survey_id: int, generated_dir: s
             document = {"missing": str(path.parent), "suppressed": True}
         documents.append({**document, "version": int(version)})
     return documents
+
+
+def newest_published(connection: Connection, survey_id: int, generated_dir: str | Path) -> dict | None:
+    """The survey's newest published (not withdrawn) version as it published its figures, or None
+    when there is none with figures (never published, only withdrawn versions, files missing, or
+    fewer than k responses in it). What a trend in another survey of its series may show of it."""
+    published = load_public_results(connection, survey_id, generated_dir, statuses=("published",))
+    return published[-1] if published and not published[-1].get("suppressed") else None
 
 
 def with_figures(documents: list[dict]) -> list[dict]:
@@ -186,3 +200,35 @@ def check_draft(draft: dict, public: list[dict]) -> list[str]:
                     problems.append(f"{item['code']}" + (f" by {variable}" if variable else ""))
                     break
     return problems
+
+
+TREND_FIELDS = ("estimate", "se", "lci", "uci", "n", "df", "suppressed")
+
+
+def _same(a, b) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)  # NaN
+
+
+def trend_mismatches(draft: dict, shown: dict[str, dict | None]) -> list[int]:
+    """The other waves (numbers) that the draft's trends show otherwise than their newest published
+    version does; ``shown``: that version's document by slug (``newest_published``), None for none.
+
+    A trend shows another wave only as that wave itself publishes it: a figure recomputed from its
+    responses could differ from a published one by 1 to k - 1 respondents, and a withdrawn one
+    must not reappear. Publishing runs this against the versions published at that moment.
+    """
+    own = (draft.get("survey") or {}).get("slug")
+    wrong = []
+    for trend in draft.get("trends") or []:
+        for series in trend["series"]:
+            for point in series["points"]:
+                if point["slug"] == own or point["wave"] in wrong:
+                    continue
+                document = shown.get(point["slug"])
+                item = find_item(document, trend["code"]) if document else None
+                record = next((r for r in item["estimates"].get("overall") or []
+                               if (r.get("statistic"), r.get("option")) == (series["statistic"], series["option"])),
+                              None) if item else None
+                if record is None or not all(_same(record.get(f), point.get(f)) for f in TREND_FIELDS):
+                    wrong.append(point["wave"])
+    return sorted(wrong)

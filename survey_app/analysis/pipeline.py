@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from ..questionnaire.types import NUMERIC, ORDINAL, SLUG_PATTERN, TEXT
 from . import charts
 from .breakdowns import groupings, item_estimates
-from .differencing import find_item, load_public_results, responses_needed, with_figures
+from .differencing import find_item, load_public_results, newest_published, responses_needed, with_figures
 from .disclosure import is_small
 from .estimates import summarise_question
 from .fieldwork import load_fieldwork, margin_of_error
@@ -241,12 +241,14 @@ def _wave_items(results: dict) -> list[dict]:
              "overall": i["estimates"]["overall"]} for i in items]
 
 
-def series_trends(connection: Connection, codebook, results: dict, generated_dir=None) -> list[dict]:
+def series_trends(connection: Connection, codebook, results: dict, generated_dir) -> list[dict]:
     """Trend tables over this survey's series, up to this wave (empty outside a series).
 
-    Another wave with a public version is shown as its newest public version shows it, so that
-    a trend never publishes that wave's figures as they are now beside the figures it published
-    (the differencing rule); a wave never published is computed from its responses."""
+    This wave is the draft's own figures (protected against its own versions). Another wave is
+    shown only as its newest published (not withdrawn) version shows it, suppressed figures
+    included: never recomputed from its responses, which could differ from what it published by
+    1 to k - 1 respondents (the differencing rule), and never as a withdrawn version had it. A
+    wave with no published version with figures is left out."""
     if codebook.series_id is None:
         return []
     waves = []
@@ -256,20 +258,10 @@ def series_trends(connection: Connection, codebook, results: dict, generated_dir
         if slug == codebook.slug:
             waves.append({"wave": wave_number, "slug": slug, "title": codebook.title, "items": _wave_items(results)})
             continue
-        other_codebook = load_codebook(connection, slug)
-        public = (with_figures(load_public_results(connection, other_codebook.survey_id, generated_dir))
-                  if generated_dir is not None else [])
-        if public:
-            waves.append({"wave": wave_number, "slug": slug, "title": public[-1]["survey"]["title"],
-                          "items": _wave_items(public[-1])})
-            continue
-        data = load_survey_data(connection, other_codebook)
-        if data.n_responses < other_codebook.min_cell_size:
-            continue
-        other = compute_wave(data, load_margins(connection, other_codebook.survey_id), breakdowns=False)
-        other_results = {"questions": other["questions"], "indices": other["indices"]}
-        waves.append({"wave": wave_number, "slug": slug, "title": other_codebook.title,
-                      "items": _wave_items(other_results)})
+        shown = newest_published(connection, load_codebook(connection, slug).survey_id, generated_dir)
+        if shown is not None:
+            waves.append({"wave": wave_number, "slug": slug, "title": shown["survey"]["title"],
+                          "items": _wave_items(shown)})
     return trend_table(sorted(waves, key=lambda w: w["wave"])) if len(waves) > 1 else []
 
 

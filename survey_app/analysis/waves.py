@@ -9,8 +9,10 @@ is not). Waves are independent samples, so the change from wave a to wave b
 
 with the t interval on min(df_a, df_b) degrees of freedom (a conservative
 choice) and a two-sided t test at 5%. The estimates and SEs are each wave's
-own published ones (weighted to that wave's margins); a figure that disclosure
-control hides in a wave has no change to or from it.
+own published ones (weighted to that wave's margins): the survey's own draft,
+and every other wave exactly as its newest published, not withdrawn, version
+shows it (``pipeline.series_trends``); a figure that disclosure control hides
+in a wave has no change to or from it.
 """
 from __future__ import annotations
 
