@@ -45,3 +45,29 @@ def test_no_withheld_count_or_change_can_be_worked_out(k):
             assert total == 0 or total >= k or sum(counts.values()) < k  # (N < k publishes N alone)
             if len(hidden) == 1:  # only where the others are all zero: the one withheld is N itself
                 assert all(counts[name] == 0 for name in counts if name not in hidden)
+
+
+def test_the_results_page_shows_a_withheld_count_as_a_dash_with_the_reason(app, client):
+    import html
+    import re
+
+    from sqlalchemy import update
+
+    from survey_app import publishing
+    from survey_app.analysis.pipeline import analyze_survey
+    from survey_app.extensions import db
+    from survey_app.models import Response
+
+    from .factories import add_response, make_survey
+
+    survey = make_survey()
+    ids = [add_response(survey, trust=1 + n % 5, district=1 + n % 3, contact=1) for n in range(30)]
+    db.session.execute(update(Response).where(Response.id.in_(ids[:3])).values(mode="paper"))
+    db.session.commit()
+    with db.engine.connect() as connection:
+        analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    page = re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", html.unescape(client.get("/results/small").get_data(as_text=True))))
+    assert "30: – on paper, – online." in page  # 3 on paper; 27 online would give the 3 back
+    assert "Counts by mode of fewer than 10, and those from which one could be worked out, are not shown" in page
+    assert " 3 on paper" not in page and "27 online" not in page
