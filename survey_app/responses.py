@@ -34,11 +34,12 @@ ANSWER_COLUMNS = ("response_id", "question_id", "value", "number", "text")
 
 
 ID_ATTEMPTS = 5  # random ids drawn before giving up (each taken with a chance of ~10^-18)
+MAX_RESPONSE_ID = 2**63 - 1  # what a signed 64-bit column holds
 
 
 def new_response_id() -> int:
-    """A random response id, 1 to 2^63 - 1 (what a signed 64-bit column holds)."""
-    return secrets.randbelow(2**63 - 1) + 1
+    """A random response id, 1 to MAX_RESPONSE_ID."""
+    return secrets.randbelow(MAX_RESPONSE_ID) + 1
 
 
 class ResponseIdsExhausted(RuntimeError):

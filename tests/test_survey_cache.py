@@ -243,8 +243,6 @@ def test_start_from_a_cached_survey_that_changed_meanwhile_goes_by_the_survey_as
 
 
 def test_start_is_one_statement_and_a_posted_page_reads_survey_and_draft_together(client, app, monkeypatch):
-    from survey_app import drafts
-
     from .factories import csrf_token
 
     survey = make_survey()

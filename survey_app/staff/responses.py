@@ -11,9 +11,13 @@ from flask_login import current_user
 from .. import response_review
 from ..accounts import can
 from ..forms.staff import ConfirmForm
+from ..responses import MAX_RESPONSE_ID
 from . import bp
 from .access import permission_required
 from .designer import _survey
+
+# A larger number is no response (and would overflow the database's integer): 404, not 500.
+RESPONSE = f"<int(max={MAX_RESPONSE_ID}):response_id>"
 
 
 def _response(survey, response_id: int):
@@ -32,7 +36,7 @@ def response_list(survey_id: int):
                            may_remove=can(current_user, "remove_responses"))
 
 
-@bp.get("/surveys/<int:survey_id>/responses/<int(max=9223372036854775807):response_id>")
+@bp.get(f"/surveys/<int:survey_id>/responses/{RESPONSE}")
 @permission_required("collect")
 def response_detail(survey_id: int, response_id: int):
     survey = _survey(survey_id)
@@ -44,7 +48,7 @@ def response_detail(survey_id: int, response_id: int):
         200, {"Cache-Control": "no-store"}
 
 
-@bp.route("/surveys/<int:survey_id>/responses/<int(max=9223372036854775807):response_id>/remove", methods=["GET", "POST"])
+@bp.route(f"/surveys/<int:survey_id>/responses/{RESPONSE}/remove", methods=["GET", "POST"])
 @permission_required("remove_responses")
 def remove_response(survey_id: int, response_id: int):
     """A confirmation page that says what will be lost; the removal itself needs a reason."""
