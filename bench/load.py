@@ -61,6 +61,7 @@ def server_env(database_url: str, tmp: str) -> dict:
     return {**os.environ, "FLASK_APP": "survey_app", "DATABASE_URL": database_url,
             "GENERATED_DIR": f"{tmp}/generated", "SECRET_KEY": "load-test-" + "x" * 40,
             "START_RATE_LIMIT": "1000000 per hour", "PAGE_RATE_LIMIT": "1000000 per hour",
+            "JOB_QUEUE_URL": f"sqlite:///{tmp}/jobs.sqlite",
             "GUNICORN_LOG_LEVEL": "warning"}  # and gunicorn.conf.py's defaults: no access log
 
 

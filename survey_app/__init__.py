@@ -12,7 +12,7 @@ import os
 def create_app(test_config: dict | None = None):
     from flask import Flask
 
-    from . import cli, errors, links, security, uploads
+    from . import cli, errors, jobs, links, security, uploads
     from .config import (
         apply_environment,
         default_config,
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None):
     csrf.init_app(app)
     login_manager.init_app(app)
     rate_limits.init_app(app)
+    jobs.init_app(app)
     i18n.init_app(app)
 
     app.register_blueprint(respond_bp)

@@ -241,7 +241,44 @@ def purge_drafts_command() -> None:
                    f"{', '.join(drafts.VACUUMED)}.")
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: imports and other long work started from the staff pages."""
+
+
+@jobs_group.command("worker")
+@click.option("--threads", type=click.IntRange(1, 32), default=None,
+              help="Jobs run at once (default: JOB_WORKERS, 2).")
+def jobs_worker_command(threads: int | None) -> None:
+    """Run queued jobs until stopped (Ctrl-C lets running jobs finish; a job whose worker was
+    killed is taken over by the next worker that starts)."""
+    from . import jobs
+
+    jobs.worker(current_app._get_current_object(), threads or int(current_app.config["JOB_WORKERS"]))
+
+
+@jobs_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Finished jobs too (default: queued and running).")
+def jobs_list_command(show_all: bool) -> None:
+    """Jobs queued and running (and finished, with --all), newest first."""
+    from .jobs import KINDS
+    from .models import Job
+
+    query = select(Job).order_by(Job.id.desc()).limit(100)
+    if not show_all:
+        query = query.where(Job.status.in_(("queued", "running")))
+    rows = db.session.scalars(query).all()
+    if not rows:
+        click.echo("No jobs." if show_all else "No job is queued or running.")
+    for job in rows:
+        survey = job.survey.slug if job.survey else "-"
+        amount = f"{job.done:,}/{job.total:,}" if job.total else f"{job.done:,}"
+        click.echo(f"{job.id}\t{job.status}\t{KINDS[job.kind].label}\t{survey}\t{amount}\t{job.phase}"
+                   + (f"\t{job.error}" if job.error else ""))
+
+
 def init_app(app) -> None:
+    app.cli.add_command(jobs_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(analyze_command)
     app.cli.add_command(publish_command)

@@ -35,6 +35,8 @@ ENVIRONMENT_OVERRIDES = {
     "CODE_RATE_LIMIT": "CODE_RATE_LIMIT",
     "TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
     "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+    "JOB_QUEUE_URL": "JOB_QUEUE_URL",
+    "JOB_STALLED_AFTER_SECONDS": "JOB_STALLED_AFTER_SECONDS",
 }
 
 
@@ -82,6 +84,14 @@ def default_config(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": None,
         # Two-factor sign-in for staff (two_factor.py): "none" (each may turn it on), "admins" or "all".
         "TWO_FACTOR_REQUIRED": "none",
+        # Background jobs (jobs.py, run by `flask jobs worker`): the queue that wakes the worker,
+        # a SQLite file here (one server) or redis://host:port/db (several).
+        "JOB_QUEUE_URL": "sqlite:///" + os.path.join(instance_path, "jobs.sqlite"),
+        # A running job with no sign of life for this long is taken over by another worker; a
+        # queued one that no worker picked up is queued again (and the staff page says so).
+        "JOB_STALLED_AFTER_SECONDS": 300,
+        # Jobs one worker process runs at once (threads).
+        "JOB_WORKERS": 2,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
     }

@@ -14,7 +14,7 @@ Spanish interface around English questions. Staff pages are in English.
 from __future__ import annotations
 
 from babel import Locale
-from flask import g, request, session
+from flask import g, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations
 
 LANGUAGES = {"en": "English", "es": "Español"}
@@ -27,7 +27,7 @@ babel = Babel()
 
 
 def _language_code() -> str:
-    if request.blueprint == "staff":
+    if not has_request_context() or request.blueprint == "staff":  # staff pages, and their background jobs
         return DEFAULT_LANGUAGE
     allowed = g.get("allowed_languages") or list(LANGUAGES)
     chosen = session.get("lang")

@@ -435,6 +435,47 @@ class RecoveryCode(db.Model):
     used: Mapped[bool] = mapped_column(default=False)
 
 
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Job(db.Model):
+    """Work too long for a request (an import, an analysis), run by ``flask jobs worker``
+    (jobs.py): what it is, how far it has got, and what came of it.
+
+    The queue that wakes a worker (huey) holds only the job's id; this row is the truth. A
+    run holds the job by ``claim`` and writes its progress and its result only while it still
+    holds it, so a job taken over after its worker stopped is finished exactly once.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # a key of jobs.KINDS
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    # Set while the job is queued or running (e.g. "analysis:12"), cleared when it ends: the
+    # unique index lets only one such job be active at a time.
+    active_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # The input (an uploaded file): removed when the job ends, whatever the outcome.
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(200), default="")
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    survey: Mapped["Survey | None"] = relationship()
+
+
 class AuditEntry(db.Model):
     """One staff action that changed data: who, what, when. Append-only."""
 

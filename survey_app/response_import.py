@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from . import spreadsheet_csv
+from . import audit, spreadsheet_csv
 from .extensions import db
 from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, field_name, hidden_questions
 from .models import Question, Survey, utcnow
-from .responses import store_response
+from .responses import store_responses
 
 EXTRA_COLUMNS = ("mode", "language", "submitted_on")
 IMPORT_MODES = ("paper", "phone", "import")
@@ -53,6 +53,15 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "stored": self.stored, "problem_count": self.problem_count,
+                "problems": [[p.line, p.column, p.message] for p in self.problems]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportReport":
+        return cls(rows=data["rows"], stored=data["stored"], problem_count=data["problem_count"],
+                   problems=[Problem(*p) for p in data["problems"]])
 
 
 def _answer_questions(survey: Survey) -> dict[str, Question]:
@@ -105,24 +114,26 @@ def _extras(values: dict[str, str], line: int, report: ImportReport, languages) 
     return mode, language, day
 
 
-def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportReport:
-    """Check every row; store them all in one transaction if there is no problem, else nothing."""
+def check(survey: Survey, data: bytes, languages=("en",), progress=None) -> tuple[ImportReport, list]:
+    """Check every row of the file: the report, and the responses ready to store (none unless
+    the report is clean). ``progress(done, total, phase)`` is told how far it has got."""
+    progress = progress or (lambda done, total, phase: None)
     report = ImportReport()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         report.add(0, "", "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and try again.")
-        return report
+        return report, []
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as error:  # a cell over the reader's 128 KB, or a NUL byte: not a responses file
         report.add(0, "", f"The file cannot be read as CSV ({error}). No answer is that long: check that it is "
                           "the responses file, saved as CSV.")
-        return report
+        return report, []
     rows = [(number, row) for number, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
     if not rows:
         report.add(0, "", "The file is empty.")
-        return report
+        return report, []
     header_line, header = rows[0]
     header = [name.strip() for name in header]
     questions = _answer_questions(survey)
@@ -139,13 +150,15 @@ def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportRe
             report.add(header_line, name, "Not a question code of this survey (see its codebook or the template)")
         seen.add(name)
     if not report.ok:
-        return report
+        return report, []
     if len(rows) - 1 > MAX_ROWS:
         report.add(0, "", f"The file has {len(rows) - 1:,} rows; import at most {MAX_ROWS:,} at a time.")
-        return report
+        return report, []
 
     prepared = []
+    total = len(rows) - 1
     for line, row in rows[1:]:
+        progress(report.rows, total, "Checking rows")
         report.rows += 1
         if len(row) != len(header):
             report.add(line, "", f"This row has {len(row)} values but the header has {len(header)} columns")
@@ -184,16 +197,25 @@ def check_and_import(survey: Survey, data: bytes, languages=("en",)) -> ImportRe
             prepared.append((answers_from_form(survey, form, hidden), mode, language, day))
 
     if not report.ok:
-        return report
-    try:
-        for answers, mode, language, day in prepared:
-            store_response(survey.id, answers, mode, language, submitted_on=day)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    report.stored = len(prepared)
-    return report
+        return report, []
+    return report, prepared
+
+
+def run_job(job, progress) -> dict:
+    """The background import (jobs.KINDS["import"]): check the uploaded file; if it is clean,
+    store every response and audit the import in the job's transaction. The report, for the page."""
+    from .i18n import LANGUAGES
+    from .models import StaffUser
+    from .questionnaire import translation
+
+    survey = job.survey
+    report, prepared = check(survey, job.payload, translation.available_languages(survey, LANGUAGES), progress)
+    if report.ok:
+        progress(report.rows, report.rows, f"Storing {len(prepared):,} responses")
+        report.stored = store_responses(survey.id, prepared)
+        creator = db.session.get(StaffUser, job.created_by_id) if job.created_by_id else None
+        audit.record_import(f"survey {survey.slug}", report.stored, job.params.get("filename", ""), user=creator)
+    return report.as_dict()
 
 
 def template_csv(survey: Survey) -> str:

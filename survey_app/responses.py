@@ -111,6 +111,26 @@ def store_response(survey_id: int, answers: list[AnswerValue], mode: str = "web"
     return response_id
 
 
+STORE_BATCH = 1000  # responses per insert when storing many (an import)
+
+
+def store_responses(survey_id: int, rows: list[tuple[list[AnswerValue], str, str, object]]) -> int:
+    """Insert many responses, each ``(answers, mode, language, submitted_on)``, in the session's
+    transaction (not committed), a batch at a time; how many. Same rows as ``store_response``."""
+    connection = db.session.connection()
+    for start in range(0, len(rows), STORE_BATCH):
+        batch = rows[start:start + STORE_BATCH]
+        ids = insert_responses(connection, [
+            {"survey_id": survey_id, "submitted_on": day or utcnow().date(), "mode": mode, "language": language}
+            for _answers, mode, language, day in batch])
+        answers = [{"response_id": response_id, "question_id": a.question_id, "value": a.value,
+                    "number": a.number, "text": a.text}
+                   for response_id, (row_answers, *_rest) in zip(ids, batch) for a in row_answers]
+        if answers:
+            connection.execute(_INSERT_ANSWERS, answers)
+    return len(rows)
+
+
 def record_response(survey: Survey, answers: list[AnswerValue], mode: str = "web",
                     language: str = "en") -> int:
     """Store one submission atomically; the response's id."""

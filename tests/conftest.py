@@ -36,6 +36,9 @@ def make_test_config(database_url: str, generated_dir) -> dict:
         # Every request sees a change at once (tests change a survey and look at once);
         # tests/test_survey_cache.py tests the welcome page's second of grace itself.
         "RESIDENT_PAGE_MAX_AGE_SECONDS": 0,
+        # A background job runs inside the request that starts it; tests/test_jobs.py runs a
+        # real worker beside a real gunicorn.
+        "JOB_QUEUE_URL": "immediate",
     }
 
 
@@ -168,9 +171,10 @@ def screenshot(page, name: str, width: int | None = None) -> str:
 class RealServer:
     """gunicorn serving the test database; ``url(path)`` and ``log()`` (its output so far)."""
 
-    def __init__(self, base_url: str, log_path):
+    def __init__(self, base_url: str, log_path, env: dict):
         self.base_url = base_url
         self.log_path = log_path
+        self.env = env  # what gunicorn was started with (a job worker gets the same)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -201,6 +205,45 @@ def real_server(app, database_url, tmp_path, real_server_env):
     with open(log_path, "wb") as output:
         process = load.start_server(env, port, int(env.get("WEB_CONCURRENCY", 2)), output=output)
         try:
-            yield RealServer(f"http://127.0.0.1:{port}", log_path)
+            yield RealServer(f"http://127.0.0.1:{port}", log_path, env)
         finally:
             load.kill_server(process)
+
+
+class JobWorker:
+    """``flask jobs worker`` beside a real server (same database, same job queue file)."""
+
+    def __init__(self, env: dict, log_path):
+        self.env, self.log_path, self.process = env, log_path, None
+
+    def start(self) -> None:
+        import subprocess
+        import sys
+
+        output = open(self.log_path, "ab")
+        self.process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "flask"), "jobs", "worker"],
+                                        env=self.env, cwd=os.path.join(os.path.dirname(__file__), ".."),
+                                        stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        output.close()
+
+    def kill(self) -> None:
+        """SIGKILL, as when a machine or container dies: no chance to finish anything."""
+        import signal
+
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def job_worker(real_server, tmp_path):
+    """A job worker for ``real_server``, started (``kill()`` and ``start()`` it again to test a restart)."""
+    worker = JobWorker(real_server.env, tmp_path / "worker.log")
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.kill()

@@ -1,7 +1,9 @@
 """Helpers for tests of the staff pages: accounts, signing in, posting forms with their CSRF token."""
 from __future__ import annotations
 
+import json
 import re
+import time
 
 from survey_app.accounts import create_user
 from survey_app.extensions import db
@@ -45,3 +47,20 @@ def question_form(question=None, **fields):
             "maximum": "", "decimals": "0", "max_length": "500", "display_condition": ""}
     data.update(fields)
     return data
+
+
+def finished_job_page(browser, location: str, timeout: float = 120.0):
+    """Follow a background job's page (``location``, /staff/jobs/<id>) over HTTP, as its page's
+    script does, until the job has finished; the states seen on the way and the final page."""
+    assert re.fullmatch(r"/staff/jobs/\d+", location), location
+    states = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = browser.get(location + "/state")
+        assert reply.status == 200, reply.status
+        state = json.loads(reply.text)
+        states.append(state)
+        if state["finished"]:
+            return states, browser.get(location)
+        time.sleep(0.2)
+    raise AssertionError(f"the job at {location} did not finish in {timeout} s; last state {states[-1:]}")

@@ -6,7 +6,7 @@ import html
 
 from .factories import make_survey
 from .http_browser import Browser
-from .staff_helpers import PASSWORD, make_user
+from .staff_helpers import PASSWORD, finished_job_page, make_user
 
 
 def staff(real_server, role: str = "admin") -> Browser:
@@ -22,15 +22,16 @@ def responses_csv(rows: int, comment: str) -> bytes:
     return (header + "".join(f"4,2,1,1;3,12,{comment}\n" for _ in range(rows))).encode()
 
 
-def test_a_responses_file_under_the_8_mb_limit_is_read_not_refused_as_too_large(real_server, app):
+def test_a_responses_file_under_the_8_mb_limit_is_read_not_refused_as_too_large(real_server, job_worker, app):
     survey = make_survey()
     browser = staff(real_server)
     data = responses_csv(7, "x" * 120_000)  # 0.84 MB: each comment too long for the question
     assert 800_000 < len(data) < 1_000_000
     reply = browser.submit(f"/staff/surveys/{survey.id}/responses/import", {},
                            token_from=f"/staff/surveys/{survey.id}/responses", files={"file": ("big.csv", data)})
-    assert reply.status == 422, reply.status  # read and checked: its problems named, nothing stored
-    page = html.unescape(reply.text)
+    assert reply.status == 303, reply.status  # taken, and checked in the background
+    _states, reply = finished_job_page(browser, reply.location)
+    page = html.unescape(reply.text)  # its problems named, nothing stored
     assert "Nothing was imported: 7 problems" in page and "Please shorten your answer to 20 characters" in page
     too_big = browser.submit(f"/staff/surveys/{survey.id}/responses/import", {},
                              token_from=f"/staff/surveys/{survey.id}/responses",
@@ -38,13 +39,15 @@ def test_a_responses_file_under_the_8_mb_limit_is_read_not_refused_as_too_large(
     assert too_big.status == 413 and "That was too much data" in html.unescape(too_big.text)
 
 
-def test_a_cell_over_128_kb_is_a_message_not_a_server_error(real_server, app):
+def test_a_cell_over_128_kb_is_a_message_not_a_server_error(real_server, job_worker, app):
     survey = make_survey()
     browser = staff(real_server)
     reply = browser.submit(f"/staff/surveys/{survey.id}/responses/import", {},
                            token_from=f"/staff/surveys/{survey.id}/responses",
                            files={"file": ("cell.csv", b'comment\n"' + b"y" * 200_000 + b'"\n')})
-    assert reply.status == 422 and "cannot be read as CSV" in html.unescape(reply.text)
+    assert reply.status == 303, reply.status
+    _states, reply = finished_job_page(browser, reply.location)
+    assert reply.status == 200 and "cannot be read as CSV" in html.unescape(reply.text)
     margins = browser.submit(f"/staff/surveys/{survey.id}/weighting/csv", {},
                              token_from=f"/staff/surveys/{survey.id}/weighting",
                              files={"file": ("margins.csv", b'variable,category,population,source\ndistrict,"'

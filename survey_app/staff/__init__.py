@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import admin, auth, designer, fieldwork, publishing, responses, translations, weighting  # noqa: E402,F401  (register the views on bp)
+from . import admin, auth, designer, fieldwork, jobs, publishing, responses, translations, weighting  # noqa: E402,F401  (register the views on bp)

@@ -11,16 +11,17 @@ import base64
 from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import audit, invitations, response_import
+from .. import audit, invitations, jobs, response_import
 from ..accounts import can
 from ..extensions import db
 from ..links import public_url
 from ..forms.response import answers_from_form, build_response_form, field_name, hidden_questions
 from ..forms.staff import InvitationForm, ResponseImportForm
 from ..i18n import LANGUAGES
-from ..models import Response, ResponseDraft
+from ..models import Job, Response, ResponseDraft
 from ..questionnaire import translation
 from ..responses import store_response
 from ..uploads import upload_limit
@@ -43,12 +44,14 @@ def _counts(survey):
     return by_mode, by_language, drafts
 
 
-def _page(survey, invitation_form=None, import_form=None, report=None, status=200):
+def _page(survey, invitation_form=None, import_form=None, status=200):
     by_mode, by_language, drafts = _counts(survey)
     return render_template(
         "staff/fieldwork.html", survey=survey, by_mode=by_mode, by_language=by_language, drafts=drafts,
         batches=invitations.batches(survey), invitation_form=invitation_form or InvitationForm(count=500),
-        import_form=import_form or ResponseImportForm(), report=report, entry_modes=ENTRY_MODES,
+        import_form=import_form or ResponseImportForm(), entry_modes=ENTRY_MODES,
+        imports=db.session.scalars(select(Job).where(Job.survey_id == survey.id, Job.kind == "import")
+                                   .order_by(Job.id.desc()).limit(5)).all(),
         languages=LANGUAGES, may_remove=can(current_user, "remove_responses")), status
 
 
@@ -137,13 +140,16 @@ def import_responses(survey_id: int):
     if len(data) > MAX_CSV_BYTES:
         form.file.errors = [f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it."]
         return _page(survey, import_form=form, status=422)
-    report = response_import.check_and_import(survey, data, translation.available_languages(survey, LANGUAGES))
-    if report.ok:
-        audit.record_import(_target(survey), report.stored, form.file.data.filename or "")
-        db.session.commit()
-        flash(f"Imported {report.stored} response(s).", "info")
-        return redirect(url_for(".responses", survey_id=survey.id), code=303)
-    return _page(survey, import_form=form, report=report, status=422)
+    try:
+        job = jobs.submit("import", survey_id=survey.id, created_by_id=current_user.id, payload=data,
+                          params={"filename": (form.file.data.filename or "")[:200]},
+                          active_key=f"import:{survey.id}")
+    except jobs.JobAlreadyActive as active:
+        form.file.errors = [Markup('An import into this survey is still running: wait for it to finish '
+                                   '(<a href="{}">see its progress</a>), then import this file.')
+                            .format(url_for(".job", job_id=active.job_id))]
+        return _page(survey, import_form=form, status=409)
+    return redirect(url_for(".job", job_id=job.id), code=303)
 
 
 @bp.get("/surveys/<int:survey_id>/responses/template.csv")
