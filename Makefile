@@ -43,6 +43,8 @@ demo: db
 	$(BIN)/flask publish community-trust --if-unpublished
 	@echo "Survey:  http://$(HOST):$(PORT)/s/community-trust"
 	@echo "Results: http://$(HOST):$(PORT)/results/community-trust"
+	@# The job worker (CSV imports) runs beside the server and stops with it.
+	$(BIN)/flask jobs worker & worker=$$!; trap 'kill -INT $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # TEST_DATABASE_URL=postgresql://... runs the same suite against PostgreSQL.

@@ -156,6 +156,7 @@ def check(survey: Survey, data: bytes, languages=("en",), progress=None) -> tupl
         return report, []
 
     prepared = []
+    form_classes = {}
     total = len(rows) - 1
     for line, row in rows[1:]:
         progress(report.rows, total, "Checking rows")
@@ -186,7 +187,10 @@ def check(survey: Survey, data: bytes, languages=("en",), progress=None) -> tupl
             if code in questions and values.get(code, "").strip():
                 report.add(line, code, "Answered, but this question is skipped for this response by its display "
                                        "condition; leave it blank")
-        form = build_response_form(survey, hidden)(formdata=formdata, meta={"csrf": False})
+        key = frozenset(hidden)  # a form class per set of skipped questions, not per row
+        if key not in form_classes:
+            form_classes[key] = build_response_form(survey, hidden)
+        form = form_classes[key](formdata=formdata, meta={"csrf": False})
         if not form.validate():
             for name, errors in form.errors.items():
                 column = name[2:]

@@ -1,0 +1,46 @@
+"""In a real headless Chromium, against a real gunicorn and job worker: a staff member imports a
+20,000-row CSV, watches its progress on the job's page (updated by static/js/job.js, no reload)
+and sees the outcome when it ends; axe-core audits both states and the fieldwork page."""
+import re
+
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Response
+
+from .factories import make_survey
+from .staff_helpers import PASSWORD, make_user
+from .test_browser_resident import audit
+from .test_jobs import responses_csv
+
+
+def test_a_large_import_shows_its_progress_then_its_outcome(real_server, job_worker, app, page, tmp_path):
+    survey = make_survey()
+    editor = make_user("editor")
+    base = real_server.base_url
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Email").fill(editor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/staff/$"))
+
+    page.goto(f"{base}/staff/surveys/{survey.id}/responses")
+    big = tmp_path / "paper-forms.csv"
+    big.write_bytes(responses_csv(20_000))
+    page.get_by_label("CSV file").set_input_files(str(big))
+    page.get_by_role("button", name="Check and import").click()
+    page.wait_for_url(re.compile(r".*/staff/jobs/\d+$"))
+    job_page = page.url
+    # The page itself is not reloaded while the job runs: the script updates it.
+    page.wait_for_function("/Checking rows: [0-9,]+ of 20,000/.test(document.getElementById('job-phase').textContent)",
+                           timeout=60_000)
+    value = page.eval_on_selector("#job-progress", "bar => [bar.value, bar.max]")
+    assert value[1] == 20_000 and 0 < value[0] <= 20_000, value
+    audit(page, "staff-import-running")
+    page.goto(job_page)  # audit() resized the page; come back to the same job
+    page.get_by_text("Imported 20,000 responses").wait_for(timeout=120_000)
+    audit(page, "staff-import-done")
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 20_000
+    page.get_by_role("link", name=survey.title).click()
+    assert page.get_by_text("20,000 imported").is_visible()
+    audit(page, "staff-fieldwork")
