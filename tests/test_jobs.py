@@ -197,7 +197,7 @@ def test_a_100000_row_import_finishes_in_the_background_with_progress(real_serve
 def test_an_import_survives_its_worker_being_killed(real_server, job_worker, app):
     survey = make_survey()
     browser = staff(real_server)
-    rows = 30_000
+    rows = 12_000
     reply = upload(browser, survey, responses_csv(rows))
     assert reply.status == 303
     job_id = int(reply.location.rsplit("/", 1)[1])
