@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     security.init_app(app)
     links.init_app(app)
+    from .questionnaire.question_types import question_type
+    app.jinja_env.globals["question_type"] = question_type  # each question's widget and settings
 
     @app.before_request
     def forget_per_request_caches():

@@ -24,7 +24,8 @@ from .extensions import db
 from .models import Answer, Invitation, PopulationMargin, Question, Response, Snapshot, Survey
 from .questionnaire import settings
 from .questionnaire.definition import DefinitionError, definition_from_survey, survey_from_definition
-from .questionnaire.types import AnswerRefused, check_stored_answer, question_type
+from .questionnaire.question_types import question_type
+from .questionnaire.types import AnswerRefused
 from .responses import insert_responses
 
 BACKUP_FORMAT = 1
@@ -185,8 +186,7 @@ def _insert(survey: Survey, question_ids: dict[str, int], rows: list[tuple[dict,
 def _check_answer(question: Question, value, number_value, text, line: int) -> None:
     """The question type's own check on a stored answer, as every other way in applies it."""
     try:
-        check_stored_answer(question_type(question.type).kind, question.config or {},
-                            [o.code for o in question.options], value, number_value, text)
+        question_type(question.type).check_stored(question, value, number_value, text)
     except AnswerRefused as refused:
         raise RestoreError(f"line {line}: the answer to '{question.code}' is refused: {refused}. Nothing was "
                            "restored; remove that response in the survey it came from (Responses, then "

@@ -30,7 +30,8 @@ from .analysis.weighting import Margin
 from . import spreadsheet_csv
 from .extensions import db
 from .models import PopulationMargin, Survey
-from .questionnaire.types import CATEGORICAL, MISSING_CODES, question_type
+from .questionnaire.question_types import question_type
+from .questionnaire.types import CATEGORICAL, MISSING_CODES
 
 COLUMNS = ("variable", "category", "population", "source")
 MAX_ROWS = 10_000

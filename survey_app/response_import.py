@@ -21,8 +21,9 @@ from werkzeug.datastructures import MultiDict
 
 from . import audit, spreadsheet_csv
 from .extensions import db
-from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, field_name, hidden_questions
+from .forms.response import REQUIRED_MESSAGE, answers_from_form, build_response_form, hidden_questions
 from .models import Question, Survey, utcnow
+from .questionnaire.question_types import question_type
 from .responses import store_responses
 
 EXTRA_COLUMNS = ("mode", "language", "submitted_on")
@@ -65,32 +66,12 @@ class ImportReport:
 
 
 def _answer_questions(survey: Survey) -> dict[str, Question]:
-    return {q.code: q for q in survey.questions if q.type != "matrix"}
+    return {q.code: q for q in survey.questions if question_type(q.type).stores_answers}
 
 
-def _codes_hint(question: Question) -> str:
-    shown = [f"{o.code} ({o.label})" for o in question.options[:8]]
-    more = ", ..." if len(question.options) > 8 else ""
-    return ", ".join(shown) + more
-
-
-def _option_ids(question: Question, raw: str, line: int, column: str, report: ImportReport) -> list[str]:
-    ids = {o.code: str(o.id) for o in question.options}
-    parts = [p.strip() for p in raw.split(";")] if question.type == "multiple_choice" else [raw]
-    chosen = []
-    for part in parts:
-        if not part:
-            continue
-        try:
-            code = int(part)
-        except ValueError:
-            code = None
-        if code not in ids:
-            report.add(line, column, f"'{part}' is not an answer code of this question; "
-                                     f"use {_codes_hint(question)}")
-            continue
-        chosen.append(ids[code])
-    return chosen
+def _columns(questions: dict[str, Question]) -> list[str]:
+    """Every column a file may have for these questions (each type names its own), in order."""
+    return [column for question in questions.values() for column in question_type(question.type).import_columns(question)]
 
 
 def _extras(values: dict[str, str], line: int, report: ImportReport, languages) -> tuple[str, str, dt.date]:
@@ -137,9 +118,7 @@ def check(survey: Survey, data: bytes, languages=("en",), progress=None) -> tupl
     header_line, header = rows[0]
     header = [name.strip() for name in header]
     questions = _answer_questions(survey)
-    others = {field_name(q)[2:] + "_other": q for q in questions.values()
-              if q.type == "multiple_choice" and q.config.get("other")}
-    known = set(questions) | set(others) | set(EXTRA_COLUMNS)
+    known = set(_columns(questions)) | set(EXTRA_COLUMNS)
     seen = set()
     for name in header:
         if not name:
@@ -167,18 +146,12 @@ def check(survey: Survey, data: bytes, languages=("en",), progress=None) -> tupl
         values = dict(zip(header, row))
         before = report.problem_count
         formdata = MultiDict()
-        for code, question in questions.items():
-            raw = values.get(code, "").strip()
-            if not raw:
-                continue
-            if question.options:
-                for option_id in _option_ids(question, raw, line, code, report):
-                    formdata.add(field_name(question), option_id)
-            else:
-                formdata.add(field_name(question), raw)
-        for column, question in others.items():
-            if values.get(column, "").strip():
-                formdata.add(field_name(question) + "_other", values[column].strip())
+        for question in questions.values():
+            posted, problems = question_type(question.type).import_formdata(question, values)
+            for name, value in posted:
+                formdata.add(name, value)
+            for column, message in problems:
+                report.add(line, column, message)
         mode, language, day = _extras(values, line, report, list(languages))
         if report.problem_count > before:
             continue
@@ -225,10 +198,6 @@ def run_job(job, progress) -> dict:
 def template_csv(survey: Survey) -> str:
     """The header row a file must have, as a starting point (every column optional but the codes)."""
     out = io.StringIO()
-    questions = _answer_questions(survey)
-    header = list(questions)
-    for code, question in questions.items():
-        if question.type == "multiple_choice" and question.config.get("other"):
-            header.insert(header.index(code) + 1, code + "_other")
+    header = _columns(_answer_questions(survey))
     spreadsheet_csv.writer(out, lineterminator="\r\n").writerow(header + list(EXTRA_COLUMNS))
     return out.getvalue()

@@ -9,7 +9,6 @@ cached: the counts, the next analysis and the next published version leave it ou
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -17,7 +16,8 @@ from sqlalchemy import delete, func, select
 from . import audit
 from .extensions import db
 from .models import Answer, Question, Response, Survey
-from .questionnaire.types import AnswerRefused, check_stored_answer, multi_bit, question_type
+from .questionnaire.question_types import question_type
+from .questionnaire.types import AnswerRefused
 
 PAGE_SIZE = 50
 MAX_REASON = 1000
@@ -59,42 +59,21 @@ class ShownAnswer:
     refused: str = ""  # why the analysis leaves this answer out ("" if it does not)
 
 
-def _label(question: Question, code) -> str:
-    return next((o.label for o in question.options if o.code == code), f"code {code}")
-
-
 def answers_shown(survey: Survey, response: Response, may_read_text: bool) -> list[ShownAnswer]:
     """The response's answers in questionnaire order, as words; written text only if ``may_read_text``."""
     stored = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.response_id == response.id))}
     shown = []
     for question in sorted(survey.questions, key=lambda q: q.position):
         answer = stored.get(question.id)
-        if question.type == "matrix" or answer is None:
+        kind = question_type(question.type)
+        if not kind.stores_answers or answer is None:
             continue
-        kind = question_type(question.type).kind
         refused = ""
         try:
-            check_stored_answer(kind, question.config or {}, [o.code for o in question.options],
-                                answer.value, answer.number, answer.text)
+            kind.check_stored(question, answer.value, answer.number, answer.text)
         except AnswerRefused as problem:
             refused = str(problem)
-        withheld = False
-        if question.type == "text":
-            text, withheld = (answer.text, False) if may_read_text else (None, True)
-        elif question.type == "numeric":
-            number, decimals = answer.number, question.config.get("decimals", 0)
-            plain = number is not None and math.isfinite(number) and abs(number) < 1e15
-            text = f"{number:,.{decimals}f}" if plain else repr(number)
-        elif question.type == "multiple_choice":
-            chosen = [o.label for o in question.options if (answer.value or 0) & multi_bit(o.code)]
-            text = "; ".join(chosen) or f"code {answer.value}"
-            if answer.text:
-                if may_read_text:
-                    text += f" (other: {answer.text})"
-                else:
-                    withheld = True
-        else:
-            text = _label(question, answer.value)
+        text, withheld = kind.shown(question, answer, may_read_text)
         shown.append(ShownAnswer(question, text, withheld, refused))
     return shown
 

@@ -10,7 +10,7 @@ from survey_app.analysis.estimates import estimate_item, group_gap
 from survey_app.analysis.frame import Codebook, QuestionInfo
 from survey_app.analysis.variance import Design
 from survey_app.analysis.weighting import rake, unweighted
-from survey_app.questionnaire.types import scale_options
+from survey_app.questionnaire.question_types.scale import scale_options
 
 from .test_weighting import DEMO_MARGINS
 

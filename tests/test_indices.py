@@ -16,7 +16,7 @@ from survey_app.analysis.indices import (
     item_scores,
 )
 from survey_app.analysis.weighting import unweighted
-from survey_app.questionnaire.types import scale_options
+from survey_app.questionnaire.question_types.scale import scale_options
 
 AGREE = tuple(scale_options("agreement"))
 SAFE = ((1, "Very safe"), (2, "Somewhat safe"), (3, "Somewhat unsafe"), (4, "Very unsafe"))

@@ -42,8 +42,8 @@ from ..questionnaire.types import (
     TEXT,
     multi_bit,
     number_bounds,
-    question_type,
 )
+from ..questionnaire.question_types import question_type
 from .disclosure import is_small
 
 
@@ -352,7 +352,7 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
 
 def _unusable(question: QuestionInfo, values: np.ndarray, answered: np.ndarray) -> dict[str, np.ndarray]:
     """Stored answers no estimate may use, by reason: what the question type's answer check
-    (``types.check_number``, ``check_stored_answer``) refuses on the way in, in case the table
+    (``types.check_number``, each type's ``check_stored``) refuses on the way in, in case the table
     holds it anyway (written before the check, or straight into the database). Numbers must be
     finite and within the question's bounds; a choice must be one of its options, a bit mask
     made of its options' bits. Decimals beyond the question's are harmless here and stay."""

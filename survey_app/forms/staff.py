@@ -31,7 +31,8 @@ from ..accounts import MIN_PASSWORD_LENGTH
 from ..models import STAFF_ROLES
 from ..questionnaire.bank import CONSTRUCTS
 from ..questionnaire import settings
-from ..questionnaire.types import CODE_PATTERN, DEFAULT_NUMBER_RANGE, NUMBER_LIMIT, QUESTION_TYPES, SCALES, plain_number
+from ..questionnaire.question_types import QUESTION_TYPES
+from ..questionnaire.types import CODE_PATTERN, DEFAULT_NUMBER_RANGE, NUMBER_LIMIT, SCALES, plain_number
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3+ wants them."""

@@ -23,40 +23,13 @@ from typing import Any
 
 from ..models import AnswerOption, Page, Question, Survey
 from . import logic, settings
-from .types import (
-    CODE_PATTERN,
-    DEFAULT_NUMBER_RANGE,
-    DONT_KNOW,
-    MAX_MULTI_OPTION_CODE,
-    MISSING_CODES,
-    MULTI,
-    NUMBER_LIMIT,
-    ORDERINGS,
-    PREFER_NOT_TO_SAY,
-    QUESTION_TYPES,
-    SCALES,
-    plain_number,
-    question_type,
-    scale_options,
-)
+from .question_types import QUESTION_TYPES, question_type
+from .question_types.base import DefinitionError, check_code, require as _require
 
 SURVEY_TEXT_FIELDS = ("title", "introduction", "consent_text", "thank_you_text")
-MISSING_NAMES = {"dont_know": DONT_KNOW, "prefer_not_to_say": PREFER_NOT_TO_SAY}
 MAX_TEXT_LENGTH = settings.MAX_TEXT_LENGTH
 
-
-class DefinitionError(ValueError):
-    """A definition is invalid; ``path`` names the field at fault."""
-
-    def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
-
-
-def _require(condition: bool, path: str, message: str) -> None:
-    if not condition:
-        raise DefinitionError(path, message)
+__all__ = ["DefinitionError", "definition_from_survey", "survey_from_definition"]
 
 
 def _text(data: dict, key: str, path: str, required: bool = False, limit: int | None = None) -> str:
@@ -75,112 +48,10 @@ def _setting(definition: dict, name: str, default: Any) -> Any:
         raise DefinitionError(name, refused.message) from None
 
 
-def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_config(qtype: str, config: dict, path: str) -> dict:
-    _require(isinstance(config, dict), path, "must be an object")
-    merged = {**question_type(qtype).default_config, **config}
-    if qtype in ("scale", "matrix"):
-        _require(merged["scale"] in SCALES, f"{path}.scale", f"must be one of {', '.join(SCALES)}")
-        missing = merged.get("missing", ["dont_know"])
-        _require(
-            isinstance(missing, list) and all(m in MISSING_NAMES for m in missing),
-            f"{path}.missing",
-            f"must be a list drawn from {', '.join(MISSING_NAMES)}",
-        )
-        merged["missing"] = missing
-    elif qtype == "numeric":
-        low, high, decimals = merged["min"], merged["max"], merged["decimals"]
-        for key in ("min", "max"):
-            value = merged[key]
-            _require(
-                value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)),
-                f"{path}.{key}",
-                "must be a number",
-            )
-            # Finite and within reach (see types.NUMBER_LIMIT); empty takes the default bound.
-            _require(value is None or abs(value) <= NUMBER_LIMIT, f"{path}.{key}",  # NaN compares false
-                     f"must be a number from -{plain_number(NUMBER_LIMIT)} to {plain_number(NUMBER_LIMIT)}, "
-                     f"or empty for the default ({' to '.join(plain_number(b) for b in DEFAULT_NUMBER_RANGE)})")
-        _require(low is None or high is None or low <= high, path, "min must not exceed max")
-        _require(_int(decimals) and 0 <= decimals <= 6, f"{path}.decimals", "must be 0 to 6")
-    elif qtype in ("single_choice", "dropdown") and "ordered" in merged:
-        _require(
-            merged["ordered"] in ORDERINGS,
-            f"{path}.ordered",
-            f"must be one of {', '.join(ORDERINGS)} (which end of the options is the favourable one)",
-        )
-    elif qtype == "multiple_choice" and "other" in merged:
-        _require(isinstance(merged["other"], bool), f"{path}.other",
-                 "must be true or false (true: the last option is \"Other (please specify)\")")
-    elif qtype == "text":
-        limit = merged["max_length"]
-        _require(
-            _int(limit) and 1 <= limit <= MAX_TEXT_LENGTH,
-            f"{path}.max_length",
-            f"must be a whole number from 1 to {MAX_TEXT_LENGTH}",
-        )
-    return merged
-
-
-def _check_options(qtype: str, options: Any, path: str) -> list[tuple[int, str]]:
-    _require(isinstance(options, list) and len(options) >= 2, path, "needs at least two options")
-    seen: set[int] = set()
-    checked = []
-    for i, option in enumerate(options):
-        opath = f"{path}[{i}]"
-        _require(isinstance(option, dict), opath, "must be an object")
-        code = option.get("code")
-        _require(_int(code), f"{opath}.code", "must be a whole number")
-        _require(code not in seen, f"{opath}.code", f"duplicates code {code}")
-        if question_type(qtype).kind == MULTI:
-            _require(
-                1 <= code <= MAX_MULTI_OPTION_CODE,
-                f"{opath}.code",
-                f"must be 1 to {MAX_MULTI_OPTION_CODE} in a multiple-choice question",
-            )
-        else:
-            _require(
-                code > 0 or code in MISSING_CODES,
-                f"{opath}.code",
-                f"must be positive, or {DONT_KNOW} (don't know) or {PREFER_NOT_TO_SAY} (prefer not to say)",
-            )
-        seen.add(code)
-        checked.append((code, _text(option, "label", opath, required=True, limit=300)))
-    return checked
-
-
-def _check_rows(item: dict, config: dict, codes: set[str], path: str) -> list[dict]:
-    """A matrix's statements: each a scale question of its own, on the matrix's scale."""
-    rows = item.get("rows")
-    _require(isinstance(rows, list) and len(rows) >= 2, f"{path}.rows", "a matrix needs at least two statements")
-    options = scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))
-    checked = []
-    for r, row in enumerate(rows):
-        rpath = f"{path}.rows[{r}]"
-        _require(isinstance(row, dict), rpath, "must be an object")
-        code = row.get("code")
-        _require(isinstance(code, str) and bool(CODE_PATTERN.match(code)), f"{rpath}.code",
-                 "must start with a lowercase letter and use only a-z, 0-9 and _ (at most 64)")
-        _require(code not in codes, f"{rpath}.code", f"duplicates question code {code!r}")
-        codes.add(code)
-        reverse = row.get("reverse_coded", False)
-        _require(isinstance(reverse, bool), f"{rpath}.reverse_coded", "must be true or false")
-        construct = row.get("construct", item.get("construct"))
-        _require(construct is None or isinstance(construct, str), f"{rpath}.construct", "must be text")
-        checked.append(dict(code=code, text=_text(row, "text", rpath, required=True, limit=MAX_TEXT_LENGTH),
-                            required=bool(item.get("required", False)), config=dict(config),
-                            construct=construct, reverse_coded=reverse, options=list(options),
-                            translations=_translations(row, rpath, ("text",), options)))
-    return checked
-
-
 LANGUAGE_PATTERN_LENGTH = (2, 8)
 
 
-def _translations(item: dict, path: str, fields: tuple[str, ...], options: list | None = None) -> dict:
+def translations_of(item: dict, path: str, fields: tuple[str, ...], options: list | None = None) -> dict:
     """``{"es": {"text": "...", "options": {"1": "..."}}}``: staff translations of this item's text.
 
     Returned as {language: {field: text}} plus, when ``options`` is given, {"options": {code: label}}.
@@ -230,7 +101,7 @@ def _split(translations: dict) -> tuple[dict, dict[str, dict]]:
     return own, by_option
 
 
-def _option_translations(question) -> dict:
+def _optiontranslations_of(question) -> dict:
     """The export form of a question's and its options' translations (see ``_translations``)."""
     merged = {language: dict(fields) for language, fields in (question.translations or {}).items()}
     for option in question.options:
@@ -279,30 +150,15 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
         for q, item in enumerate(questions):
             qpath = f"{ppath}.questions[{q}]"
             _require(isinstance(item, dict), qpath, "must be an object")
-            code = item.get("code")
-            _require(
-                isinstance(code, str) and bool(CODE_PATTERN.match(code)),
-                f"{qpath}.code",
-                "must start with a lowercase letter and use only a-z, 0-9 and _ (at most 64)",
-            )
+            code = check_code(item.get("code"), f"{qpath}.code")
             _require(code not in codes, f"{qpath}.code", f"duplicates question code {code!r}")
             codes.add(code)
             qtype = item.get("type")
             _require(qtype in QUESTION_TYPES, f"{qpath}.type", f"must be one of {', '.join(QUESTION_TYPES)}")
-            config = _check_config(qtype, item.get("config", {}), f"{qpath}.config")
-            rows = []
-            if qtype == "matrix":
-                rows = _check_rows(item, config, codes, qpath)
-                options = []
-                _require("options" not in item, f"{qpath}.options", "a matrix's options come from its config.scale")
-            elif qtype == "scale":
-                options = scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))
-                _require("options" not in item, f"{qpath}.options", "a scale's options come from its config.scale")
-            elif question_type(qtype).has_options:
-                options = _check_options(qtype, item.get("options"), f"{qpath}.options")
-            else:
-                _require("options" not in item, f"{qpath}.options", f"a {qtype} question has no options")
-                options = []
+            kind = question_type(qtype)
+            config = kind.check_config(item.get("config", {}), f"{qpath}.config")
+            rows = kind.rows_from_definition(item, config, codes, qpath)
+            options = kind.options_from_definition(item, config, qpath)
             required = item.get("required", False)
             _require(isinstance(required, bool), f"{qpath}.required", "must be true or false")
             reverse = item.get("reverse_coded", False)
@@ -310,11 +166,10 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
             construct = item.get("construct")
             _require(construct is None or isinstance(construct, str), f"{qpath}.construct", "must be text")
             condition = _condition(item, earlier, qpath)
-            if qtype == "matrix":
-                for row in rows:  # the rows are what later conditions can refer to
-                    earlier[row["code"]] = {"type": "scale", "options": [c for c, _ in row["options"]]}
-            else:
-                earlier[code] = {"type": qtype, "options": [c for c, _ in options]}
+            for row in rows:  # a group's rows are what later conditions can refer to
+                earlier[row["code"]] = question_type(row["type"]).condition_target(row["options"])
+            if kind.condition_target(options) is not None:
+                earlier[code] = kind.condition_target(options)
             checked_questions.append(
                 dict(
                     code=code,
@@ -328,14 +183,14 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
                     display_condition=condition,
                     options=options,
                     rows=rows,
-                    translations=_translations(item, qpath, ("text", "help_text"),
-                                               options if qtype != "matrix" else None),
+                    translations=translations_of(item, qpath, kind.translatable_fields(),
+                                                 options if kind.stores_answers else None),
                 )
             )
         checked_pages.append((_text(page, "title", ppath, limit=200), page_condition, checked_questions,
-                              _translations(page, ppath, ("title",))))
+                              translations_of(page, ppath, ("title",))))
 
-    survey_translations = _translations(definition, "definition", SURVEY_TEXT_FIELDS)
+    survey_translations = translations_of(definition, "definition", SURVEY_TEXT_FIELDS)
     survey = Survey(
         slug=slug,
         title=_setting(definition, "title", ""),
@@ -366,7 +221,7 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
             for row in rows:
                 row_options = row.pop("options")
                 row_own, row_by_option = _split(row.pop("translations"))
-                child = Question(position=position, translations=row_own, type="scale", help_text="",
+                child = Question(position=position, translations=row_own, help_text="",
                                  display_condition=None, parent=question, **row)
                 child.options = [AnswerOption(position=i, code=code, label=label,
                                               translations=row_by_option.get(str(code), {}))
@@ -398,11 +253,12 @@ def definition_from_survey(survey: Survey) -> dict:
                 item["config"] = dict(question.config)
             if question.display_condition:
                 item["display_condition"] = question.display_condition
-            if question.type not in ("scale", "matrix") and question.options:
+            kind = question_type(question.type)
+            if kind.exports_options() and question.options:
                 item["options"] = [{"code": o.code, "label": o.label} for o in question.options]
-            if _option_translations(question):
-                item["translations"] = _option_translations(question)
-            if question.type == "matrix":
+            if _optiontranslations_of(question):
+                item["translations"] = _optiontranslations_of(question)
+            if question.rows:
                 item["rows"] = []
                 for row in sorted(question.rows, key=lambda q: q.position):
                     entry = {"code": row.code, "text": row.text}
@@ -410,8 +266,8 @@ def definition_from_survey(survey: Survey) -> dict:
                         entry["construct"] = row.construct
                     if row.reverse_coded:
                         entry["reverse_coded"] = True
-                    if _option_translations(row):
-                        entry["translations"] = _option_translations(row)
+                    if _optiontranslations_of(row):
+                        entry["translations"] = _optiontranslations_of(row)
                     item["rows"].append(entry)
             questions.append(item)
         entry = {"title": page.title, "questions": questions}

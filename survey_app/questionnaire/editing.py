@@ -24,7 +24,7 @@ from sqlalchemy import exists, func, select
 from ..extensions import db
 from ..models import Answer, AnswerOption, Page, PopulationMargin, Question, Response, Survey, SurveySeries
 from .definition import DefinitionError, definition_from_survey, survey_from_definition
-from .types import question_type, scale_options
+from .question_types import question_type
 
 
 class EditRefused(ValueError):
@@ -66,11 +66,9 @@ def _locate(definition: dict, code: str) -> tuple[int, int]:
 
 
 def _options_of(item: dict) -> list[tuple[int, str]]:
-    if item["type"] == "scale":
-        config = item.get("config", {})
-        names = {"dont_know": -1, "prefer_not_to_say": -2}
-        return scale_options(config.get("scale", "agreement"),
-                             tuple(names[m] for m in config.get("missing", ["dont_know"])))
+    kind = question_type(item["type"])
+    if kind.options_source == "generated":
+        return kind.generated_options(kind.check_config(item.get("config", {}), "config"))
     return [(o["code"], o["label"]) for o in item.get("options", [])]
 
 
@@ -154,10 +152,9 @@ def _apply_question(question: Question, item: dict, page: Page | None) -> Change
 def _apply_rows(matrix: Question, item: dict, change: Change) -> None:
     """A matrix's statements, matched by code: texts updated in place, new ones added, gone ones deleted."""
     existing = {row.code: row for row in matrix.rows}
-    names = {"dont_know": -1, "prefer_not_to_say": -2}
-    config = dict(matrix.config)
-    options = scale_options(config.get("scale", "agreement"),
-                            tuple(names[m] for m in config.get("missing", ["dont_know"])))
+    kind = question_type(matrix.type)
+    config = kind.check_config(dict(matrix.config), "config")
+    options = question_type(kind.row_type).generated_options(config)
     for position, spec in enumerate(item.get("rows", [])):
         row = existing.pop(spec["code"], None)
         construct = spec.get("construct", item.get("construct"))

@@ -1,14 +1,13 @@
-"""Question types: what each stores and how the analysis treats it.
+"""The vocabulary every question type shares: answer codes, scales, kinds of variable, and
+the one rule for numbers. The types themselves are in ``question_types/``, one module each.
 
-Plain Python on purpose: the resident form (``forms/response.py``) and the
-analysis (``analysis/``) both read this registry, and analysis code must not
-pull in Flask or WTForms.
+Plain Python on purpose: the resident form and the analysis both read it, and analysis code
+must not pull in Flask or WTForms.
 """
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 # Survey slugs appear in URLs and folder names; question codes are variable
@@ -71,49 +70,6 @@ DEFAULT_NUMBER_RANGE = (0, 1_000_000)
 NUMBER_LIMIT = 1_000_000_000
 MAX_NUMBER_DECIMALS = 6
 MAX_NUMBER_LENGTH = 40  # characters typed; no number a question accepts is longer
-
-
-@dataclass(frozen=True)
-class QuestionType:
-    name: str
-    label: str
-    kind: str
-    has_options: bool
-    default_config: dict = field(default_factory=dict)
-
-
-QUESTION_TYPES: dict[str, QuestionType] = {
-    t.name: t
-    for t in (
-        QuestionType("single_choice", "Single choice", CATEGORICAL, True),
-        QuestionType("dropdown", "Dropdown", CATEGORICAL, True),
-        QuestionType("multiple_choice", "Multiple choice", MULTI, True),
-        QuestionType("scale", "5-point scale", ORDINAL, True, {"scale": "agreement"}),
-        QuestionType("matrix", "Matrix (several statements on one scale)", GROUP, False, {"scale": "agreement"}),
-        QuestionType("numeric", "Number", NUMERIC, False, {"min": None, "max": None, "decimals": 0}),
-        QuestionType("text", "Free text", TEXT, False, {"max_length": 500, "multiline": True}),
-    )
-}
-
-
-def question_type(name: str) -> QuestionType:
-    try:
-        return QUESTION_TYPES[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown question type {name!r}; expected one of {', '.join(QUESTION_TYPES)}"
-        ) from None
-
-
-def scale_options(scale: str, missing: tuple[int, ...] = (DONT_KNOW,)) -> list[tuple[int, str]]:
-    """(code, label) pairs of a preset scale: points 1..5, then the missing codes asked for."""
-    try:
-        labels = SCALES[scale]
-    except KeyError:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}") from None
-    return [(i, label) for i, label in enumerate(labels, start=1)] + [
-        (code, MISSING_LABELS[code]) for code in missing
-    ]
 
 
 def multi_bit(code: int) -> int:
@@ -212,41 +168,3 @@ def check_number(value, config: dict) -> float:
     if -number.as_tuple().exponent > decimals:
         raise AnswerRefused(TOO_MANY_DECIMALS, f"{value} has more than {decimals} decimals")
     return float(number)
-
-
-def check_stored_answer(kind: str, config: dict, option_codes, value, number, text) -> None:
-    """Whether one stored answer (its ``value``, ``number`` and ``text`` columns, as the database
-    and backups hold them) makes sense for a question of this kind; raises AnswerRefused if not.
-    Numbers go through ``check_number``; a choice must be one of ``option_codes``; a bit mask
-    only sets bits of its options; text is text."""
-    codes = set(option_codes)
-
-    def only(*columns):
-        for name, column in (("value", value), ("number", number), ("text", text)):
-            if name not in columns and column is not None:
-                raise AnswerRefused(NOT_A_NUMBER if name == "number" else NOT_AN_OPTION,
-                                    f"has a {name} ({column!r}), which this kind of question does not store")
-
-    if kind == NUMERIC:
-        only("number")
-        if isinstance(number, bool) or not isinstance(number, (int, float)):  # stored: never text
-            raise AnswerRefused(NOT_A_NUMBER, f"{number!r} is not a number")
-        check_number(number, config)
-    elif kind in (CATEGORICAL, ORDINAL):
-        only("value")
-        if isinstance(value, bool) or not isinstance(value, int) or value not in codes:
-            raise AnswerRefused(NOT_AN_OPTION, f"{value!r} is not an answer code of the question "
-                                               f"({', '.join(str(c) for c in sorted(codes))})")
-    elif kind == MULTI:
-        only("value", "text")
-        allowed = sum(multi_bit(c) for c in codes if 1 <= c <= MAX_MULTI_OPTION_CODE)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value & ~allowed:
-            raise AnswerRefused(NOT_AN_OPTION, f"{value!r} is not a combination of the question's options")
-        if text is not None and not isinstance(text, str):
-            raise AnswerRefused(NOT_AN_OPTION, "its \"other\" text is not text")
-    elif kind == TEXT:
-        only("text")
-        if not isinstance(text, str) or not text.strip():
-            raise AnswerRefused(NOT_AN_OPTION, "has no text")
-    else:
-        raise AnswerRefused(NOT_AN_OPTION, "this question stores no answers of its own")

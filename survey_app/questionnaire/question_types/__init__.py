@@ -1,0 +1,28 @@
+"""The question types, one module each, and the registry through which shared code reaches
+them (``question_type(name)``). Adding a type: a new module here with a ``TYPE`` instance of a
+``base.QuestionType`` subclass, added to ``_MODULES``; a resident widget template under
+``templates/question_types/`` if it needs a new one."""
+from __future__ import annotations
+
+import importlib
+
+from .base import DefinitionError, QuestionType
+
+# In the order the designer offers them.
+_MODULES = ("single_choice", "dropdown", "multiple_choice", "scale", "matrix", "numeric", "text")
+
+QUESTION_TYPES: dict[str, QuestionType] = {}
+for _module in _MODULES:
+    _type = importlib.import_module(f"{__name__}.{_module}").TYPE
+    assert _type.name not in QUESTION_TYPES, f"two question types named {_type.name!r}"
+    QUESTION_TYPES[_type.name] = _type
+
+
+def question_type(name: str) -> QuestionType:
+    try:
+        return QUESTION_TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown question type {name!r}; expected one of {', '.join(QUESTION_TYPES)}") from None
+
+
+__all__ = ["QUESTION_TYPES", "DefinitionError", "QuestionType", "question_type"]

@@ -1,0 +1,181 @@
+"""What every question type is asked, and the answers of a type that asks nothing special.
+
+A question type is one class in one module of this package (``scale.py``, ``numeric.py``...),
+registered by name (``__init__.py``). Shared code reaches a type only through the registry:
+``question_type(question.type).form_fields(question, ...)``, never ``if question.type == ...``.
+Modelled on Indico's survey fields (``indico/web/fields/base.py``): one class per type that
+knows its definition, its settings, its resident widget and its answers.
+
+Plain Python: the analysis imports this package and must not pull in Flask or WTForms, so a
+type imports its form fields inside the methods that build them (from ``forms/fields.py``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..types import CODE_PATTERN, DONT_KNOW, MISSING_CODES, PREFER_NOT_TO_SAY, AnswerRefused, NOT_AN_OPTION
+
+MISSING_NAMES = {"dont_know": DONT_KNOW, "prefer_not_to_say": PREFER_NOT_TO_SAY}
+OPTION_LABEL_LENGTH = 300
+
+
+class DefinitionError(ValueError):
+    """A definition is invalid; ``path`` names the field at fault."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+def require(condition: bool, path: str, message: str) -> None:
+    if not condition:
+        raise DefinitionError(path, message)
+
+
+def whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_options(options: Any, path: str, code_rule=None) -> list[tuple[int, str]]:
+    """Options as a definition lists them: (code, label) pairs, at least two, codes unique and
+    whole; ``code_rule(code)`` returns a message when a type allows fewer codes."""
+    require(isinstance(options, list) and len(options) >= 2, path, "needs at least two options")
+    seen: set[int] = set()
+    checked = []
+    for i, option in enumerate(options):
+        opath = f"{path}[{i}]"
+        require(isinstance(option, dict), opath, "must be an object")
+        code = option.get("code")
+        require(whole(code), f"{opath}.code", "must be a whole number")
+        require(code not in seen, f"{opath}.code", f"duplicates code {code}")
+        problem = (code_rule or _positive_or_missing)(code)
+        require(problem is None, f"{opath}.code", problem or "")
+        seen.add(code)
+        label = option.get("label", "")
+        require(isinstance(label, str), f"{opath}.label", "must be text")
+        require(label.strip(), f"{opath}.label", "is required")
+        require(len(label) <= OPTION_LABEL_LENGTH, f"{opath}.label", f"is longer than {OPTION_LABEL_LENGTH} characters")
+        checked.append((code, label))
+    return checked
+
+
+def _positive_or_missing(code: int) -> str | None:
+    if code > 0 or code in MISSING_CODES:
+        return None
+    return f"must be positive, or {DONT_KNOW} (don't know) or {PREFER_NOT_TO_SAY} (prefer not to say)"
+
+
+def check_code(code: Any, path: str) -> str:
+    require(isinstance(code, str) and bool(CODE_PATTERN.match(code)), path,
+            "must start with a lowercase letter and use only a-z, 0-9 and _ (at most 64)")
+    return code
+
+
+def only_columns(value, number, text, *columns: str) -> None:
+    """Refuse a stored answer that fills a column this type does not store."""
+    for name, column in (("value", value), ("number", number), ("text", text)):
+        if name not in columns and column is not None:
+            raise AnswerRefused(NOT_AN_OPTION, f"has a {name} ({column!r}), which this kind of question does not store")
+
+
+class QuestionType:
+    """A question type. Subclasses set the class attributes and override what differs."""
+
+    name: str = ""
+    label: str = ""  # as staff read it in the designer ("5-point scale")
+    kind: str = ""  # how the analysis treats its answers (types.CATEGORICAL, ORDINAL, ...)
+    default_config: dict = {}
+    # Options: listed in the definition ("listed"), made from the config ("generated"), or none.
+    options_source: str = "none"
+    stores_answers: bool = True  # False: a group whose rows answer for it (matrix)
+    widget: str = ""  # the resident's widget: templates/question_types/<widget>.html
+    several_answers: bool = False  # the widget takes several options (checkboxes)
+    ordered_points: bool = False  # options are points of a scale, non-answers set apart
+
+    # --- the definition (questionnaire/definition.py) ------------------------------------------
+
+    def check_config(self, config: dict, path: str) -> dict:
+        """The question's settings merged with the defaults; DefinitionError if any is wrong."""
+        require(isinstance(config, dict), path, "must be an object")
+        return {**self.default_config, **config}
+
+    def options_from_definition(self, item: dict, config: dict, path: str) -> list[tuple[int, str]]:
+        """The (code, label) options of a question defined by ``item`` (its config checked)."""
+        if self.options_source == "listed":
+            return check_options(item.get("options"), f"{path}.options", self.option_code_rule)
+        if "options" in item:
+            reason = ("its options come from its config" if self.options_source == "generated"
+                      else f"a {self.name} question has no options")
+            raise DefinitionError(f"{path}.options", reason)
+        return self.generated_options(config) if self.options_source == "generated" else []
+
+    def option_code_rule(self, code: int) -> str | None:
+        """A message if ``code`` cannot be an option code of this type."""
+        return _positive_or_missing(code)
+
+    def generated_options(self, config: dict) -> list[tuple[int, str]]:
+        return []
+
+    def rows_from_definition(self, item: dict, config: dict, codes: set[str], path: str) -> list[dict]:
+        """Questions of their own that this one groups (a matrix's statements); most have none."""
+        require("rows" not in item, f"{path}.rows", f"a {self.name} question has no rows")
+        return []
+
+    def condition_target(self, options: list[tuple[int, str]]) -> dict:
+        """What a display condition on a later item may test of this question."""
+        return {"type": self.name, "options": [code for code, _ in options]}
+
+    def exports_options(self) -> bool:
+        return self.options_source == "listed"
+
+    # --- the resident's form (forms/response.py) ------------------------------------------------
+
+    def field_names(self, question) -> list[str]:
+        """The names of its form fields (those ``form_fields`` makes, without making them)."""
+        return [f"q_{question.code}"] if self.stores_answers else []
+
+    def form_fields(self, question, hidden: bool) -> dict:
+        """The WTForms fields for this question by name (its own ``q_<code>`` first). A hidden
+        question (display logic) keeps its fields, unchecked, so the page can show it again."""
+        return {}
+
+    def posted_value(self, question, formdata):
+        """The posted answer as display logic sees it (codes, a number, text); None if none."""
+        return None
+
+    def answer(self, question, form):
+        """The validated form's answer to store (a forms.response.AnswerValue), or None."""
+        return None
+
+    # --- stored answers ---------------------------------------------------------------------------
+
+    def check_stored(self, question, value, number, text) -> None:
+        """Raise AnswerRefused unless this stored answer makes sense for the question."""
+        raise AnswerRefused(NOT_AN_OPTION, "this question stores no answers of its own")
+
+    def shown(self, question, answer, may_read_text: bool) -> tuple[str, bool]:
+        """A stored answer in words for the staff response page, and whether written text was
+        withheld from this reader."""
+        return _label(question, answer.value), False
+
+    # --- CSV import (response_import.py) -----------------------------------------------------------
+
+    def import_columns(self, question) -> list[str]:
+        """The CSV columns of this question (its code, and any of its own such as ``_other``)."""
+        return [question.code]
+
+    def import_formdata(self, question, values: dict[str, str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """A CSV row's cells for this question as form data (name, value) for the resident's form,
+        and problems (column, message)."""
+        raw = values.get(question.code, "").strip()
+        return ([(f"q_{question.code}", raw)] if raw else []), []
+
+    # --- translations (questionnaire/translation.py) ------------------------------------------
+
+    def translatable_fields(self) -> tuple[str, ...]:
+        return ("text", "help_text")
+
+
+def _label(question, code) -> str:
+    return next((o.label for o in question.options if o.code == code), f"code {code}")

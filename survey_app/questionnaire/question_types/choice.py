@@ -1,0 +1,85 @@
+"""What the one-answer choice types share (single choice, dropdown, the scales): the resident
+picks one option, stored as the option's code in ``answer.value``."""
+from __future__ import annotations
+
+from ..types import NOT_AN_OPTION, AnswerRefused
+from .base import QuestionType, only_columns
+
+
+def option_id(raw):
+    """A posted option id as an int; garbage becomes None for the validator to refuse."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def option_ids_for_codes(question, raw: str, separator: str | None = None) -> tuple[list[str], list[str]]:
+    """CSV cell of option codes (one, or several split by ``separator``) as posted option ids,
+    and a message for each part that is no option code of the question."""
+    ids = {o.code: str(o.id) for o in question.options}
+    parts = [p.strip() for p in raw.split(separator)] if separator else [raw.strip()]
+    chosen, problems = [], []
+    for part in parts:
+        if not part:
+            continue
+        try:
+            code = int(part)
+        except ValueError:
+            code = None
+        if code not in ids:
+            shown = [f"{o.code} ({o.label})" for o in question.options[:8]]
+            more = ", ..." if len(question.options) > 8 else ""
+            problems.append(f"'{part}' is not an answer code of this question; use {', '.join(shown)}{more}")
+            continue
+        chosen.append(ids[code])
+    return chosen, problems
+
+
+class OneChoice(QuestionType):
+    """One option of several; a subclass names its widget and where its options come from."""
+
+    options_source = "listed"
+    field_class_name = "RadioField"  # of wtforms
+
+    def form_fields(self, question, hidden: bool) -> dict:
+        import wtforms
+        from wtforms.validators import Optional
+
+        from ...forms import fields
+
+        validators = ([Optional()] if hidden else
+                      [fields.presence(question.required), fields.OneOfOptions(o.id for o in question.options)])
+        # The template renders the options and OneOfOptions checks them, so the field has no choices.
+        field = getattr(wtforms, self.field_class_name)(question.text, description=question.help_text,
+                                                        coerce=option_id, validate_choice=False,
+                                                        validators=validators)
+        return {f"q_{question.code}": field}
+
+    def posted_value(self, question, formdata):
+        raw = (formdata.get(f"q_{question.code}") or "").strip()
+        return {str(o.id): o.code for o in question.options}.get(raw)
+
+    def answer(self, question, form):
+        from ...forms.fields import AnswerValue
+
+        chosen = form[f"q_{question.code}"].data
+        if chosen is None:
+            return None
+        return AnswerValue(question.id, value={o.id: o.code for o in question.options}[chosen])
+
+    def check_stored(self, question, value, number, text) -> None:
+        only_columns(value, number, text, "value")
+        codes = {o.code for o in question.options}
+        if isinstance(value, bool) or not isinstance(value, int) or value not in codes:
+            raise AnswerRefused(NOT_AN_OPTION, f"{value!r} is not an answer code of the question "
+                                               f"({', '.join(str(c) for c in sorted(codes))})")
+
+    def import_formdata(self, question, values):
+        raw = values.get(question.code, "").strip()
+        if not raw:
+            return [], []
+        chosen, problems = option_ids_for_codes(question, raw)
+        return [(f"q_{question.code}", option) for option in chosen], [(question.code, p) for p in problems]

@@ -1,0 +1,113 @@
+"""Multiple choice: any number of options, as checkboxes, stored as a bit mask of the chosen
+codes (code c sets bit c-1; codes 1 to 31). With ``other``, the last option is "Other (please
+specify)" and its box's text is stored beside the mask."""
+from __future__ import annotations
+
+from ..types import MAX_MULTI_OPTION_CODE, MULTI, NOT_AN_OPTION, AnswerRefused, multi_bit
+from .base import QuestionType, only_columns, require
+from .choice import option_id, option_ids_for_codes
+
+OTHER_LENGTH = 200  # characters of an "Other (please specify)" answer
+
+
+class MultipleChoice(QuestionType):
+    name = "multiple_choice"
+    label = "Multiple choice"
+    kind = MULTI
+    options_source = "listed"
+    widget = "choices"
+    several_answers = True
+
+    def check_config(self, config: dict, path: str) -> dict:
+        merged = super().check_config(config, path)
+        if "other" in merged:
+            require(isinstance(merged["other"], bool), f"{path}.other",
+                    "must be true or false (true: the last option is \"Other (please specify)\")")
+        return merged
+
+    def option_code_rule(self, code: int) -> str | None:
+        if 1 <= code <= MAX_MULTI_OPTION_CODE:
+            return None
+        return f"must be 1 to {MAX_MULTI_OPTION_CODE} in a multiple-choice question"
+
+    @staticmethod
+    def other_name(question) -> str:
+        return f"q_{question.code}_other"
+
+    def field_names(self, question) -> list[str]:
+        return [f"q_{question.code}"] + ([self.other_name(question)] if question.config.get("other") else [])
+
+    def form_fields(self, question, hidden: bool) -> dict:
+        from wtforms import SelectMultipleField, StringField
+        from wtforms.validators import Optional
+
+        from ...forms import fields
+
+        presence = fields.RequiredChoice() if question.required else Optional()
+        validators = [Optional()] if hidden else [presence, fields.OneOfOptions(o.id for o in question.options)]
+        result = {f"q_{question.code}": SelectMultipleField(
+            question.text, description=question.help_text, coerce=option_id, validate_choice=False,
+            validators=validators)}
+        if question.config.get("other"):
+            result[self.other_name(question)] = StringField(
+                fields.PLEASE_SPECIFY, filters=[fields.printable],
+                validators=[Optional()] if hidden else [fields.TextLength(OTHER_LENGTH)])
+        return result
+
+    def posted_value(self, question, formdata):
+        codes = {str(o.id): o.code for o in question.options}
+        chosen = [codes[v] for v in formdata.getlist(f"q_{question.code}") if v in codes]
+        return chosen or None
+
+    def answer(self, question, form):
+        from ...forms.fields import AnswerValue
+
+        chosen = list(form[f"q_{question.code}"].data or [])
+        other = ""
+        if question.config.get("other"):
+            # "Other (please specify)" is the last option; writing in the box chooses it.
+            other = (form[self.other_name(question)].data or "").strip()
+            if other and question.options and question.options[-1].id not in chosen:
+                chosen.append(question.options[-1].id)
+        if not chosen:
+            return None
+        codes = {o.id: o.code for o in question.options}
+        mask = 0
+        for option in chosen:
+            mask |= multi_bit(codes[option])
+        return AnswerValue(question.id, value=mask, text=other or None)
+
+    def check_stored(self, question, value, number, text) -> None:
+        only_columns(value, number, text, "value", "text")
+        allowed = sum(multi_bit(o.code) for o in question.options if 1 <= o.code <= MAX_MULTI_OPTION_CODE)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value & ~allowed:
+            raise AnswerRefused(NOT_AN_OPTION, f"{value!r} is not a combination of the question's options")
+        if text is not None and not isinstance(text, str):
+            raise AnswerRefused(NOT_AN_OPTION, "its \"other\" text is not text")
+
+    def shown(self, question, answer, may_read_text: bool) -> tuple[str, bool]:
+        chosen = [o.label for o in question.options if (answer.value or 0) & multi_bit(o.code)]
+        text = "; ".join(chosen) or f"code {answer.value}"
+        if answer.text:
+            if not may_read_text:
+                return text, True
+            text += f" (other: {answer.text})"
+        return text, False
+
+    def import_columns(self, question) -> list[str]:
+        return [question.code] + ([f"{question.code}_other"] if question.config.get("other") else [])
+
+    def import_formdata(self, question, values):
+        formdata, problems = [], []
+        raw = values.get(question.code, "").strip()
+        if raw:
+            chosen, refused = option_ids_for_codes(question, raw, separator=";")
+            formdata += [(f"q_{question.code}", option) for option in chosen]
+            problems += [(question.code, p) for p in refused]
+        other = values.get(f"{question.code}_other", "").strip()
+        if other and question.config.get("other"):
+            formdata.append((self.other_name(question), other))
+        return formdata, problems
+
+
+TYPE = MultipleChoice()

@@ -1,0 +1,83 @@
+"""Number: a count, a year, an amount, typed; checked by the one number rule
+(``types.check_number``: finite, within the question's bounds or 0 to 1,000,000, at most its
+decimals) and stored as a float in ``answer.number``."""
+from __future__ import annotations
+
+import math
+
+from ..types import (
+    DEFAULT_NUMBER_RANGE,
+    NOT_A_NUMBER,
+    NUMBER_LIMIT,
+    NUMERIC,
+    AnswerRefused,
+    check_number,
+    plain_number,
+)
+from .base import QuestionType, only_columns, require, whole
+
+
+class Numeric(QuestionType):
+    name = "numeric"
+    label = "Number"
+    kind = NUMERIC
+    default_config = {"min": None, "max": None, "decimals": 0}
+    widget = "number"
+
+    def check_config(self, config: dict, path: str) -> dict:
+        merged = super().check_config(config, path)
+        low, high, decimals = merged["min"], merged["max"], merged["decimals"]
+        for key in ("min", "max"):
+            value = merged[key]
+            require(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)),
+                    f"{path}.{key}", "must be a number")
+            # Finite and within reach (see types.NUMBER_LIMIT); empty takes the default bound.
+            require(value is None or abs(value) <= NUMBER_LIMIT, f"{path}.{key}",  # NaN compares false
+                    f"must be a number from -{plain_number(NUMBER_LIMIT)} to {plain_number(NUMBER_LIMIT)}, "
+                    f"or empty for the default ({' to '.join(plain_number(b) for b in DEFAULT_NUMBER_RANGE)})")
+        require(low is None or high is None or low <= high, path, "min must not exceed max")
+        require(whole(decimals) and 0 <= decimals <= 6, f"{path}.decimals", "must be 0 to 6")
+        return merged
+
+    @staticmethod
+    def rule(question):
+        from ...forms.fields import NumberInRange
+
+        config = question.config
+        return NumberInRange(config.get("min"), config.get("max"), config.get("decimals", 0))
+
+    def form_fields(self, question, hidden: bool) -> dict:
+        from wtforms.validators import Optional
+
+        from ...forms import fields
+
+        rule = self.rule(question)
+        validators = [Optional()] if hidden else [fields.presence(question.required), rule]
+        return {f"q_{question.code}": fields.NumberField(question.text, description=question.help_text,
+                                                         validators=validators, rule=rule)}
+
+    def posted_value(self, question, formdata):
+        raw = (formdata.get(f"q_{question.code}") or "").strip()
+        return self.rule(question).parse(raw) if raw else None
+
+    def answer(self, question, form):
+        from ...forms.fields import AnswerValue
+
+        data = form[f"q_{question.code}"].data
+        if not (data and data.strip()):
+            return None
+        return AnswerValue(question.id, number=self.rule(question).parse(data))
+
+    def check_stored(self, question, value, number, text) -> None:
+        only_columns(value, number, text, "number")
+        if isinstance(number, bool) or not isinstance(number, (int, float)):  # stored: never text
+            raise AnswerRefused(NOT_A_NUMBER, f"{number!r} is not a number")
+        check_number(number, question.config or {})
+
+    def shown(self, question, answer, may_read_text: bool) -> tuple[str, bool]:
+        number, decimals = answer.number, (question.config or {}).get("decimals", 0)
+        plain = number is not None and math.isfinite(number) and abs(number) < 1e15
+        return (f"{number:,.{decimals}f}" if plain else repr(number)), False
+
+
+TYPE = Numeric()

@@ -1,0 +1,56 @@
+"""Free text: what a resident writes, up to ``max_length`` characters (one line, or several
+with ``multiline``), stored in ``answer.text``; control characters are removed on the way in.
+Only roles allowed to read written answers see it."""
+from __future__ import annotations
+
+from ..settings import MAX_TEXT_LENGTH
+from ..types import NOT_AN_OPTION, TEXT, AnswerRefused
+from .base import QuestionType, only_columns, require, whole
+
+
+class Text(QuestionType):
+    name = "text"
+    label = "Free text"
+    kind = TEXT
+    default_config = {"max_length": 500, "multiline": True}
+    widget = "text"
+
+    def check_config(self, config: dict, path: str) -> dict:
+        merged = super().check_config(config, path)
+        limit = merged["max_length"]
+        require(whole(limit) and 1 <= limit <= MAX_TEXT_LENGTH, f"{path}.max_length",
+                f"must be a whole number from 1 to {MAX_TEXT_LENGTH}")
+        return merged
+
+    def form_fields(self, question, hidden: bool) -> dict:
+        from wtforms import StringField, TextAreaField
+        from wtforms.validators import Optional
+
+        from ...forms import fields
+
+        field_class = TextAreaField if question.config.get("multiline", True) else StringField
+        validators = ([Optional()] if hidden else
+                      [fields.RequiredText() if question.required else Optional(),
+                       fields.TextLength(question.config.get("max_length", 500))])
+        return {f"q_{question.code}": field_class(question.text, description=question.help_text,
+                                                  filters=[fields.printable], validators=validators)}
+
+    def posted_value(self, question, formdata):
+        return (formdata.get(f"q_{question.code}") or "").strip() or None
+
+    def answer(self, question, form):
+        from ...forms.fields import AnswerValue
+
+        text = (form[f"q_{question.code}"].data or "").strip()
+        return AnswerValue(question.id, text=text) if text else None
+
+    def check_stored(self, question, value, number, text) -> None:
+        only_columns(value, number, text, "text")
+        if not isinstance(text, str) or not text.strip():
+            raise AnswerRefused(NOT_AN_OPTION, "has no text")
+
+    def shown(self, question, answer, may_read_text: bool) -> tuple[str, bool]:
+        return (answer.text, False) if may_read_text else (None, True)
+
+
+TYPE = Text()
