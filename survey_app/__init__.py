@@ -60,8 +60,9 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     security.init_app(app)
     links.init_app(app)
-    from .questionnaire.question_types import question_type
-    app.jinja_env.globals["question_type"] = question_type  # each question's widget and settings
+    from .questionnaire.question_types import question_type, settings_groups
+    app.jinja_env.globals.update(question_type=question_type,  # each question's widget
+                                 question_settings_groups=settings_groups)  # the staff question form
 
     @app.before_request
     def forget_per_request_caches():

@@ -31,8 +31,8 @@ from ..accounts import MIN_PASSWORD_LENGTH
 from ..models import STAFF_ROLES
 from ..questionnaire.bank import CONSTRUCTS
 from ..questionnaire import settings
-from ..questionnaire.question_types import QUESTION_TYPES
-from ..questionnaire.types import CODE_PATTERN, DEFAULT_NUMBER_RANGE, NUMBER_LIMIT, SCALES, plain_number
+from ..questionnaire.question_types import QUESTION_TYPES, question_type, settings_groups
+from ..questionnaire.types import CODE_PATTERN
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3+ wants them."""
@@ -146,31 +146,16 @@ class QuestionForm(FlaskForm):
     required = BooleanField("Required")
     construct = SelectField("Construct (which index it feeds)", choices=CONSTRUCT_CHOICES, validate_choice=False)
     reverse_coded = BooleanField("Reverse-coded (agreeing means less trust)")
-    scale = SelectField("Scale", choices=choices((s, s.capitalize()) for s in SCALES))
-    missing = SelectMultipleField("Also offer", choices=choices([("dont_know", "Don't know"),
-                                                                 ("prefer_not_to_say", "Prefer not to say")]))
-    options = TextAreaField("Answer options, or a matrix's statements, one per line (\"code | label\"; "
-                            "a new line without a code gets one; a matrix statement may end with \"| reversed\")",
-                            validators=[Optional(), Length(max=20_000)])
-    ordered = SelectField("Ordered options", choices=choices([("", "Not ordered"),
-                                                              ("first_high", "First is most favourable"),
-                                                              ("last_high", "Last is most favourable")]),
-                          validate_choice=False)
-    other = BooleanField("Add \"Other (please specify)\"")
-    minimum = StringField("Smallest allowed number", validators=[Optional()],
-                          description=f"Empty: {plain_number(DEFAULT_NUMBER_RANGE[0])} (or "
-                                      f"-{plain_number(NUMBER_LIMIT)} if the largest is below it).")
-    maximum = StringField("Largest allowed number", validators=[Optional()],
-                          description=f"Empty: {plain_number(DEFAULT_NUMBER_RANGE[1])} (or "
-                                      f"{plain_number(NUMBER_LIMIT)} if the smallest is above it). Bounds go up to "
-                                      f"±{plain_number(NUMBER_LIMIT)}; residents see the range under the box.")
-    decimals = IntegerField("Decimals allowed", default=0, validators=[Optional(), NumberRange(min=0, max=6)])
-    max_length = IntegerField("Longest answer (characters)", default=500,
-                              validators=[Optional(), NumberRange(min=1, max=10_000)])
-    multiline = BooleanField("Long answer (several lines)", default=True)
     display_condition = TextAreaField("Show only when (optional JSON condition)",
                                       validators=[Optional(), Length(max=5000)])
     page_id = SelectField("Page", coerce=int, validate_choice=False)
+
+
+# Each type's settings (question_types/: its settings groups) are fields of the one question form,
+# so that staff can switch a new question's type without losing what they typed.
+for _group, _kinds in settings_groups():
+    for _name, _field in _group.fields().items():
+        setattr(QuestionForm, _name, _field)
 
 
 class BankAddForm(FlaskForm):
@@ -196,22 +181,8 @@ class ConfirmForm(FlaskForm):
     """A button that changes data: the form carries only the CSRF token."""
 
 
-def _number(text: str | None, label: str):
-    from ..questionnaire.editing import EditRefused
-
-    if text is None or not str(text).strip():
-        return None
-    try:
-        value = float(str(text).strip().replace(",", "."))
-    except ValueError:
-        raise EditRefused(f"{label}: '{text}' is not a number") from None
-    return int(value) if value.is_integer() else value
-
-
 def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] = ()) -> dict:
     """The question the editor describes, in the definition format (EditRefused if a field is unusable)."""
-    from ..questionnaire.editing import options_from_lines
-
     qtype = form.type.data
     item = {"code": form.code.data.strip(), "type": qtype, "text": form.text.data.strip(),
             "help_text": (form.help_text.data or "").strip(), "required": bool(form.required.data)}
@@ -219,22 +190,7 @@ def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] =
         item["construct"] = form.construct.data
     if form.reverse_coded.data:
         item["reverse_coded"] = True
-    if qtype in ("scale", "matrix"):
-        item["config"] = {"scale": form.scale.data, "missing": list(form.missing.data or [])}
-    if qtype == "matrix":
-        item["rows"] = rows_from_lines(form.options.data, item["code"])
-    elif qtype in ("single_choice", "dropdown", "multiple_choice"):
-        item["options"] = options_from_lines(form.options.data, existing_options)
-        if qtype != "multiple_choice" and form.ordered.data:
-            item["config"] = {"ordered": form.ordered.data}
-        if qtype == "multiple_choice" and form.other.data:
-            item["config"] = {"other": True}
-    elif qtype == "numeric":
-        item["config"] = {"min": _number(form.minimum.data, "smallest allowed number"),
-                          "max": _number(form.maximum.data, "largest allowed number"),
-                          "decimals": form.decimals.data or 0}
-    elif qtype == "text":
-        item["config"] = {"max_length": form.max_length.data or 500, "multiline": bool(form.multiline.data)}
+    item.update(question_type(qtype).item_settings(form, existing_options))
     condition = condition_from_text(form.display_condition.data)
     if condition is not None:
         item["display_condition"] = condition
@@ -259,50 +215,12 @@ def fill_question_form(form: QuestionForm, question) -> None:
     """Put a stored question into the editor."""
     import json
 
-    config = question.config or {}
     form.code.data, form.type.data, form.text.data = question.code, question.type, question.text
     form.help_text.data, form.required.data = question.help_text, question.required
     form.construct.data, form.reverse_coded.data = question.construct or "", question.reverse_coded
-    form.scale.data = config.get("scale", "agreement")
-    form.missing.data = config.get("missing", ["dont_know"]) if question.type == "scale" else []
-    if question.type == "matrix":
-        form.options.data = "\n".join(f"{r.code} | {r.text}" + (" | reversed" if r.reverse_coded else "")
-                                      for r in sorted(question.rows, key=lambda q: q.position))
-    elif question.type != "scale":
-        form.options.data = "\n".join(f"{o.code} | {o.label}" for o in question.options)
-    form.ordered.data = config.get("ordered", "")
-    form.other.data = bool(config.get("other"))
-    form.minimum.data = "" if config.get("min") is None else plain_number(config["min"]).replace(",", "")
-    form.maximum.data = "" if config.get("max") is None else plain_number(config["max"]).replace(",", "")
-    form.decimals.data = config.get("decimals", 0)
-    form.max_length.data = config.get("max_length", 500)
-    form.multiline.data = config.get("multiline", True)
+    question_type(question.type).fill_settings(form, question)
     form.display_condition.data = json.dumps(question.display_condition) if question.display_condition else ""
     form.page_id.data = question.page_id
-
-
-def rows_from_lines(text: str | None, matrix_code: str) -> list[dict]:
-    """A matrix's statements from the editor: "code | statement" (add "| reversed" for reverse-coded);
-    a line with the statement only gets the code <matrix>_<n>."""
-    from ..questionnaire.editing import EditRefused
-
-    rows = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) == 1:
-            code, statement, flags = f"{matrix_code}_{len(rows) + 1}"[:64], parts[0], []
-        else:
-            code, statement, flags = parts[0], parts[1], parts[2:]
-        if not statement:
-            raise EditRefused(f"statements, line {number}: the statement is empty")
-        row = {"code": code, "text": statement}
-        if any(flag.lower() in ("reversed", "reverse", "reverse-coded") for flag in flags):
-            row["reverse_coded"] = True
-        rows.append(row)
-    return rows
 
 
 class InvitationForm(FlaskForm):

@@ -83,13 +83,9 @@ def check_question_change(question: Question, item: dict, answered: bool) -> Non
     if item["type"] != question.type:
         reasons.append(f"its type cannot change from {question_type(question.type).label.lower()} "
                        f"to {question_type(item['type']).label.lower()}")
-    if question.type in ("scale", "matrix") and item["type"] == question.type:
-        before, after = question.config or {}, item.get("config", {})
-        if before.get("scale") != after.get("scale"):
-            reasons.append("its scale cannot change")
-        if sorted(before.get("missing", ["dont_know"])) != sorted(after.get("missing", ["dont_know"])):
-            reasons.append("its \"don't know\" / \"prefer not to say\" options cannot change")
-    if question.type == "matrix" and item["type"] == "matrix":
+    if item["type"] == question.type:
+        reasons += question_type(question.type).locked_settings(question.config or {}, item.get("config", {}))
+    if question.rows and item["type"] == question.type:
         kept = {row["code"] for row in item.get("rows", [])}
         gone = [row for row in question.rows if row.code not in kept and question_has_answers(row)]
         if gone:
@@ -118,9 +114,7 @@ def _apply_question(question: Question, item: dict, page: Page | None) -> Change
         if before != after:
             change.other[key] = [before, after]
             setattr(question, key, after)
-    config = dict(question_type(item["type"]).default_config, **item.get("config", {}))
-    if item["type"] == "scale":
-        config.setdefault("missing", ["dont_know"])
+    config = question_type(item["type"]).check_config(item.get("config", {}), "config")
     if (question.config or {}) != config:
         change.other["config"] = [question.config, config]
         question.config = config
@@ -144,7 +138,7 @@ def _apply_question(question: Question, item: dict, page: Page | None) -> Change
     for option in existing.values():
         change.other.setdefault("options_removed", []).append(option.label)
     question.options = kept
-    if item["type"] == "matrix":
+    if "rows" in item:
         _apply_rows(question, item, change)
     return change
 

@@ -25,4 +25,13 @@ def question_type(name: str) -> QuestionType:
         raise ValueError(f"unknown question type {name!r}; expected one of {', '.join(QUESTION_TYPES)}") from None
 
 
-__all__ = ["QUESTION_TYPES", "DefinitionError", "QuestionType", "question_type"]
+def settings_groups() -> list[tuple[object, list[QuestionType]]]:
+    """Each group of settings on the staff question form, with the types that use it."""
+    groups: dict[str, tuple[object, list[QuestionType]]] = {}
+    for kind in QUESTION_TYPES.values():
+        for group in kind.settings_groups:
+            groups.setdefault(group.key, (group, []))[1].append(kind)
+    return list(groups.values())
+
+
+__all__ = ["QUESTION_TYPES", "DefinitionError", "QuestionType", "question_type", "settings_groups"]

@@ -79,6 +79,18 @@ def only_columns(value, number, text, *columns: str) -> None:
             raise AnswerRefused(NOT_AN_OPTION, f"has a {name} ({column!r}), which this kind of question does not store")
 
 
+class SettingsGroup:
+    """Some of the settings on the staff question form, shown together under ``legend``; the
+    types that use them list the group (``QuestionType.settings_groups``). ``fields`` makes
+    the WTForms fields (imported there: this package is plain Python)."""
+
+    def __init__(self, key: str, legend: str, fields):
+        self.key, self.legend, self._fields = key, legend, fields
+
+    def fields(self) -> dict:
+        return self._fields()
+
+
 class QuestionType:
     """A question type. Subclasses set the class attributes and override what differs."""
 
@@ -128,6 +140,22 @@ class QuestionType:
 
     def exports_options(self) -> bool:
         return self.options_source == "listed"
+
+    def locked_settings(self, before: dict, after: dict) -> list[str]:
+        """Why a change of settings from ``before`` to ``after`` would misread the answers already
+        stored (one reason each; empty if it would not)."""
+        return []
+
+    # --- its settings on the staff question form (forms/staff.py) -------------------------------
+
+    settings_groups: tuple = ()
+
+    def item_settings(self, form, existing_options) -> dict:
+        """The definition's "config", "options" and "rows" as the staff form sets them."""
+        return {}
+
+    def fill_settings(self, form, question) -> None:
+        """Put the question's settings into the staff form."""
 
     # --- the resident's form (forms/response.py) ------------------------------------------------
 

@@ -3,7 +3,37 @@ picks one option, stored as the option's code in ``answer.value``."""
 from __future__ import annotations
 
 from ..types import NOT_AN_OPTION, AnswerRefused
-from .base import QuestionType, only_columns
+from .base import QuestionType, SettingsGroup, only_columns
+
+
+def _options_fields() -> dict:
+    from wtforms import BooleanField, SelectField, TextAreaField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import Length, Optional
+
+    return {
+        "options": TextAreaField("Answer options, or a matrix's statements, one per line (\"code | label\"; "
+                                 "a new line without a code gets one; a matrix statement may end with \"| reversed\")",
+                                 validators=[Optional(), Length(max=20_000)]),
+        "ordered": SelectField("Ordered options", choices=[SelectChoice("", "Not ordered"),
+                                                           SelectChoice("first_high", "First is most favourable"),
+                                                           SelectChoice("last_high", "Last is most favourable")],
+                               validate_choice=False),
+        "other": BooleanField("Add \"Other (please specify)\""),
+    }
+
+
+OPTIONS = SettingsGroup("options", "Options", _options_fields)
+
+
+def options_from_form(form, existing_options) -> list[dict]:
+    from ..editing import options_from_lines
+
+    return options_from_lines(form.options.data, existing_options)
+
+
+def options_to_form(form, question) -> None:
+    form.options.data = "\n".join(f"{o.code} | {o.label}" for o in question.options)
 
 
 def option_id(raw):
@@ -43,6 +73,13 @@ class OneChoice(QuestionType):
 
     options_source = "listed"
     field_class_name = "RadioField"  # of wtforms
+    settings_groups = (OPTIONS,)
+
+    def item_settings(self, form, existing_options) -> dict:
+        return {"options": options_from_form(form, existing_options)}
+
+    def fill_settings(self, form, question) -> None:
+        options_to_form(form, question)
 
     def form_fields(self, question, hidden: bool) -> dict:
         import wtforms

@@ -6,8 +6,33 @@ from __future__ import annotations
 from ..settings import MAX_TEXT_LENGTH
 from ..types import GROUP, SCALES
 from .base import DefinitionError, QuestionType, check_code, require
-from .scale import check_missing, scale_options
 from .base import MISSING_NAMES
+from .choice import OPTIONS
+from .scale import SCALE, check_missing, locked_scale, scale_from_form, scale_options, scale_to_form
+
+
+def rows_from_lines(text: str | None, matrix_code: str) -> list[dict]:
+    """A matrix's statements from the editor: "code | statement" (add "| reversed" for reverse-coded);
+    a line with the statement only gets the code <matrix>_<n>."""
+    from ..editing import EditRefused
+
+    rows = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 1:
+            code, statement, flags = f"{matrix_code}_{len(rows) + 1}"[:64], parts[0], []
+        else:
+            code, statement, flags = parts[0], parts[1], parts[2:]
+        if not statement:
+            raise EditRefused(f"statements, line {number}: the statement is empty")
+        row = {"code": code, "text": statement}
+        if any(flag.lower() in ("reversed", "reverse", "reverse-coded") for flag in flags):
+            row["reverse_coded"] = True
+        rows.append(row)
+    return rows
 
 
 class Matrix(QuestionType):
@@ -18,6 +43,15 @@ class Matrix(QuestionType):
     stores_answers = False
     row_type = "scale"
     widget = "matrix"
+    settings_groups = (SCALE, OPTIONS)  # the options box holds the statements
+
+    def item_settings(self, form, existing_options) -> dict:
+        return {"config": scale_from_form(form), "rows": rows_from_lines(form.options.data, form.code.data.strip())}
+
+    def fill_settings(self, form, question) -> None:
+        scale_to_form(form, question.config or {})
+        form.options.data = "\n".join(f"{r.code} | {r.text}" + (" | reversed" if r.reverse_coded else "")
+                                      for r in sorted(question.rows, key=lambda q: q.position))
 
     def check_config(self, config: dict, path: str) -> dict:
         merged = super().check_config(config, path)
@@ -56,6 +90,9 @@ class Matrix(QuestionType):
                                 config=dict(config), construct=construct, reverse_coded=reverse,
                                 options=list(options), translations=translations_of(row, rpath, ("text",), options)))
         return checked
+
+    def locked_settings(self, before: dict, after: dict) -> list[str]:
+        return locked_scale(before, after)
 
     def condition_target(self, options):
         return None  # its rows are what later conditions refer to

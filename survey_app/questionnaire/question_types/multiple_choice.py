@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..types import MAX_MULTI_OPTION_CODE, MULTI, NOT_AN_OPTION, AnswerRefused, multi_bit
 from .base import QuestionType, only_columns, require
-from .choice import option_id, option_ids_for_codes
+from .choice import OPTIONS, option_id, option_ids_for_codes, options_from_form, options_to_form
 
 OTHER_LENGTH = 200  # characters of an "Other (please specify)" answer
 
@@ -17,6 +17,7 @@ class MultipleChoice(QuestionType):
     options_source = "listed"
     widget = "choices"
     several_answers = True
+    settings_groups = (OPTIONS,)
 
     def check_config(self, config: dict, path: str) -> dict:
         merged = super().check_config(config, path)
@@ -24,6 +25,16 @@ class MultipleChoice(QuestionType):
             require(isinstance(merged["other"], bool), f"{path}.other",
                     "must be true or false (true: the last option is \"Other (please specify)\")")
         return merged
+
+    def item_settings(self, form, existing_options) -> dict:
+        item = {"options": options_from_form(form, existing_options)}
+        if form.other.data:
+            item["config"] = {"other": True}
+        return item
+
+    def fill_settings(self, form, question) -> None:
+        options_to_form(form, question)
+        form.other.data = bool((question.config or {}).get("other"))
 
     def option_code_rule(self, code: int) -> str | None:
         if 1 <= code <= MAX_MULTI_OPTION_CODE:

@@ -14,7 +14,38 @@ from ..types import (
     check_number,
     plain_number,
 )
-from .base import QuestionType, only_columns, require, whole
+from .base import QuestionType, SettingsGroup, only_columns, require, whole
+
+
+def _number_fields() -> dict:
+    from wtforms import IntegerField, StringField
+    from wtforms.validators import NumberRange, Optional
+
+    return {
+        "minimum": StringField("Smallest allowed number", validators=[Optional()],
+                               description=f"Empty: {plain_number(DEFAULT_NUMBER_RANGE[0])} (or "
+                                           f"-{plain_number(NUMBER_LIMIT)} if the largest is below it)."),
+        "maximum": StringField("Largest allowed number", validators=[Optional()],
+                               description=f"Empty: {plain_number(DEFAULT_NUMBER_RANGE[1])} (or "
+                                           f"{plain_number(NUMBER_LIMIT)} if the smallest is above it). Bounds go up "
+                                           f"to ±{plain_number(NUMBER_LIMIT)}; residents see the range under the box."),
+        "decimals": IntegerField("Decimals allowed", default=0, validators=[Optional(), NumberRange(min=0, max=6)]),
+    }
+
+
+NUMBERS = SettingsGroup("numbers", "Numbers", _number_fields)
+
+
+def _typed_number(text: str | None, label: str):
+    from ..editing import EditRefused
+
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = float(str(text).strip().replace(",", "."))
+    except ValueError:
+        raise EditRefused(f"{label}: '{text}' is not a number") from None
+    return int(value) if value.is_integer() else value
 
 
 class Numeric(QuestionType):
@@ -23,6 +54,18 @@ class Numeric(QuestionType):
     kind = NUMERIC
     default_config = {"min": None, "max": None, "decimals": 0}
     widget = "number"
+    settings_groups = (NUMBERS,)
+
+    def item_settings(self, form, existing_options) -> dict:
+        return {"config": {"min": _typed_number(form.minimum.data, "smallest allowed number"),
+                           "max": _typed_number(form.maximum.data, "largest allowed number"),
+                           "decimals": form.decimals.data or 0}}
+
+    def fill_settings(self, form, question) -> None:
+        config = question.config or {}
+        form.minimum.data = "" if config.get("min") is None else plain_number(config["min"]).replace(",", "")
+        form.maximum.data = "" if config.get("max") is None else plain_number(config["max"]).replace(",", "")
+        form.decimals.data = config.get("decimals", 0)
 
     def check_config(self, config: dict, path: str) -> dict:
         merged = super().check_config(config, path)

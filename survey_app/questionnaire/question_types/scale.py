@@ -3,7 +3,30 @@
 from __future__ import annotations
 
 from ..types import DONT_KNOW, MISSING_LABELS, ORDINAL, SCALES
-from .base import MISSING_NAMES, require
+from .base import MISSING_NAMES, SettingsGroup, require
+
+
+def _scale_fields() -> dict:
+    from wtforms import SelectField, SelectMultipleField
+    from wtforms.fields.choices import SelectChoice
+
+    return {
+        "scale": SelectField("Scale", choices=[SelectChoice(s, s.capitalize()) for s in SCALES]),
+        "missing": SelectMultipleField("Also offer", choices=[SelectChoice("dont_know", "Don't know"),
+                                                              SelectChoice("prefer_not_to_say", "Prefer not to say")]),
+    }
+
+
+SCALE = SettingsGroup("scale", "Scale", _scale_fields)
+
+
+def scale_from_form(form) -> dict:
+    return {"scale": form.scale.data, "missing": list(form.missing.data or [])}
+
+
+def scale_to_form(form, config: dict) -> None:
+    form.scale.data = config.get("scale", "agreement")
+    form.missing.data = config.get("missing", ["dont_know"])
 from .choice import OneChoice
 
 
@@ -12,6 +35,16 @@ def check_missing(merged: dict, path: str) -> list[str]:
     require(isinstance(missing, list) and all(m in MISSING_NAMES for m in missing), f"{path}.missing",
             f"must be a list drawn from {', '.join(MISSING_NAMES)}")
     return missing
+
+
+def locked_scale(before: dict, after: dict) -> list[str]:
+    """A scale's points and its non-answers give stored codes their meaning: they stay."""
+    reasons = []
+    if before.get("scale") != after.get("scale"):
+        reasons.append("its scale cannot change")
+    if sorted(before.get("missing", ["dont_know"])) != sorted(after.get("missing", ["dont_know"])):
+        reasons.append("its \"don't know\" / \"prefer not to say\" options cannot change")
+    return reasons
 
 
 def scale_options(scale: str, missing: tuple[int, ...] = (DONT_KNOW,)) -> list[tuple[int, str]]:
@@ -31,12 +64,22 @@ class Scale(OneChoice):
     options_source = "generated"
     widget = "choices"
     ordered_points = True
+    settings_groups = (SCALE,)
+
+    def item_settings(self, form, existing_options) -> dict:
+        return {"config": scale_from_form(form)}
+
+    def fill_settings(self, form, question) -> None:
+        scale_to_form(form, question.config or {})
 
     def check_config(self, config: dict, path: str) -> dict:
         merged = super().check_config(config, path)
         require(merged["scale"] in SCALES, f"{path}.scale", f"must be one of {', '.join(SCALES)}")
         merged["missing"] = check_missing(merged, path)
         return merged
+
+    def locked_settings(self, before: dict, after: dict) -> list[str]:
+        return locked_scale(before, after)
 
     def generated_options(self, config: dict) -> list[tuple[int, str]]:
         return scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))

@@ -20,5 +20,15 @@ class SingleChoice(OneChoice):
                     f"must be one of {', '.join(ORDERINGS)} (which end of the options is the favourable one)")
         return merged
 
+    def item_settings(self, form, existing_options) -> dict:
+        item = super().item_settings(form, existing_options)
+        if form.ordered.data:
+            item["config"] = {"ordered": form.ordered.data}
+        return item
+
+    def fill_settings(self, form, question) -> None:
+        super().fill_settings(form, question)
+        form.ordered.data = (question.config or {}).get("ordered", "")
+
 
 TYPE = SingleChoice()

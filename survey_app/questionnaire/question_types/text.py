@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from ..settings import MAX_TEXT_LENGTH
 from ..types import NOT_AN_OPTION, TEXT, AnswerRefused
-from .base import QuestionType, only_columns, require, whole
+from .base import QuestionType, SettingsGroup, only_columns, require, whole
+
+
+def _text_fields() -> dict:
+    from wtforms import BooleanField, IntegerField
+    from wtforms.validators import NumberRange, Optional
+
+    return {
+        "max_length": IntegerField("Longest answer (characters)", default=500,
+                                   validators=[Optional(), NumberRange(min=1, max=MAX_TEXT_LENGTH)]),
+        "multiline": BooleanField("Long answer (several lines)", default=True),
+    }
+
+
+TEXT_SETTINGS = SettingsGroup("text", "Free text", _text_fields)
 
 
 class Text(QuestionType):
@@ -14,6 +28,15 @@ class Text(QuestionType):
     kind = TEXT
     default_config = {"max_length": 500, "multiline": True}
     widget = "text"
+    settings_groups = (TEXT_SETTINGS,)
+
+    def item_settings(self, form, existing_options) -> dict:
+        return {"config": {"max_length": form.max_length.data or 500, "multiline": bool(form.multiline.data)}}
+
+    def fill_settings(self, form, question) -> None:
+        config = question.config or {}
+        form.max_length.data = config.get("max_length", 500)
+        form.multiline.data = config.get("multiline", True)
 
     def check_config(self, config: dict, path: str) -> dict:
         merged = super().check_config(config, path)
