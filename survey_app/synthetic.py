@@ -21,7 +21,7 @@ import numpy as np
 
 from .questionnaire.types import DONT_KNOW, PREFER_NOT_TO_SAY, multi_bit
 
-NOT_ANSWERED = 0  # no option has code 0 and an empty bit mask is no answer
+NOT_ANSWERED = -999  # no option has this code (a 0-10 scale has a point 0; missing codes are -1, -2)
 
 # Shares in the simulated (respondent, not population) sample.
 DISTRICT_P = [0.22, 0.18, 0.25, 0.15, 0.20]

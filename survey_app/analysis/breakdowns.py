@@ -28,7 +28,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MULTI, NUMERIC, ORDINAL, TOP_BOX_CODES
+from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MULTI, NUMERIC, ORDINAL
+from ..questionnaire.question_types import top_codes
 from . import variance
 from .differencing import item_release
 from .disclosure import protect_breakdown
@@ -60,10 +61,10 @@ def _count_tables(records: list[dict], question: QuestionInfo, groups: list) -> 
 
 
 def _top(question: QuestionInfo) -> list[int] | None:
-    if question.kind != ORDINAL:
+    if not top_codes(question.type):
         return None
     options = estimated_options(question)
-    return [i for i, code in enumerate(options) if code in TOP_BOX_CODES]
+    return [i for i, code in enumerate(options) if code in top_codes(question.type)]
 
 
 def _hidden_rows(records: list[dict], question: QuestionInfo, groups: list, protections: list) -> np.ndarray:

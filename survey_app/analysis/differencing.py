@@ -23,7 +23,8 @@ import numpy as np
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.types import CATEGORICAL, MULTI, ORDINAL, TOP_BOX_CODES
+from ..questionnaire.question_types import top_codes
+from ..questionnaire.types import CATEGORICAL, MULTI, ORDINAL
 from .disclosure import Release, version_leaks
 
 RESULTS_FILE = "results.json"  # pipeline.RESULTS_FILE (pipeline imports this module, not the reverse)
@@ -88,10 +89,12 @@ def find_item(document: dict, code: str) -> dict | None:
     return None
 
 
-def top_positions(kind: str, options: list) -> list[int] | None:
-    if kind != ORDINAL:
+def top_positions(item_type: str, options: list) -> list[int] | None:
+    """Where the favourable end of an item's scale lies among its options (None: it has none)."""
+    favourable = top_codes(item_type)
+    if not favourable:
         return None
-    return [i for i, code in enumerate(options) if code in TOP_BOX_CODES]
+    return [i for i, code in enumerate(options) if code in favourable]
 
 
 def units_of(kind: str, options: list) -> list[int]:
@@ -139,7 +142,7 @@ def item_release(item: dict, kind: str, options: list, unit: int, variable: str 
                  n_responses: int) -> Release:
     """What one version's item published about one table: its overall row and, with ``variable``,
     that breakdown's groups ``group_codes`` (a group the version did not show publishes nothing)."""
-    top = top_positions(kind, options)
+    top = top_positions(item.get("type"), options)
     overall_cells, overall_rows, overall_tops = _fill(item["estimates"].get("overall") or [], [None], kind,
                                                       options, unit, top)
     records = []
@@ -196,7 +199,7 @@ def check_draft(draft: dict, public: list[dict]) -> list[str]:
             for unit in units_of(kind, options):
                 releases = [item_release(old, kind, options, unit, variable, codes, n) for old, n in old_items]
                 releases.append(item_release(item, kind, options, unit, variable, codes, draft["n_responses"]))
-                if version_leaks(releases, k, top_positions(kind, options)):
+                if version_leaks(releases, k, top_positions(item.get("type"), options)):
                     problems.append(f"{item['code']}" + (f" by {variable}" if variable else ""))
                     break
     return problems

@@ -31,9 +31,9 @@ from ..questionnaire.types import (
     NUMERIC,
     ORDINAL,
     TEXT,
-    TOP_BOX_CODES,
     multi_bit,
 )
+from ..questionnaire.question_types import top_codes
 from . import variance
 from .frame import QuestionInfo, SurveyData, substantive
 
@@ -86,7 +86,7 @@ def multiple_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataF
     )
 
 
-def scale_summary(series: pd.Series) -> dict:
+def scale_summary(series: pd.Series, question: QuestionInfo) -> dict:
     points = substantive(series).dropna().astype(int)
     valid = len(points)
     return {
@@ -94,7 +94,7 @@ def scale_summary(series: pd.Series) -> dict:
         "n_dont_know": int((series == MISSING_CODES[0]).sum()),
         "n_prefer_not_to_say": int((series == MISSING_CODES[1]).sum()),
         "mean": _clean(points.mean()) if valid else None,
-        "percent_agree": _percent(int(points.isin(TOP_BOX_CODES).sum()), valid),
+        "percent_agree": _percent(int(points.isin(top_codes(question.type)).sum()), valid),
     }
 
 
@@ -136,7 +136,7 @@ def summarise_question(data: SurveyData, question: QuestionInfo) -> dict:
         for row in table.astype(object).to_dict(orient="records")
     ]
     if question.kind == ORDINAL:
-        result["summary"] = scale_summary(series)
+        result["summary"] = scale_summary(series, question)
     return result
 
 
@@ -248,7 +248,7 @@ def linearise_item(frame: pd.DataFrame, design: variance.Design, question: Quest
             out["mean"] = variance.ratio_means(
                 design, a_total, a @ points, cw_total, cw @ points, b_total, b @ points,
                 b @ points ** 2, n_group)
-            top = np.isin(points, TOP_BOX_CODES).astype(np.float64)
+            top = np.isin(points, top_codes(question.type)).astype(np.float64)
             agree = b @ top
             out["percent_agree"] = variance.ratio_means(
                 design, a_total, a @ top, cw_total, cw @ top, b_total, agree, agree, n_group)

@@ -307,7 +307,7 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
 
     columns: dict[str, object] = {}
     left_out: dict[str, dict[str, int]] = {}
-    # Coded answers are int32 where 0 means "not answered" (no option has code 0 and an
+    # Coded answers are int32 with a mask of those answered (a 0-10 scale has a point 0; an
     # empty bit mask is no answer); numbers are float64 with NaN. Read as int64 first, so that
     # a code outside 32 bits is seen (and left out) rather than wrapped into a valid one.
     for questions, value_column, dtype, empty in ((coded, "value", np.int64, 0),
@@ -321,11 +321,12 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
             arrays[question_id][rows] = values
             answered[question_id][rows] = True
         for question in questions:
-            values = arrays[question.id]
+            values, usable = arrays[question.id], answered[question.id]
             for reason, unusable in _unusable(question, values, answered[question.id]).items():
                 if unusable.any():
                     left_out.setdefault(question.code, {})[reason] = int(unusable.sum())
                     values[unusable] = empty
+                    usable = usable & ~unusable
             if value_column == "value":
                 values = values.astype(np.int32)
             if question.kind == NUMERIC:
@@ -333,7 +334,7 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
             elif question.kind == MULTI:
                 columns[question.code] = pd.arrays.IntegerArray(values, mask=values == 0)
             else:
-                columns[question.code] = _categorical(values, values != 0, question)
+                columns[question.code] = _categorical(values, usable, question)
 
     text_counts = {q.code: 0 for q in texts}
     if texts:

@@ -25,6 +25,13 @@ def question_type(name: str) -> QuestionType:
         raise ValueError(f"unknown question type {name!r}; expected one of {', '.join(QUESTION_TYPES)}") from None
 
 
+def top_codes(type_name: str) -> tuple[int, ...]:
+    """The favourable end of a type's scale (``QuestionType.top_codes``); none for other items
+    of the results, such as indices."""
+    kind = QUESTION_TYPES.get(type_name)
+    return kind.top_codes if kind else ()
+
+
 def settings_groups() -> list[tuple[object, list[QuestionType]]]:
     """Each group of settings on the staff question form, with the types that use it."""
     groups: dict[str, tuple[object, list[QuestionType]]] = {}

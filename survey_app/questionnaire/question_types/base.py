@@ -102,6 +102,9 @@ class QuestionType:
     options_source: str = "none"
     stores_answers: bool = True  # False: a group whose rows answer for it (matrix)
     widget: str = ""  # the resident's widget: templates/question_types/<widget>.html
+    # Options whose share is reported as the favourable end ("percent_agree"): the top two of a
+    # 5-point scale, 7 to 10 of a 0-10 scale; empty for types without an ordered scale.
+    top_codes: tuple[int, ...] = ()
     several_answers: bool = False  # the widget takes several options (checkboxes)
     ordered_points: bool = False  # options are points of a scale, non-answers set apart
 

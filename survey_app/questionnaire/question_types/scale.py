@@ -2,7 +2,7 @@
 "prefer not to say" (-2) apart; its options come from its config, not from the definition."""
 from __future__ import annotations
 
-from ..types import DONT_KNOW, MISSING_LABELS, ORDINAL, SCALES
+from ..types import DONT_KNOW, MISSING_LABELS, ORDINAL, SCALES, TOP_BOX_CODES
 from .base import MISSING_NAMES, SettingsGroup, require
 
 
@@ -64,6 +64,7 @@ class Scale(OneChoice):
     options_source = "generated"
     widget = "choices"
     ordered_points = True
+    top_codes = TOP_BOX_CODES
     settings_groups = (SCALE,)
 
     def item_settings(self, form, existing_options) -> dict:
