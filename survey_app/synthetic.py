@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .questionnaire.types import DONT_KNOW, PREFER_NOT_TO_SAY, multi_bit
+from .questionnaire.question_types import question_type
+from .questionnaire.types import PREFER_NOT_TO_SAY, multi_bit
 
 NOT_ANSWERED = -999  # no option has this code (a 0-10 scale has a point 0; missing codes are -1, -2)
 
@@ -35,7 +36,6 @@ DISTRICT_EFFECT = np.array([0.30, -0.45, 0.0, 0.20, -0.20])
 AGE_EFFECT = np.array([-0.35, -0.20, -0.05, 0.05, 0.20, 0.35])
 RACE_EFFECT = np.array([-0.20, 0.15, -0.55, 0.05, -0.10])
 STOPPED_EFFECT = -0.45
-CUTS = np.array([-1.4, -0.55, 0.25, 1.05])  # latent -> 5 points
 DONT_KNOW_P = 0.04
 SKIP_OPTIONAL_P = 0.05
 
@@ -77,8 +77,19 @@ def _effect(codes, effects):
     return out
 
 
-def _five_points(latent):
-    return np.searchsorted(CUTS, latent) + 1
+@dataclass(frozen=True)
+class Synthesis:
+    """What a question type gets to make up its answers (``QuestionType.synthetic``): the random
+    generator, how many residents, who answered, the resident's trust as drawn for this question
+    (``latent()``: standard-normal units, high = trusting, reverse coding applied), problems a
+    resident might write about, and how often "don't know" is chosen."""
+
+    rng: np.random.Generator
+    n: int
+    answered: np.ndarray
+    latent: object
+    problems: list[str]
+    dont_know_p: float
 
 
 def _option_codes(question):
@@ -126,63 +137,47 @@ def generate_responses(questions, n: int, seed: int = 2026, field_start=dt.date(
         submitted_on=[field_start + dt.timedelta(days=int(d)) for d in rng.integers(0, field_days, n)],
     )
     for question in questions:
-        code, qtype = question.code, question.type
+        kind = question_type(question.type)
+        if not kind.stores_answers:
+            continue  # a matrix: its rows are questions of their own
+        code = question.code
         codes = _option_codes(question)
-        positive = [c for c in codes if c > 0]
         answered = np.ones(n, dtype=bool)
         if not question.required:
             answered &= rng.random(n) >= SKIP_OPTIONAL_P
         if code.startswith("contact_") and code != "contact_12m" and "contact_12m" in by_code:
             answered &= had_contact  # asked of those who had contact
 
-        if qtype == "matrix":
-            continue  # its rows are scale questions of their own
-        if qtype == "text":
-            picks = rng.integers(0, len(PROBLEMS), n)
-            wrote = answered & (rng.random(n) < 0.35)
-            limit = question.config.get("max_length", 500)
-            out.texts[code] = [PROBLEMS[i][:limit] if w else None for i, w in zip(picks, wrote)]
-            continue
-        if qtype == "numeric":
-            low = question.config.get("min")
-            high = question.config.get("max")
-            low = 0.0 if low is None else float(low)
-            high = low + 100.0 if high is None else float(high)
-            if code == "years_in_city":
-                values = np.minimum(rng.gamma(2.0, 8.0, n) + np.where(age >= 4, 10, 0), high)
-            else:
-                values = rng.uniform(low, high, n)
-            decimals = question.config.get("decimals", 0)
-            values = np.clip(np.round(values, decimals), low, high)
-            out.numbers[code] = np.where(answered, values, np.nan)
-            continue
-
+        # The demo's own questions follow the story above; any other takes its type's answers.
         if code in known:
-            values = known[code].copy()
+            column, values = "values", known[code].copy()
         elif code == "contact_type":
-            values = contact_mask.copy()
-        elif qtype == "scale":
-            latent = trust + 0.7 * rng.standard_normal(n)
-            if code == "contact_satisfaction":
-                latent = latent - 0.8 * stopped
-            if question.reverse_coded:
-                latent = -latent
-            values = _five_points(latent)
-            values[rng.random(n) < DONT_KNOW_P] = DONT_KNOW
+            column, values = "values", contact_mask.copy()
         elif code in ("safe_day", "safe_night"):
             shift = 0.0 if code == "safe_day" else -0.9
             # code 1 = very safe ... 4 = very unsafe
             values = 4 - np.searchsorted(np.array([-1.6, -0.6, 0.5]), safety + shift + 0.5 * rng.standard_normal(n))
-        elif qtype == "multiple_choice":
-            values = np.zeros(n, dtype=np.int64)
-            for option_code in positive:
-                values[rng.random(n) < 0.3] |= multi_bit(option_code)
-            values[values == 0] = multi_bit(positive[0])
+            column = "values"
+        elif code == "years_in_city" and question.type == "numeric":
+            high = float(question.config.get("max") if question.config.get("max") is not None else 100)
+            values = np.minimum(rng.gamma(2.0, 8.0, n) + np.where(age >= 4, 10, 0), high)
+            column, values = "numbers", np.clip(np.round(values, question.config.get("decimals", 0)), 0, high)
         else:
-            values = rng.choice(np.asarray(positive), size=n)
-        values = np.asarray(values, dtype=np.int64)
-        # Only codes the question actually offers (a customised copy may drop some).
-        values[~np.isin(values, codes) & (qtype != "multiple_choice")] = positive[0]
-        values[~answered] = NOT_ANSWERED
-        out.values[code] = values
+            def latent(question=question):  # drawn only by the types that use it
+                drawn = trust + 0.7 * rng.standard_normal(n)
+                if question.code == "contact_satisfaction":
+                    drawn = drawn - 0.8 * stopped
+                return -drawn if question.reverse_coded else drawn
+
+            column, values = kind.synthetic(question, Synthesis(rng, n, answered, latent, PROBLEMS, DONT_KNOW_P))
+        if column == "texts":
+            out.texts[code] = values
+        elif column == "numbers":
+            out.numbers[code] = np.where(answered, values, np.nan)
+        else:
+            values = np.asarray(values, dtype=np.int64)
+            if not kind.several_answers:  # only codes the question offers (a customised copy may drop some)
+                values[~np.isin(values, codes)] = [c for c in codes if c > 0][0]
+            values[~answered] = NOT_ANSWERED
+            out.values[code] = values
     return out

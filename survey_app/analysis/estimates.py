@@ -118,7 +118,8 @@ def numeric_summary(series: pd.Series) -> dict:
 def summarise_question(data: SurveyData, question: QuestionInfo) -> dict:
     """Everything the results page shows for one question, as JSON-ready values."""
     base = {"code": question.code, "text": question.text, "type": question.type,
-            "kind": question.kind, "page": question.page}
+            "kind": question.kind, "page": question.page,
+            "top": [str(code) for code in top_codes(question.type)]}  # the favourable end of a scale
     if question.kind == TEXT:
         answered = data.text_counts.get(question.code, 0)
         return {**base, "n_answered": answered, "n_skipped": data.n_responses - answered,

@@ -36,6 +36,11 @@ def _agree(code, text, construct, reverse=False, scale="agreement"):
     return item
 
 
+def _score(code, text, construct, low, high):
+    return {"code": code, "type": "scale_0_10", "text": text, "construct": construct, "required": False,
+            "config": {"low_label": low, "high_label": high, "dont_know": True}}
+
+
 def _options(labels, prefer_not_to_say=False):
     options = [{"code": i, "label": label} for i, label in enumerate(labels, start=1)]
     return options + ([{"code": -2, "label": "Prefer not to say"}] if prefer_not_to_say else [])
@@ -83,6 +88,13 @@ BUILT_IN = [
     _agree("contact_satisfaction", "How satisfied were you with the way the police handled it?",
            "recent_contact", scale="satisfaction"),
     _agree("contact_respectful", "The officers I dealt with treated me with respect.", "recent_contact"),
+    # Trust and safety scores on 0-10, as vendors report them (their mean; the share at 7-10)
+    _score("trust_score", "On a scale from 0 to 10, how much do you trust the police in your city?",
+           "overall_trust", "Not at all", "Completely"),
+    _score("fairness_score", "On a scale from 0 to 10, how fairly do the police treat people in your "
+           "neighbourhood?", "fair_treatment", "Not at all fairly", "Completely fairly"),
+    _score("safety_score", "On a scale from 0 to 10, how safe do you feel in your neighbourhood?",
+           "safety", "Not at all safe", "Completely safe"),
     # Cooperation
     _agree("report_crime", "If I saw a crime happen, I would report it to the police.", "cooperation"),
     _agree("work_with", "I would work with the police to solve a problem in my neighbourhood.",

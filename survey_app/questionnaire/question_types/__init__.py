@@ -9,7 +9,7 @@ import importlib
 from .base import DefinitionError, QuestionType
 
 # In the order the designer offers them.
-_MODULES = ("single_choice", "dropdown", "multiple_choice", "scale", "matrix", "numeric", "text")
+_MODULES = ("single_choice", "dropdown", "multiple_choice", "scale", "scale_0_10", "matrix", "numeric", "text")
 
 QUESTION_TYPES: dict[str, QuestionType] = {}
 for _module in _MODULES:

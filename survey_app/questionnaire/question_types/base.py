@@ -107,6 +107,7 @@ class QuestionType:
     top_codes: tuple[int, ...] = ()
     several_answers: bool = False  # the widget takes several options (checkboxes)
     ordered_points: bool = False  # options are points of a scale, non-answers set apart
+    choices_class: str = ""  # how the widget lays its options out (static/style.css): "scale", "points"
 
     # --- the definition (questionnaire/definition.py) ------------------------------------------
 
@@ -201,6 +202,13 @@ class QuestionType:
         and problems (column, message)."""
         raw = values.get(question.code, "").strip()
         return ([(f"q_{question.code}", raw)] if raw else []), []
+
+    # --- synthetic answers (synthetic.py: the demo, tests and benchmarks) --------------------------
+
+    def synthetic(self, question, synthesis) -> tuple[str, object]:
+        """Made-up answers for ``synthesis.n`` residents: ("values", option codes or masks),
+        ("numbers", floats) or ("texts", strings or None). Who skipped it is applied after."""
+        raise NotImplementedError(f"{self.name} questions make no synthetic answers")
 
     # --- translations (questionnaire/translation.py) ------------------------------------------
 

@@ -2,6 +2,8 @@
 picks one option, stored as the option's code in ``answer.value``."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..types import NOT_AN_OPTION, AnswerRefused
 from .base import QuestionType, SettingsGroup, only_columns
 
@@ -113,6 +115,10 @@ class OneChoice(QuestionType):
         if isinstance(value, bool) or not isinstance(value, int) or value not in codes:
             raise AnswerRefused(NOT_AN_OPTION, f"{value!r} is not an answer code of the question "
                                                f"({', '.join(str(c) for c in sorted(codes))})")
+
+    def synthetic(self, question, synthesis):
+        positive = [o.code for o in question.options if o.code > 0]
+        return "values", synthesis.rng.choice(np.asarray(positive), size=synthesis.n)
 
     def import_formdata(self, question, values):
         raw = values.get(question.code, "").strip()

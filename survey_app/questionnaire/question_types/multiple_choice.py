@@ -3,6 +3,8 @@ codes (code c sets bit c-1; codes 1 to 31). With ``other``, the last option is "
 specify)" and its box's text is stored beside the mask."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..types import MAX_MULTI_OPTION_CODE, MULTI, NOT_AN_OPTION, AnswerRefused, multi_bit
 from .base import QuestionType, only_columns, require
 from .choice import OPTIONS, option_id, option_ids_for_codes, options_from_form, options_to_form
@@ -104,6 +106,14 @@ class MultipleChoice(QuestionType):
                 return text, True
             text += f" (other: {answer.text})"
         return text, False
+
+    def synthetic(self, question, synthesis):
+        positive = [o.code for o in question.options if o.code > 0]
+        values = np.zeros(synthesis.n, dtype=np.int64)
+        for code in positive:
+            values[synthesis.rng.random(synthesis.n) < 0.3] |= multi_bit(code)
+        values[values == 0] = multi_bit(positive[0])
+        return "values", values
 
     def import_columns(self, question) -> list[str]:
         return [question.code] + ([f"{question.code}_other"] if question.config.get("other") else [])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..types import (
     DEFAULT_NUMBER_RANGE,
     NOT_A_NUMBER,
@@ -110,6 +112,13 @@ class Numeric(QuestionType):
         if not (data and data.strip()):
             return None
         return AnswerValue(question.id, number=self.rule(question).parse(data))
+
+    def synthetic(self, question, synthesis):
+        config = question.config or {}
+        low = 0.0 if config.get("min") is None else float(config["min"])
+        high = low + 100.0 if config.get("max") is None else float(config["max"])
+        values = synthesis.rng.uniform(low, high, synthesis.n)
+        return "numbers", np.clip(np.round(values, config.get("decimals", 0)), low, high)
 
     def check_stored(self, question, value, number, text) -> None:
         only_columns(value, number, text, "number")

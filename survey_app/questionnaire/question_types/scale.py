@@ -2,6 +2,8 @@
 "prefer not to say" (-2) apart; its options come from its config, not from the definition."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..types import DONT_KNOW, MISSING_LABELS, ORDINAL, SCALES, TOP_BOX_CODES
 from .base import MISSING_NAMES, SettingsGroup, require
 
@@ -18,6 +20,7 @@ def _scale_fields() -> dict:
 
 
 SCALE = SettingsGroup("scale", "Scale", _scale_fields)
+SYNTHETIC_CUTS = np.array([-1.4, -0.55, 0.25, 1.05])  # a resident's trust (standard normal) -> 5 points
 
 
 def scale_from_form(form) -> dict:
@@ -64,6 +67,7 @@ class Scale(OneChoice):
     options_source = "generated"
     widget = "choices"
     ordered_points = True
+    choices_class = "scale"
     top_codes = TOP_BOX_CODES
     settings_groups = (SCALE,)
 
@@ -81,6 +85,11 @@ class Scale(OneChoice):
 
     def locked_settings(self, before: dict, after: dict) -> list[str]:
         return locked_scale(before, after)
+
+    def synthetic(self, question, synthesis):
+        values = np.searchsorted(SYNTHETIC_CUTS, synthesis.latent()) + 1
+        values[synthesis.rng.random(synthesis.n) < synthesis.dont_know_p] = DONT_KNOW
+        return "values", values
 
     def generated_options(self, config: dict) -> list[tuple[int, str]]:
         return scale_options(config["scale"], tuple(MISSING_NAMES[m] for m in config["missing"]))

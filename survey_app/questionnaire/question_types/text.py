@@ -67,6 +67,12 @@ class Text(QuestionType):
         text = (form[f"q_{question.code}"].data or "").strip()
         return AnswerValue(question.id, text=text) if text else None
 
+    def synthetic(self, question, synthesis):
+        picks = synthesis.rng.integers(0, len(synthesis.problems), synthesis.n)
+        wrote = synthesis.answered & (synthesis.rng.random(synthesis.n) < 0.35)
+        limit = (question.config or {}).get("max_length", 500)
+        return "texts", [synthesis.problems[i][:limit] if w else None for i, w in zip(picks, wrote)]
+
     def check_stored(self, question, value, number, text) -> None:
         only_columns(value, number, text, "text")
         if not isinstance(text, str) or not text.strip():
