@@ -149,8 +149,7 @@ def load_codebook(connection: Connection, slug: str) -> Codebook:
         text(
             "SELECT q.id, q.code, q.type, q.text, p.title, q.config, q.construct, q.reverse_coded "
             "FROM question q JOIN page p ON p.id = q.page_id "
-            # A matrix stores no answer of its own; its rows are scale questions.
-            "WHERE q.survey_id = :sid AND q.type != 'matrix' ORDER BY q.position"
+            "WHERE q.survey_id = :sid ORDER BY q.position"
         ),
         {"sid": survey.id},
     ).all()
@@ -185,6 +184,7 @@ def load_codebook(connection: Connection, slug: str) -> Codebook:
                 reverse_coded=bool(q.reverse_coded),
             )
             for q in questions
+            if question_type(q.type).stores_answers  # a matrix has none: its rows are questions of their own
         ),
     )
 

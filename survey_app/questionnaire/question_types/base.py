@@ -106,6 +106,9 @@ class QuestionType:
     # 5-point scale, 7 to 10 of a 0-10 scale; empty for types without an ordered scale.
     top_codes: tuple[int, ...] = ()
     several_answers: bool = False  # the widget takes several options (checkboxes)
+    # How the browser's display logic (static/js/logic.js) reads an answer off the widget:
+    # "one" (a checked radio's code), "several" (checked boxes' codes), "select", "number", "text".
+    browser_answer: str = "text"
     ordered_points: bool = False  # options are points of a scale, non-answers set apart
     choices_class: str = ""  # how the widget lays its options out (static/style.css): "scale", "points"
 

@@ -75,6 +75,7 @@ class OneChoice(QuestionType):
 
     options_source = "listed"
     field_class_name = "RadioField"  # of wtforms
+    browser_answer = "one"
     settings_groups = (OPTIONS,)
 
     def item_settings(self, form, existing_options) -> dict:

@@ -10,6 +10,7 @@ class Dropdown(SingleChoice):
     label = "Dropdown"
     widget = "dropdown"
     field_class_name = "SelectField"
+    browser_answer = "select"
 
 
 TYPE = Dropdown()

@@ -19,6 +19,7 @@ class MultipleChoice(QuestionType):
     options_source = "listed"
     widget = "choices"
     several_answers = True
+    browser_answer = "several"
     settings_groups = (OPTIONS,)
 
     def check_config(self, config: dict, path: str) -> dict:

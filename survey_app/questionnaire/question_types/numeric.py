@@ -56,6 +56,7 @@ class Numeric(QuestionType):
     kind = NUMERIC
     default_config = {"min": None, "max": None, "decimals": 0}
     widget = "number"
+    browser_answer = "number"
     settings_groups = (NUMBERS,)
 
     def item_settings(self, form, existing_options) -> dict:

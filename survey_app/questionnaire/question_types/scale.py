@@ -13,9 +13,12 @@ def _scale_fields() -> dict:
     from wtforms.fields.choices import SelectChoice
 
     return {
-        "scale": SelectField("Scale", choices=[SelectChoice(s, s.capitalize()) for s in SCALES]),
+        # Checked by check_config with the rest of the question (a type not chosen posts nothing here).
+        "scale": SelectField("Scale", choices=[SelectChoice(s, s.capitalize()) for s in SCALES],
+                             default="agreement", validate_choice=False),
         "missing": SelectMultipleField("Also offer", choices=[SelectChoice("dont_know", "Don't know"),
-                                                              SelectChoice("prefer_not_to_say", "Prefer not to say")]),
+                                                              SelectChoice("prefer_not_to_say", "Prefer not to say")],
+                                       validate_choice=False),
     }
 
 

@@ -16,25 +16,27 @@
   var form = document.querySelector("form[data-logic-form]");
   if (!form) { return; }
 
+  // How to read an answer off a question's widget: its type says (data-answer, from
+  // questionnaire/question_types/: QuestionType.browser_answer).
   function answerOf(box) {
-    var type = box.getAttribute("data-type");
-    if (type === "multiple_choice") {
+    var how = box.getAttribute("data-answer");
+    if (how === "several") {
       var codes = [];
       box.querySelectorAll("input[type=checkbox]:checked").forEach(function (i) { codes.push(Number(i.dataset.code)); });
       return codes.length ? codes : null;
     }
-    if (type === "single_choice" || type === "scale") {
+    if (how === "one") {
       var checked = box.querySelector("input[type=radio]:checked");
       return checked ? Number(checked.dataset.code) : null;
     }
-    if (type === "dropdown") {
+    if (how === "select") {
       var select = box.querySelector("select");
       var option = select && select.options[select.selectedIndex];
       return option && option.dataset.code ? Number(option.dataset.code) : null;
     }
     var input = box.querySelector("input, textarea");
     if (!input || !input.value.trim()) { return null; }
-    if (type === "numeric") {
+    if (how === "number") {
       // Digit grouping as the server reads it (types.check_number): 1,000,000 / 1.000.000 / 1 000;
       // one group after a comma or point is a decimal where decimals are allowed (2,500 is 2.5).
       var text = input.value.trim();
