@@ -52,8 +52,9 @@ CSV_COLUMNS = (
     ("item_code", _l("The question's variable name, or index_<construct> for an index.")),
     ("item_text", _l("The question's wording, or the index's name.")),
     ("item_kind", _l("ordinal (a scale or ordered choice), nominal, multi (several answers allowed), numeric or index.")),
-    ("statistic", _l("percent (of those answering, by option), percent_agree (the top two points of a 5-point "
-                  "scale), or mean (numbers, 1-5 scales, 0-100 index scores).")),
+    ("statistic", _l("percent (of those answering, by option), percent_agree (the favourable end of a scale: "
+                  "the top two points of a 5-point scale, 7 to 10 of a 0-10 scale), or mean (numbers, 1-5 "
+                  "and 0-10 scales, 0-100 index scores).")),
     ("group_variable", _l("Empty for everyone; else the breakdown variable (e.g. district).")),
     ("group_code", _l("The group's answer code in that variable.")),
     ("group_label", _l("The group's name.")),

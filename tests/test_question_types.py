@@ -188,3 +188,32 @@ def test_every_registered_type_answers_what_shared_code_asks():
         if kind.stores_answers:
             assert kind.widget, name
             assert (ROOT / "templates" / "question_types" / f"{kind.widget}.html").exists(), name
+
+
+def test_a_0_10_scale_from_responses_to_the_published_page_and_open_data(client, app):
+    import csv
+
+    from survey_app import publishing
+    from survey_app.analysis.pipeline import analyze_survey
+
+    from .factories import add_response
+
+    survey = make_survey(SCORE)
+    # Every point 0-10 chosen by 12 residents: no point below the minimum cell size of 10 (a
+    # point chosen by fewer is hidden, and with it the mean, which would be one more equation on it).
+    points = [(i * 7) % 11 for i in range(132)]
+    for i, point in enumerate(points):
+        add_response(survey, trust_score=point, safety_score=10 - point)
+    with db.engine.connect() as connection:
+        analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    share = 100 * sum(p >= 7 for p in points) / len(points)
+    page = client.get("/results/scores").get_data(as_text=True)
+    assert f"<strong>{share:.0f}%</strong> answered from “7” to “10 – Completely”" in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/results/scores/v1/data.csv").get_data(as_text=True))))
+    figures = {r["statistic"]: r for r in rows if r["item_code"] == "trust_score" and r["group_variable"] == ""}
+    assert float(figures["percent_agree"]["estimate"]) == pytest.approx(share)
+    assert float(figures["mean"]["estimate"]) == pytest.approx(sum(points) / len(points))
+    # Both items feed the overall trust index, each on 0-100: (10 p + 10 (10 - p)) / 2 = 50 for everyone.
+    index = [r for r in rows if r["item_code"] == "index_overall_trust" and r["statistic"] == "mean"]
+    assert float(index[0]["estimate"]) == pytest.approx(50.0), index
