@@ -21,6 +21,19 @@ PHRASEBOOK_ES: dict[str, str] = {
     "Don't know": "No sé",
     "Prefer not to say": "Prefiero no decirlo",
     "Other (please specify)": "Otro (especifique)",
+    # 0-10 scales of the bank: the question, and the labelled ends as the options show them
+    "On a scale from 0 to 10, how much do you trust the police in your city?":
+        "En una escala de 0 a 10, ¿cuánto confía en la policía de su ciudad?",
+    "On a scale from 0 to 10, how fairly do the police treat people in your neighbourhood?":
+        "En una escala de 0 a 10, ¿con qué justicia trata la policía a las personas de su vecindario?",
+    "On a scale from 0 to 10, how safe do you feel in your neighbourhood?":
+        "En una escala de 0 a 10, ¿qué tan seguro/a se siente en su vecindario?",
+    "0 – Not at all": "0 – Nada",
+    "10 – Completely": "10 – Totalmente",
+    "0 – Not at all fairly": "0 – Nada justamente",
+    "10 – Completely fairly": "10 – Totalmente justamente",
+    "0 – Not at all safe": "0 – Nada seguro/a",
+    "10 – Completely safe": "10 – Totalmente seguro/a",
     "Yes": "Sí",
     "No": "No",
     # Answer lists
