@@ -217,3 +217,16 @@ def test_a_0_10_scale_from_responses_to_the_published_page_and_open_data(client,
     # Both items feed the overall trust index, each on 0-100: (10 p + 10 (10 - p)) / 2 = 50 for everyone.
     index = [r for r in rows if r["item_code"] == "index_overall_trust" and r["statistic"] == "mean"]
     assert float(index[0]["estimate"]) == pytest.approx(50.0), index
+
+
+def test_a_0_10_scale_from_the_bank_is_fully_prefilled_in_spanish(app):
+    from survey_app.questionnaire import translation
+    from survey_app.questionnaire.bank import item_by_code
+
+    survey = make_survey({"slug": "es-scores", "title": "Scores", "pages": [{"title": "P", "questions": [
+        item_by_code("trust_score"), item_by_code("safety_score")]}]})
+    translation.prefill(survey, "es")
+    coverage = translation.coverage(survey, "es")
+    assert set(coverage.missing) == {"Scores", "P"}  # this test's own titles; every question text is done
+    labels = {o.code: (o.translations or {}).get("es", {}).get("label") for o in survey.questions[0].options}
+    assert labels[0] == "0 – Nada" and labels[5] == "5" and labels[10] == "10 – Totalmente" and labels[-1] == "No sé"

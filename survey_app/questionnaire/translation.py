@@ -135,6 +135,7 @@ def translate(survey: Survey, language: str, translations: dict[str, str]) -> in
 def prefill(survey: Survey, language: str) -> int:
     """Fill untranslated texts that are standard wording (bank, scales, demo) from the phrasebook."""
     phrasebook = PHRASEBOOKS.get(language, {})
-    wanted = {s.original: phrasebook[s.original] for s in slots(survey)
-              if s.original in phrasebook and not _translated(s, language)}
+    wanted = {s.original: phrasebook.get(s.original, s.original) for s in slots(survey)
+              if (s.original in phrasebook or s.original.strip().isdigit())  # a scale's points read alike
+              and not _translated(s, language)}
     return translate(survey, language, wanted)
