@@ -1,0 +1,40 @@
+"""In a real headless Chromium: a resident answers a 0-10 scale on a phone, a later question
+shown only for low scores appears and goes as the answer changes (static/js/logic.js reads the
+widget the type names), and axe-core finds nothing on the page."""
+import re
+
+from sqlalchemy import select
+
+from survey_app.extensions import db
+from survey_app.models import Answer
+
+from .factories import make_survey
+from .test_browser_resident import audit
+
+SCORE_FOLLOW_UP = {"slug": "score", "title": "Trust score", "pages": [{"title": "Your view", "questions": [
+    {"code": "trust_score", "type": "scale_0_10", "text": "How much do you trust the police, 0 to 10?",
+     "required": True, "config": {"low_label": "Not at all", "high_label": "Completely", "dont_know": True}},
+    {"code": "why_low", "type": "text", "text": "What would raise your trust?",
+     "display_condition": {"question": "trust_score", "in": [0, 1, 2, 3, 4]}},
+]}]}
+
+
+def test_a_resident_answers_a_0_10_scale_and_display_logic_follows(app, live_server, page):
+    make_survey(SCORE_FOLLOW_UP)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server}/s/score")
+    page.get_by_role("button", name="Start the survey").click()
+    follow_up = page.locator('[data-question="why_low"]')
+    assert follow_up.is_hidden()
+    group = page.get_by_role("group", name=re.compile("How much do you trust"))
+    group.get_by_label("2", exact=True).check()
+    assert follow_up.is_visible()
+    group.get_by_label("10 – Completely").check()
+    assert follow_up.is_hidden()
+    group.get_by_label("0 – Not at all").check()
+    assert follow_up.is_visible()
+    audit(page, "resident-0-10-scale")
+    page.get_by_label("What would raise your trust?").fill("Faster answers when we call")
+    page.get_by_role("button", name=re.compile("Submit|Send")).click()
+    page.wait_for_url(re.compile(r".*/thanks$"))
+    assert sorted(a.value for a in db.session.scalars(select(Answer)) if a.value is not None) == [0]
