@@ -2,6 +2,7 @@
 (display logic hiding and showing a question as a resident answers) and opens it."""
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -44,7 +45,7 @@ def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):
     page.get_by_role("link", name="Preview as a resident sees it").click()
     assert page.get_by_text("This is what residents see").is_visible()
     question = page.locator('[data-question="contact_satisfaction"]')
-    assert question.is_hidden()  # nothing answered yet
+    expect(question).to_be_hidden()  # nothing answered yet (once logic.js, deferred, has run)
     page.get_by_label("Yes").check()
     assert question.is_visible()
     page.get_by_label("No", exact=True).check()

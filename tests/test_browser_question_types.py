@@ -3,6 +3,7 @@ shown only for low scores appears and goes as the answer changes (static/js/logi
 widget the type names), and axe-core finds nothing on the page."""
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -25,7 +26,7 @@ def test_a_resident_answers_a_0_10_scale_and_display_logic_follows(app, live_ser
     page.goto(f"{live_server}/s/score")
     page.get_by_role("button", name="Start the survey").click()
     follow_up = page.locator('[data-question="why_low"]')
-    assert follow_up.is_hidden()
+    expect(follow_up).to_be_hidden()  # waits for logic.js, which runs deferred after the page loads
     group = page.get_by_role("group", name=re.compile("How much do you trust"))
     group.get_by_label("2", exact=True).check()
     assert follow_up.is_visible()

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app import invitations
@@ -83,7 +84,7 @@ def test_resident_answers_in_spanish_goes_back_and_resumes_later(page, chromium,
     # Page 3: display logic in the browser, then Back keeps the answers.
     assert page.get_by_text("Página 3 de 4").is_visible()
     kinds = page.get_by_role("group", name=re.compile("Qué tipo de contacto"))
-    assert kinds.is_hidden()
+    expect(kinds).to_be_hidden()  # waits for logic.js, which runs deferred after the page loads
     choose(page, "En los últimos 12 meses", "Sí")
     assert kinds.is_visible()
     choose(page, "En los últimos 12 meses", "No")
