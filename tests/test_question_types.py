@@ -230,3 +230,68 @@ def test_a_0_10_scale_from_the_bank_is_fully_prefilled_in_spanish(app):
     assert set(coverage.missing) == {"Scores", "P"}  # this test's own titles; every question text is done
     labels = {o.code: (o.translations or {}).get("es", {}).get("label") for o in survey.questions[0].options}
     assert labels[0] == "0 – Nada" and labels[5] == "5" and labels[10] == "10 – Totalmente" and labels[-1] == "No sé"
+
+
+RANDOM = {"slug": "random", "title": "Priorities", "pages": [{"title": "P", "questions": [
+    {"code": "priority", "type": "single_choice", "text": "What should the police focus on?", "required": True,
+     "config": {"random_order": True},
+     "options": [{"code": c, "label": label} for c, label in enumerate(
+         ["Traffic", "Burglary", "Drugs", "Violence", "Youth", "Noise", "Fraud"], start=1)]
+     + [{"code": -1, "label": "Don't know"}]},
+    {"code": "issues", "type": "multiple_choice", "text": "Which worry you?", "config": {"random_order": True,
+                                                                                       "other": True},
+     "options": [{"code": c, "label": label} for c, label in enumerate(
+         ["Speeding", "Theft", "Vandalism", "Litter", "Other (please specify)"], start=1)]},
+    {"code": "district", "type": "dropdown", "text": "District?", "options": [{"code": 1, "label": "North"},
+                                                                              {"code": 2, "label": "South"}]},
+]}]}
+
+
+def _order(page: str, code: str) -> list[int]:
+    block = page[page.index(f'data-question="{code}"'):]
+    block = block[:block.index("</fieldset>")]
+    return [int(c) for c in re.findall(r'data-code="(-?\d+)"', block)]
+
+
+def test_each_resident_sees_nominal_options_in_an_order_of_their_own(app):
+    from .factories import start
+
+    survey = make_survey(RANDOM)
+    orders = []
+    for _ in range(6):
+        browser = app.test_client()
+        assert start(browser, survey).status_code == 303
+        page = browser.get(f"/s/{survey.slug}/page/1").get_data(as_text=True)
+        order = _order(page, "priority")
+        assert _order(browser.get(f"/s/{survey.slug}/page/1").get_data(as_text=True), "priority") == order  # reload
+        assert sorted(order[:-1]) == list(range(1, 8)) and order[-1] == -1  # "don't know" stays last
+        issues = _order(page, "issues")
+        assert issues[-1] == 5 and sorted(issues) == [1, 2, 3, 4, 5]  # "other" stays last
+        orders.append(tuple(order))
+        # The answer is the option's code whatever its place.
+        chosen = option_id(survey, "priority", order[0])
+        reply = browser.post(f"/s/{survey.slug}/page/1", data={
+            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1], "action": "next",
+            "q_priority": chosen})
+        assert reply.status_code == 303, reply.status_code
+    assert len(set(orders)) > 1  # 6 residents, 5,040 orders: the same for all would be one in 10^18
+    stored = sorted(a.value for a in db.session.scalars(select(Answer)))
+    assert stored == sorted(order[0] for order in orders)
+
+
+def test_staff_pages_show_the_order_as_defined(client, app):
+    survey = make_survey(RANDOM)
+    sign_in(client, make_user("editor").email)
+    page = client.get(f"/staff/surveys/{survey.id}/preview").get_data(as_text=True)
+    assert _order(page, "priority") == [1, 2, 3, 4, 5, 6, 7, -1]
+
+
+def test_ordered_options_and_scales_refuse_a_random_order():
+    ordered = {**RANDOM, "pages": [{"title": "P", "questions": [{
+        **RANDOM["pages"][0]["questions"][0], "config": {"random_order": True, "ordered": "first_high"}}]}]}
+    with pytest.raises(DefinitionError, match="ordered options keep their order"):
+        survey_from_definition(ordered)
+    scale = {**RANDOM, "pages": [{"title": "P", "questions": [{"code": "t", "type": "scale", "text": "T?",
+                                                               "config": {"random_order": True}}]}]}
+    with pytest.raises(DefinitionError, match="a scale's points keep their order"):
+        survey_from_definition(scale)

@@ -166,6 +166,12 @@ class QuestionType:
 
     # --- the resident's form (forms/response.py) ------------------------------------------------
 
+    def options_in_order(self, question, seed) -> list:
+        """The options in the order this resident sees them; ``seed(question)`` gives the resident's
+        own seed (None on staff pages, which show the order as defined), asked only by a type that
+        shuffles. Stored answers never depend on the order."""
+        return list(question.options)
+
     def field_names(self, question) -> list[str]:
         """The names of its form fields (those ``form_fields`` makes, without making them)."""
         return [f"q_{question.code}"] if self.stores_answers else []

@@ -2,6 +2,9 @@
 picks one option, stored as the option's code in ``answer.value``."""
 from __future__ import annotations
 
+import hashlib
+import random
+
 import numpy as np
 
 from ..types import NOT_AN_OPTION, AnswerRefused
@@ -22,10 +25,39 @@ def _options_fields() -> dict:
                                                            SelectChoice("last_high", "Last is most favourable")],
                                validate_choice=False),
         "other": BooleanField("Add \"Other (please specify)\""),
+        "random_order": BooleanField("Show the options in a random order to each resident (lists without an "
+                                     "order, against the pull of the first options; never for ordered options)"),
     }
 
 
 OPTIONS = SettingsGroup("options", "Options", _options_fields)
+
+
+def check_random_order(merged: dict, path: str) -> None:
+    from .base import require
+
+    if "random_order" in merged:
+        require(isinstance(merged["random_order"], bool), f"{path}.random_order", "must be true or false")
+        require(not (merged["random_order"] and merged.get("ordered")), f"{path}.random_order",
+                "ordered options keep their order: set ordered or random_order, not both")
+
+
+def shuffled(question, seed, keep_last: int = 0) -> list:
+    """The question's options in this resident's own random order when it asks for one: the same
+    on every page and device of the resident (the seed comes from the resident's code), the
+    non-answers ("don't know", "prefer not to say") and the last ``keep_last`` options after."""
+    options = list(question.options)
+    if not (question.config or {}).get("random_order"):
+        return options
+    seed = seed(question)
+    if seed is None:
+        return options
+    fixed = [o for o in options if o.code < 0]
+    fixed_tail = options[len(options) - keep_last:] if keep_last else []
+    moving = [o for o in options if o not in fixed and o not in fixed_tail]
+    rng = random.Random(hashlib.sha256(seed + question.code.encode()).digest())
+    rng.shuffle(moving)
+    return moving + fixed_tail + fixed
 
 
 def options_from_form(form, existing_options) -> list[dict]:
@@ -78,11 +110,23 @@ class OneChoice(QuestionType):
     browser_answer = "one"
     settings_groups = (OPTIONS,)
 
+    def check_config(self, config: dict, path: str) -> dict:
+        merged = super().check_config(config, path)
+        check_random_order(merged, path)
+        return merged
+
+    def options_in_order(self, question, seed):
+        return shuffled(question, seed)
+
     def item_settings(self, form, existing_options) -> dict:
-        return {"options": options_from_form(form, existing_options)}
+        item = {"options": options_from_form(form, existing_options)}
+        if form.random_order.data:
+            item["config"] = {"random_order": True}
+        return item
 
     def fill_settings(self, form, question) -> None:
         options_to_form(form, question)
+        form.random_order.data = bool((question.config or {}).get("random_order"))
 
     def form_fields(self, question, hidden: bool) -> dict:
         import wtforms

@@ -7,7 +7,15 @@ import numpy as np
 
 from ..types import MAX_MULTI_OPTION_CODE, MULTI, NOT_AN_OPTION, AnswerRefused, multi_bit
 from .base import QuestionType, only_columns, require
-from .choice import OPTIONS, option_id, option_ids_for_codes, options_from_form, options_to_form
+from .choice import (
+    OPTIONS,
+    check_random_order,
+    option_id,
+    option_ids_for_codes,
+    options_from_form,
+    options_to_form,
+    shuffled,
+)
 
 OTHER_LENGTH = 200  # characters of an "Other (please specify)" answer
 
@@ -27,17 +35,25 @@ class MultipleChoice(QuestionType):
         if "other" in merged:
             require(isinstance(merged["other"], bool), f"{path}.other",
                     "must be true or false (true: the last option is \"Other (please specify)\")")
+        check_random_order(merged, path)
         return merged
+
+    def options_in_order(self, question, seed):
+        return shuffled(question, seed, keep_last=1 if question.config.get("other") else 0)
 
     def item_settings(self, form, existing_options) -> dict:
         item = {"options": options_from_form(form, existing_options)}
-        if form.other.data:
-            item["config"] = {"other": True}
+        config = {"other": True} if form.other.data else {}
+        if form.random_order.data:
+            config["random_order"] = True
+        if config:
+            item["config"] = config
         return item
 
     def fill_settings(self, form, question) -> None:
         options_to_form(form, question)
         form.other.data = bool((question.config or {}).get("other"))
+        form.random_order.data = bool((question.config or {}).get("random_order"))
 
     def option_code_rule(self, code: int) -> str | None:
         if 1 <= code <= MAX_MULTI_OPTION_CODE:

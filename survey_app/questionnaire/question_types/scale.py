@@ -84,6 +84,7 @@ class Scale(OneChoice):
         merged = super().check_config(config, path)
         require(merged["scale"] in SCALES, f"{path}.scale", f"must be one of {', '.join(SCALES)}")
         merged["missing"] = check_missing(merged, path)
+        require(not merged.get("random_order"), f"{path}.random_order", "a scale's points keep their order")
         return merged
 
     def locked_settings(self, before: dict, after: dict) -> list[str]:

@@ -50,6 +50,7 @@ class Scale0To10(OneChoice):
             require(isinstance(value, str) and value.strip(), f"{path}.{key}", "must be words for that end")
             require(len(value) <= END_LENGTH, f"{path}.{key}", f"is longer than {END_LENGTH} characters")
         require(isinstance(merged["dont_know"], bool), f"{path}.dont_know", "must be true or false")
+        require(not merged.get("random_order"), f"{path}.random_order", "a scale's points keep their order")
         return merged
 
     def generated_options(self, config: dict) -> list[tuple[int, str]]:

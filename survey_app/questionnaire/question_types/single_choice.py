@@ -23,7 +23,7 @@ class SingleChoice(OneChoice):
     def item_settings(self, form, existing_options) -> dict:
         item = super().item_settings(form, existing_options)
         if form.ordered.data:
-            item["config"] = {"ordered": form.ordered.data}
+            item["config"] = {**item.get("config", {}), "ordered": form.ordered.data}
         return item
 
     def fill_settings(self, form, question) -> None:
