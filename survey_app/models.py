@@ -503,8 +503,3 @@ class BankItem(db.Model):
     construct: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-# Registers the hook that keeps Survey.revision in step with the questionnaire (import last:
-# it needs the classes above).
-from .questionnaire import revision as _revision  # noqa: E402,F401

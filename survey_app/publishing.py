@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from .analysis.differencing import (check_draft, load_public_results, newest_published, responses_needed,
                                     trend_mismatches, with_figures)
-from .analysis.pipeline import RESULTS_FILE, read_results
+from .analysis.pipeline import read_results
 from . import spreadsheet_csv
 from .extensions import db
 from .models import Snapshot, Survey, utcnow
@@ -72,10 +72,6 @@ CSV_COLUMNS = (
 
 class PublishError(ValueError):
     pass
-
-
-def published_root(generated_dir: str | Path) -> Path:
-    return Path(generated_dir) / PUBLISHED_DIR
 
 
 def snapshot_dir(generated_dir: str | Path, snapshot: Snapshot) -> Path:
@@ -289,20 +285,3 @@ def withdraw(snapshot: Snapshot, notice: str) -> None:
     snapshot.withdrawn_at = utcnow()
     snapshot.withdrawal_notice = notice
     db.session.commit()
-
-
-def verify(generated_dir: str | Path, snapshot: Snapshot) -> bool:
-    """Whether a snapshot's files are exactly those it was published with."""
-    folder = snapshot_dir(generated_dir, snapshot)
-    try:
-        recorded = json.loads((folder / MANIFEST).read_text("utf-8"))
-    except FileNotFoundError:
-        return False
-    return recorded == manifest(folder)
-
-
-def read_snapshot(generated_dir: str | Path, snapshot: Snapshot) -> dict | None:
-    try:
-        return json.loads((snapshot_dir(generated_dir, snapshot) / RESULTS_FILE).read_text("utf-8"))
-    except FileNotFoundError:
-        return None

@@ -134,3 +134,32 @@ def test_unknown_page_is_a_clear_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_the_models_load_alone_and_an_app_keeps_the_revision_in_step(app):
+    """models.py and questionnaire/revision.py do not import each other in a cycle: the models
+    load on their own, and create_app registers the hook that moves Survey.revision (in a fresh
+    interpreter, where nothing else has imported it)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "import survey_app.models\n"
+        "assert 'survey_app.questionnaire.revision' not in sys.modules, 'models.py imports revision.py'\n"
+        "from survey_app import create_app\n"
+        "from survey_app.extensions import db\n"
+        "from survey_app.models import Survey\n"
+        "with create_app(json.loads(sys.argv[1])).app_context():\n"
+        "    survey = Survey(slug='fresh-process', title='Before')\n"
+        "    db.session.add(survey)\n"
+        "    db.session.commit()\n"
+        "    survey.title = 'After'\n"
+        "    db.session.commit()\n"
+        "    print(db.session.scalar(db.select(Survey.revision).where(Survey.id == survey.id)))\n"
+    )
+    config = {key: app.config[key] for key in ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "GENERATED_DIR")}
+    result = subprocess.run([sys.executable, "-c", code, json.dumps(config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1"]

@@ -229,3 +229,24 @@ def test_every_staff_route_declares_who_may_use_it_and_refuses_every_other_role(
     assert refused > 30
     db.session.refresh(survey)
     assert survey.status == "open"  # nothing a refused request asked for happened
+
+
+def test_every_staff_address_of_a_survey_that_does_not_exist_is_a_404(app):
+    """staff/survey_lookup.py: an id that names no survey is a 404 on every staff route that takes
+    one, for an admin (who may use them all), on every method."""
+    make_survey()
+    make_user("admin")
+    client = app.test_client()
+    sign_in(client, "admin@city.example")
+    token = csrf_token(client, "/staff/")
+    checked = 0
+    for endpoint, method, path in staff_rules(app):
+        if not path.startswith("/staff/surveys/1/") and path != "/staff/surveys/1":
+            continue
+        path = path.replace("/surveys/1", "/surveys/424242", 1)
+        for placeholder, value in PLACEHOLDERS.items():
+            path = path.replace(placeholder, value)
+        response = client.open(path, method=method, data={"csrf_token": token})
+        assert response.status_code == 404, (endpoint, method, response.status_code)
+        checked += 1
+    assert checked > 30

@@ -10,6 +10,7 @@ from survey_app import publishing
 from survey_app.analysis.differencing import TREND_FIELDS
 from survey_app.extensions import db
 from survey_app.models import SurveySeries
+from survey_app.results.routes import snapshot_results
 
 from .factories import make_survey
 from .test_publishing_versions import analyse, first_forty, newcomer
@@ -51,8 +52,7 @@ def test_a_wave_is_shown_as_its_published_version_showed_it(app, waves):
     for _ in range(3):
         newcomer(wave_1, trust=1)  # 43: the three who strongly disagree are a hidden cell
     analyse(app, wave_1)
-    v1 = publishing.read_snapshot(app.config["GENERATED_DIR"],
-                                  publishing.publish(wave_1, app.config["GENERATED_DIR"]))
+    v1 = snapshot_results(publishing.publish(wave_1, app.config["GENERATED_DIR"]))
     newcomer(wave_1, trust=4)  # 44 now: showing it beside v1 would give this one person away
     results = analyse(app, wave_2)
     points = wave_points(results, 1)

@@ -1,6 +1,8 @@
-"""Staff pages: sign-in, staff accounts, the audit log, and the questionnaire designer.
+"""Staff pages: sign-in, staff accounts, the audit log, the questionnaire designer and its
+translations, fieldwork and stored responses, weighting and analysis, publishing, and
+background jobs.
 
-Every view here requires a signed-in staff member; what each role may do is
+Every view but signing in requires a signed-in staff member; what each role may do is
 checked per view (``access.py``) and the pages only offer what the role allows.
 """
 from flask import Blueprint

@@ -10,7 +10,6 @@ from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import audit, drafts
 from ..accounts import can
@@ -56,19 +55,10 @@ from ..questionnaire.editing import (
 )
 from . import bp
 from .access import permission_required, staff_required
+from .survey_lookup import audit_target, survey_or_404
 
 EXPORT_FORMAT = 1
 MAX_IMPORT_BYTES = 1024 * 1024
-
-
-def _survey(survey_id: int) -> Survey:
-    survey = db.session.scalar(
-        select(Survey).where(Survey.id == survey_id)
-        .options(selectinload(Survey.pages).selectinload(Page.questions).selectinload(Question.options))
-    )
-    if survey is None:
-        abort(404)
-    return survey
 
 
 def _question(survey: Survey, question_id: int) -> Question:
@@ -83,10 +73,6 @@ def _page(survey: Survey, page_id: int) -> Page:
         if page.id == page_id:
             return page
     abort(404)
-
-
-def _target(survey: Survey) -> str:
-    return f"survey {survey.slug}"
 
 
 def _back(survey: Survey, anchor: str = ""):
@@ -120,7 +106,7 @@ def new_survey():
         flash(str(error).replace("slug: ", ""), "error")
         return redirect(url_for(".dashboard"), code=303)
     db.session.flush()
-    audit.record("survey.create", _target(survey))
+    audit.record("survey.create", audit_target(survey))
     db.session.commit()
     return _back(survey)
 
@@ -135,7 +121,7 @@ def new_from_template():
     survey = create_from_definition(definition)
     db.session.flush()
     translation.prefill(survey, "es")  # the template's wording has a reviewed Spanish version
-    audit.record("survey.create_from_template", _target(survey), template="community-trust")
+    audit.record("survey.create_from_template", audit_target(survey), template="community-trust")
     db.session.commit()
     flash("Created the \"Community Trust in Policing\" survey from the template. It is a draft: "
           "review it, then open it.", "info")
@@ -145,7 +131,7 @@ def new_from_template():
 @bp.get("/surveys/<int:survey_id>")
 @staff_required
 def survey(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     settings = SurveySettingsForm(obj=survey)
     settings.opens_at.data = survey.opens_at.strftime("%Y-%m-%d %H:%M") if survey.opens_at else ""
     settings.closes_at.data = survey.closes_at.strftime("%Y-%m-%d %H:%M") if survey.closes_at else ""
@@ -167,7 +153,7 @@ def _settings_refused(survey: Survey, form: SurveySettingsForm, message: str):
 @bp.post("/surveys/<int:survey_id>/settings")
 @permission_required("design")
 def settings(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     form = SurveySettingsForm()
     if not form.validate_on_submit():
         return _settings_refused(survey, form, "; ".join(
@@ -195,7 +181,7 @@ def settings(survey_id: int):
             changes[key] = [before.isoformat() if before else None, value.isoformat() if value else None]
             setattr(survey, key, value)
     if changes:
-        audit.record("survey.settings", _target(survey), **changes)
+        audit.record("survey.settings", audit_target(survey), **changes)
         db.session.commit()
         flash("Saved the survey settings.", "info")
     return _back(survey)
@@ -204,7 +190,7 @@ def settings(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/status")
 @permission_required("design")
 def set_status(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -228,7 +214,7 @@ def set_status(survey_id: int):
     if new == "draft" and response_count(survey):
         flash("A survey with responses cannot go back to draft; close it instead.", "error")
         return _back(survey)
-    audit.record("survey.status", _target(survey), status=[survey.status, new])
+    audit.record("survey.status", audit_target(survey), status=[survey.status, new])
     survey.status = new
     if new == "closed":  # answers in progress can never be submitted now: they go at once
         drafts.purge_survey(survey)
@@ -240,7 +226,7 @@ def set_status(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/next-wave")
 @permission_required("design")
 def start_next_wave(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     form = NextWaveForm()
     if not form.validate_on_submit():
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -250,9 +236,9 @@ def start_next_wave(survey_id: int):
     except EditRefused as error:
         db.session.rollback()
         flash(str(error).replace("slug: ", ""), "error")
-        return _back(_survey(survey_id))
+        return _back(survey_or_404(survey_id))
     db.session.flush()
-    audit.record("survey.next_wave", _target(copy_), source=survey.slug, wave=copy_.wave)
+    audit.record("survey.next_wave", audit_target(copy_), source=survey.slug, wave=copy_.wave)
     db.session.commit()
     flash(f"Created wave {copy_.wave} as a draft copy of '{survey.title}'.", "info")
     return _back(copy_)
@@ -261,7 +247,7 @@ def start_next_wave(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/export.json")
 @staff_required
 def export_survey(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     body = json.dumps({"format": EXPORT_FORMAT, **definition_from_survey(survey)}, indent=2, ensure_ascii=False)
     return FlaskResponse(body, mimetype="application/json",
                          headers={"Content-Disposition": f'attachment; filename="{survey.slug}.json"'})
@@ -292,7 +278,7 @@ def import_survey():
             db.session.rollback()
             error = str(problem)
         else:
-            audit.record("survey.import", _target(survey))
+            audit.record("survey.import", audit_target(survey))
             db.session.commit()
             flash(f"Imported '{survey.title}' as a draft.", "info")
             return _back(survey)
@@ -306,13 +292,13 @@ def import_survey():
 @bp.post("/surveys/<int:survey_id>/pages")
 @permission_required("design")
 def new_page(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     form = PageForm()
     if not form.validate_on_submit():
         abort(400)
     page = add_page(survey, (form.title.data or "").strip())
     db.session.flush()
-    audit.record("page.create", _target(survey), page=page.title)
+    audit.record("page.create", audit_target(survey), page=page.title)
     db.session.commit()
     return _back(survey, f"page-{page.id}")
 
@@ -320,7 +306,7 @@ def new_page(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/pages/<int:page_id>")
 @permission_required("design")
 def edit_page(survey_id: int, page_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     page = _page(survey, page_id)
     form = PageForm()
     if not form.validate_on_submit():
@@ -333,7 +319,7 @@ def edit_page(survey_id: int, page_id: int):
         flash(f"The page was not changed: {error}", "error")
         return _back(survey, f"page-{page_id}")
     if change.wording or change.other:
-        audit.record("page.update", _target(survey), page=page.title, **change.wording, **change.other)
+        audit.record("page.update", audit_target(survey), page=page.title, **change.wording, **change.other)
         db.session.commit()
     return _back(survey, f"page-{page.id}")
 
@@ -341,7 +327,7 @@ def edit_page(survey_id: int, page_id: int):
 @bp.post("/surveys/<int:survey_id>/pages/<int:page_id>/delete")
 @permission_required("design")
 def remove_page(survey_id: int, page_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     page = _page(survey, page_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -350,7 +336,7 @@ def remove_page(survey_id: int, page_id: int):
     except EditRefused as error:
         flash(str(error), "error")
         return _back(survey, f"page-{page_id}")
-    audit.record("page.delete", _target(survey), page=page.title)
+    audit.record("page.delete", audit_target(survey), page=page.title)
     db.session.commit()
     return _back(survey)
 
@@ -365,7 +351,7 @@ def _question_page(survey, form, question=None, error=None, status=200):
 @bp.route("/surveys/<int:survey_id>/questions/new", methods=["GET", "POST"])
 @permission_required("design")
 def new_question(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if not survey.pages:
         add_page(survey, "Page 1")
         db.session.flush()
@@ -384,8 +370,8 @@ def new_question(survey_id: int):
         db.session.flush()
     except EditRefused as error:
         db.session.rollback()
-        return _question_page(_survey(survey_id), form, error=str(error), status=422)
-    audit.record("question.create", _target(survey), question=question.code, type=question.type)
+        return _question_page(survey_or_404(survey_id), form, error=str(error), status=422)
+    audit.record("question.create", audit_target(survey), question=question.code, type=question.type)
     db.session.commit()
     return _back(survey, f"question-{question.id}")
 
@@ -393,7 +379,7 @@ def new_question(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
 @permission_required("design")
 def edit_question(survey_id: int, question_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     question = _question(survey, question_id)
     if question.parent is not None:  # a matrix statement is edited with its matrix
         return redirect(url_for(".edit_question", survey_id=survey_id, question_id=question.parent.id))
@@ -410,10 +396,10 @@ def edit_question(survey_id: int, question_id: int):
         db.session.flush()
     except EditRefused as error:
         db.session.rollback()
-        survey = _survey(survey_id)
+        survey = survey_or_404(survey_id)
         return _question_page(survey, form, _question(survey, question_id), error=str(error), status=422)
     if change.wording or change.other:
-        audit.record("question.update", _target(survey), question=question.code,
+        audit.record("question.update", audit_target(survey), question=question.code,
                      wording=change.wording or None, changes=change.other or None)
         db.session.commit()
         flash("Saved the question.", "info")
@@ -423,7 +409,7 @@ def edit_question(survey_id: int, question_id: int):
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/delete")
 @permission_required("design")
 def remove_question(survey_id: int, question_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     question = _question(survey, question_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -432,8 +418,8 @@ def remove_question(survey_id: int, question_id: int):
     except EditRefused as error:
         db.session.rollback()
         flash(str(error), "error")
-        return _back(_survey(survey_id), f"question-{question_id}")
-    audit.record("question.delete", _target(survey), question=question.code)
+        return _back(survey_or_404(survey_id), f"question-{question_id}")
+    audit.record("question.delete", audit_target(survey), question=question.code)
     db.session.commit()
     return _back(survey)
 
@@ -441,7 +427,7 @@ def remove_question(survey_id: int, question_id: int):
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/move")
 @permission_required("design")
 def move(survey_id: int, question_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     question = _question(survey, question_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -451,8 +437,8 @@ def move(survey_id: int, question_id: int):
     except EditRefused as error:
         db.session.rollback()
         flash(f"Not moved: {error}", "error")
-        return _back(_survey(survey_id), f"question-{question_id}")
-    audit.record("question.move", _target(survey), question=question.code,
+        return _back(survey_or_404(survey_id), f"question-{question_id}")
+    audit.record("question.move", audit_target(survey), question=question.code,
                  direction="up" if direction < 0 else "down")
     db.session.commit()
     return _back(survey, f"question-{question.id}")
@@ -463,7 +449,7 @@ def move(survey_id: int, question_id: int):
 @bp.route("/surveys/<int:survey_id>/bank", methods=["GET", "POST"])
 @permission_required("design")
 def question_bank(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if not survey.pages:
         add_page(survey, "Page 1")
         db.session.flush()
@@ -492,7 +478,7 @@ def question_bank(survey_id: int):
                 db.session.rollback()
                 error = str(problem)
             else:
-                audit.record("question.add_from_bank", _target(survey), questions=added)
+                audit.record("question.add_from_bank", audit_target(survey), questions=added)
                 db.session.commit()
                 flash(f"Added {len(added)} question(s) from the bank.", "info")
                 return _back(survey, f"page-{page.id}")
@@ -543,7 +529,7 @@ def new_bank_item():
 @staff_required
 def preview(survey_id: int):
     """The resident's page exactly, for any status; submitting checks the answers but stores nothing."""
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     hidden = hidden_questions(survey, request.form) if request.method == "POST" else frozenset()
     form = build_response_form(survey, hidden)()
     checked = False

@@ -27,7 +27,7 @@ from ..responses import store_response
 from ..uploads import upload_limit
 from . import bp
 from .access import permission_required
-from .designer import _survey, _target
+from .survey_lookup import audit_target, survey_or_404
 
 ENTRY_MODES = ("paper", "phone")
 MAX_CSV_BYTES = 8 * 1024 * 1024
@@ -58,14 +58,14 @@ def _page(survey, invitation_form=None, import_form=None, status=200):
 @bp.get("/surveys/<int:survey_id>/responses")
 @permission_required("collect")
 def responses(survey_id: int):
-    return _page(_survey(survey_id))
+    return _page(survey_or_404(survey_id))
 
 
 @bp.post("/surveys/<int:survey_id>/invitations")
 @permission_required("collect")
 def generate_invitations(survey_id: int):
     """Make a batch of codes and hand them over once: a printable sheet with the CSV attached."""
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     form = InvitationForm()
     if not form.validate_on_submit():
         return _page(survey, invitation_form=form, status=422)
@@ -74,7 +74,7 @@ def generate_invitations(survey_id: int):
     except invitations.InvitationError as error:
         form.count.errors = [str(error)]
         return _page(survey, invitation_form=form, status=422)
-    audit.record("invitations.generate", _target(survey), batch=batch, count=len(codes))
+    audit.record("invitations.generate", audit_target(survey), batch=batch, count=len(codes))
     db.session.commit()
     survey_url = public_url("respond.survey", slug=survey.slug)
     csv_text = invitations.codes_csv(codes, survey_url, batch)
@@ -91,7 +91,7 @@ def generate_invitations(survey_id: int):
 @permission_required("collect")
 def enter_response(survey_id: int, mode: str):
     """Key in a paper form or a phone interview: the resident's own form, all pages at once."""
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if mode not in ENTRY_MODES:
         abort(404)
     if survey.status == "draft":
@@ -110,7 +110,7 @@ def enter_response(survey_id: int, mode: str):
                 store_response(survey.id, answers_from_form(survey, form, hidden), mode=mode, language=language)
                 # How many each staff member keyed in that day, never which response nor when: the
                 # audit log stays apart from the answers (audit.py).
-                audit.tally_data_entry(_target(survey), mode)
+                audit.tally_data_entry(audit_target(survey), mode)
                 db.session.commit()
             except Exception:
                 db.session.rollback()
@@ -129,7 +129,7 @@ def enter_response(survey_id: int, mode: str):
 @upload_limit(MAX_CSV_BYTES)
 @permission_required("collect")
 def import_responses(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     form = ResponseImportForm()
     if not form.validate_on_submit():
         return _page(survey, import_form=form, status=422)
@@ -155,6 +155,6 @@ def import_responses(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/responses/template.csv")
 @permission_required("collect")
 def import_template(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     return FlaskResponse(response_import.template_csv(survey), mimetype="text/csv",
                          headers={"Content-Disposition": f'attachment; filename="{survey.slug}-import-template.csv"'})

@@ -19,13 +19,13 @@ from ..results.routes import results_page
 from ..security import as_chart
 from . import bp
 from .access import permission_required
-from .designer import _survey, _target
+from .survey_lookup import audit_target, survey_or_404
 
 
 @bp.get("/surveys/<int:survey_id>/results")
 @permission_required("publish")
 def results(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
     return render_template("staff/results.html", survey=survey, draft=draft, versions=publishing.versions(survey),
                            form=ConfirmForm(), refusal=_refusal(survey, draft), hidden=_hidden(survey, draft))
@@ -50,7 +50,7 @@ def _refusal(survey, draft) -> str | None:
 @bp.get("/surveys/<int:survey_id>/results/draft")
 @permission_required("publish")
 def results_draft(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
     if draft is None:
         flash("There is no analysis to review yet: run it on the weighting and analysis page.", "error")
@@ -67,7 +67,7 @@ def results_draft(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/results/draft/charts/<path:filename>")
 @permission_required("publish")
 def results_draft_chart(survey_id: int, filename: str):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     response = as_chart(send_from_directory(Path(current_app.config["GENERATED_DIR"]) / survey.slug / CHARTS_DIR,
                                             filename))
     response.headers["Cache-Control"] = "no-store"
@@ -77,7 +77,7 @@ def results_draft_chart(survey_id: int, filename: str):
 @bp.post("/surveys/<int:survey_id>/results/publish")
 @permission_required("publish")
 def publish_results(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -85,7 +85,7 @@ def publish_results(survey_id: int):
     except publishing.PublishError as error:
         flash(str(error), "error")
         return redirect(url_for(".results", survey_id=survey.id), code=303)
-    audit.record("results.publish", _target(survey), version=snapshot.version)
+    audit.record("results.publish", audit_target(survey), version=snapshot.version)
     db.session.commit()
     flash(f"Published version {snapshot.version}. Its address never changes: "
           f"{public_url('results.version', slug=survey.slug, version=snapshot.version)}", "info")
@@ -95,7 +95,7 @@ def publish_results(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/results/v<int:version>/withdraw")
 @permission_required("publish")
 def withdraw_results(survey_id: int, version: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     snapshot = db.session.scalar(select(Snapshot).where(Snapshot.survey_id == survey.id, Snapshot.version == version))
@@ -110,7 +110,7 @@ def withdraw_results(survey_id: int, version: int):
         return render_template("staff/results.html", survey=survey, draft=draft, refusal=_refusal(survey, draft),
                                hidden=_hidden(survey, draft),
                                versions=publishing.versions(survey), form=ConfirmForm(), typed={version: notice}), 422
-    audit.record("results.withdraw", _target(survey), version=version, notice=snapshot.withdrawal_notice)
+    audit.record("results.withdraw", audit_target(survey), version=version, notice=snapshot.withdrawal_notice)
     db.session.commit()
     flash(f"Withdrew version {version}; its page now shows your notice.", "info")
     return redirect(url_for(".results", survey_id=survey.id), code=303)

@@ -14,7 +14,7 @@ from ..forms.staff import ConfirmForm
 from ..responses import MAX_RESPONSE_ID
 from . import bp
 from .access import permission_required
-from .designer import _survey
+from .survey_lookup import survey_or_404
 
 # A larger number is no response (and would overflow the database's integer): 404, not 500.
 RESPONSE = f"<int(max={MAX_RESPONSE_ID}):response_id>"
@@ -30,7 +30,7 @@ def _response(survey, response_id: int):
 @bp.get("/surveys/<int:survey_id>/responses/list")
 @permission_required("collect")
 def response_list(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     listing = response_review.response_page(survey, request.args.get("page", 1, type=int))
     return render_template("staff/response_list.html", survey=survey, listing=listing,
                            may_remove=can(current_user, "remove_responses"))
@@ -39,7 +39,7 @@ def response_list(survey_id: int):
 @bp.get(f"/surveys/<int:survey_id>/responses/{RESPONSE}")
 @permission_required("collect")
 def response_detail(survey_id: int, response_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     response = _response(survey, response_id)
     may_read_text = can(current_user, "read_text")
     answers = response_review.answers_shown(survey, response, may_read_text)
@@ -52,7 +52,7 @@ def response_detail(survey_id: int, response_id: int):
 @permission_required("remove_responses")
 def remove_response(survey_id: int, response_id: int):
     """A confirmation page that says what will be lost; the removal itself needs a reason."""
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     response = _response(survey, response_id)
     form = ConfirmForm()
     error, status = "", 200

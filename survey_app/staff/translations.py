@@ -15,7 +15,7 @@ from ..i18n import LANGUAGES
 from ..questionnaire import translation
 from . import bp
 from .access import permission_required
-from .designer import _survey, _target
+from .survey_lookup import audit_target, survey_or_404
 
 
 def _key(original: str) -> str:
@@ -32,7 +32,7 @@ def _language(survey, language: str) -> str:
 @bp.route("/surveys/<int:survey_id>/translations/<language>", methods=["GET", "POST"])
 @permission_required("design")
 def translations(survey_id: int, language: str):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     language = _language(survey, language)
     form = ConfirmForm()
     typed = {}
@@ -58,7 +58,7 @@ def translations(survey_id: int, language: str):
                 changed = translation.translate(survey, language, wanted)
                 message = f"Saved: {changed} place(s) changed."
             if changed:
-                audit.record("survey.translate", _target(survey), language=language, step=action, places=changed)
+                audit.record("survey.translate", audit_target(survey), language=language, step=action, places=changed)
                 db.session.commit()
             flash(message, "info")
             return redirect(url_for(".translations", survey_id=survey.id, language=language), code=303)

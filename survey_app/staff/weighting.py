@@ -22,7 +22,7 @@ from ..population import (
 from ..uploads import upload_limit
 from . import bp
 from .access import permission_required
-from .designer import _survey
+from .survey_lookup import audit_target, survey_or_404
 
 MAX_CSV_BYTES = 512 * 1024
 
@@ -34,20 +34,20 @@ def _page(survey, errors=None, values=None, status=200):
 
 
 def _audit_margins(survey, margins, via):
-    audit.record("margins.save", f"survey {survey.slug}", via=via,
+    audit.record("margins.save", audit_target(survey), via=via,
                  variables={m.variable: {"source": m.source, "total": sum(m.population.values())} for m in margins})
 
 
 @bp.get("/surveys/<int:survey_id>/weighting")
 @permission_required("analyse")
 def weighting(survey_id: int):
-    return _page(_survey(survey_id))
+    return _page(survey_or_404(survey_id))
 
 
 @bp.post("/surveys/<int:survey_id>/weighting")
 @permission_required("analyse")
 def save_weighting(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired: nothing was saved. Please enter the figures again."],
                      request.form, 400)
@@ -61,7 +61,7 @@ def save_weighting(survey_id: int):
         return _page(survey, error.errors, request.form, 422)
     save_margins(survey, margins, commit=False)
     if survey.weight_trim != trim:
-        audit.record("survey.weight_trim", f"survey {survey.slug}", trim=[survey.weight_trim, trim])
+        audit.record("survey.weight_trim", audit_target(survey), trim=[survey.weight_trim, trim])
         survey.weight_trim = trim
     _audit_margins(survey, margins, "form")
     db.session.commit()
@@ -73,7 +73,7 @@ def save_weighting(survey_id: int):
 @upload_limit(MAX_CSV_BYTES)
 @permission_required("analyse")
 def upload_margins(survey_id: int):
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     upload = request.files.get("file")
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired: nothing was saved. Please upload the file again."], None, 400)
@@ -103,7 +103,7 @@ def upload_margins(survey_id: int):
 @permission_required("analyse")
 def run_analysis(survey_id: int):
     """Run the analysis now (the same as `flask analyze`; a few seconds up to about 100,000 responses)."""
-    survey = _survey(survey_id)
+    survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired. Please press the button again."], None, 400)
     try:
@@ -111,7 +111,7 @@ def run_analysis(survey_id: int):
             run = analyze_survey(connection, survey.slug, current_app.config["GENERATED_DIR"])
     except (WeightingError, SurveyNotFound) as error:
         return _page(survey, [f"The results were not updated: {error}"], None, 422)
-    audit.record("analysis.run", f"survey {survey.slug}", weighted=run.results["weighted"],
+    audit.record("analysis.run", audit_target(survey), weighted=run.results["weighted"],
                  responses=run.results["n_responses"])
     db.session.commit()
     flash(f"Analysed {run.results['n_responses']:,} responses "
