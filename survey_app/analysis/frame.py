@@ -30,19 +30,7 @@ import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.types import (
-    MAX_MULTI_OPTION_CODE,
-    MISSING_CODES,
-    MULTI,
-    NOT_AN_OPTION,
-    NOT_FINITE,
-    NUMERIC,
-    ORDINAL,
-    OUT_OF_RANGE,
-    TEXT,
-    multi_bit,
-    number_bounds,
-)
+from ..questionnaire.types import MISSING_CODES, NOT_AN_OPTION, NOT_FINITE, OUT_OF_RANGE, number_bounds
 from ..questionnaire.question_types import question_type
 from .disclosure import is_small
 
@@ -105,7 +93,7 @@ class SurveyData:
     codebook: Codebook
     frame: pd.DataFrame
     text_counts: dict[str, int]  # written answers per text question (never the text)
-    # Stored answers the frame leaves out, by question code and reason (see ``_unusable``).
+    # Stored answers the frame leaves out, by question code and reason (each type's ``unusable``).
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -269,16 +257,6 @@ def _response_ids(connection: Connection, survey_id: int) -> np.ndarray:
     return np.sort(_parse(joined, np.int64))
 
 
-def _categorical(stored: np.ndarray, present: np.ndarray, question: QuestionInfo) -> pd.Categorical:
-    """Stored option codes -> Categorical over the question's options (unknown codes -> NaN)."""
-    categories = np.array([code for code, _ in question.options], dtype=np.int64)
-    order = np.argsort(categories)
-    position = np.searchsorted(categories[order], stored).clip(0, len(categories) - 1)
-    matches = present & (categories[order][position] == stored)
-    codes = np.where(matches, order[position], -1).astype(np.int8 if len(categories) < 127 else np.int16)
-    return pd.Categorical.from_codes(codes, categories=categories, ordered=question.kind == ORDINAL)
-
-
 def _row_lookup(response_ids: np.ndarray):
     """A function from response ids to frame rows.
 
@@ -301,9 +279,10 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
     response_ids = _response_ids(connection, codebook.survey_id)
     n = len(response_ids)
     row_of = _row_lookup(response_ids)
-    coded = [q for q in codebook.questions if q.kind not in (NUMERIC, TEXT)]
-    numeric = [q for q in codebook.questions if q.kind == NUMERIC]
-    texts = [q for q in codebook.questions if q.kind == TEXT]
+    stored_in = {q.code: question_type(q.type).stored_in for q in codebook.questions}
+    coded = [q for q in codebook.questions if stored_in[q.code] == "value"]
+    numeric = [q for q in codebook.questions if stored_in[q.code] == "number"]
+    texts = [q for q in codebook.questions if stored_in[q.code] == "text"]
 
     columns: dict[str, object] = {}
     left_out: dict[str, dict[str, int]] = {}
@@ -321,20 +300,18 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
             arrays[question_id][rows] = values
             answered[question_id][rows] = True
         for question in questions:
+            kind = question_type(question.type)
             values, usable = arrays[question.id], answered[question.id]
-            for reason, unusable in _unusable(question, values, answered[question.id]).items():
+            # What the type's answer check refuses on the way in, in case the table holds it
+            # anyway (written before the check, or straight into the database).
+            for reason, unusable in kind.unusable(question, values, answered[question.id]).items():
                 if unusable.any():
                     left_out.setdefault(question.code, {})[reason] = int(unusable.sum())
                     values[unusable] = empty
                     usable = usable & ~unusable
             if value_column == "value":
                 values = values.astype(np.int32)
-            if question.kind == NUMERIC:
-                columns[question.code] = values
-            elif question.kind == MULTI:
-                columns[question.code] = pd.arrays.IntegerArray(values, mask=values == 0)
-            else:
-                columns[question.code] = _categorical(values, usable, question)
+            columns[question.code] = kind.frame_column(values, usable, question)
 
     text_counts = {q.code: 0 for q in texts}
     if texts:
@@ -349,27 +326,6 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
     ordered = {q.code: columns[q.code] for q in codebook.questions if q.code in columns}
     frame = pd.DataFrame(ordered, index=pd.Index(response_ids, name="response_id"))
     return SurveyData(codebook=codebook, frame=frame, text_counts=text_counts, left_out=left_out)
-
-
-def _unusable(question: QuestionInfo, values: np.ndarray, answered: np.ndarray) -> dict[str, np.ndarray]:
-    """Stored answers no estimate may use, by reason: what the question type's answer check
-    (``types.check_number``, each type's ``check_stored``) refuses on the way in, in case the table
-    holds it anyway (written before the check, or straight into the database). Numbers must be
-    finite and within the question's bounds; a choice must be one of its options, a bit mask
-    made of its options' bits. Decimals beyond the question's are harmless here and stay."""
-    if question.kind == NUMERIC:
-        low, high = number_bounds(question.config)
-        finite = np.isfinite(values)
-        with np.errstate(invalid="ignore"):
-            outside = finite & ((values < low) | (values > high))
-        return {NOT_FINITE: answered & ~finite, OUT_OF_RANGE: answered & outside}
-    codes = np.array([code for code, _ in question.options], dtype=np.int64)
-    if question.kind == MULTI:
-        allowed = sum(multi_bit(int(c)) for c in codes if 1 <= c <= MAX_MULTI_OPTION_CODE)
-        valid = (values > 0) & (values < 2 ** 31) & ((values & ~np.int64(allowed)) == 0)
-    else:
-        valid = np.isin(values, codes)
-    return {NOT_AN_OPTION: answered & ~valid}
 
 
 def substantive(series: pd.Series) -> pd.Series:

@@ -200,6 +200,22 @@ class QuestionType:
         withheld from this reader."""
         return _label(question, answer.value), False
 
+    # --- its column in the analysis frame (analysis/frame.py) ----------------------------------
+
+    # Which column of ``answer`` holds its answers: "value" (codes, masks), "number", or "text"
+    # (written answers are counted, never loaded).
+    stored_in: str = "value"
+
+    def unusable(self, question, values, answered) -> dict:
+        """Stored answers (``values``, one per resident, where ``answered``) that no estimate may
+        use, by reason (types.NOT_FINITE, OUT_OF_RANGE, NOT_AN_OPTION): what ``check_stored``
+        refuses, checked for a whole column at once."""
+        return {}
+
+    def frame_column(self, values, usable, question):
+        """The frame's column of this question from the stored ``values`` of those ``usable``."""
+        raise NotImplementedError(f"{self.name} questions have no column in the analysis frame")
+
     # --- CSV import (response_import.py) -----------------------------------------------------------
 
     def import_columns(self, question) -> list[str]:

@@ -161,6 +161,22 @@ class OneChoice(QuestionType):
             raise AnswerRefused(NOT_AN_OPTION, f"{value!r} is not an answer code of the question "
                                                f"({', '.join(str(c) for c in sorted(codes))})")
 
+    def unusable(self, question, values, answered) -> dict:
+        codes = np.array([code for code, _ in question.options], dtype=np.int64)
+        return {NOT_AN_OPTION: answered & ~np.isin(values, codes)}
+
+    def frame_column(self, values, usable, question):
+        """A Categorical over the question's options (int8 codes underneath; ordered for a
+        scale); "don't know" and "prefer not to say" stay in as their codes to be counted."""
+        import pandas as pd
+
+        categories = np.array([code for code, _ in question.options], dtype=np.int64)
+        order = np.argsort(categories)
+        position = np.searchsorted(categories[order], values).clip(0, len(categories) - 1)
+        matches = usable & (categories[order][position] == values)
+        codes = np.where(matches, order[position], -1).astype(np.int8 if len(categories) < 127 else np.int16)
+        return pd.Categorical.from_codes(codes, categories=categories, ordered=self.ordered_points)
+
     def synthetic(self, question, synthesis):
         positive = [o.code for o in question.options if o.code > 0]
         return "values", synthesis.rng.choice(np.asarray(positive), size=synthesis.n)

@@ -41,6 +41,7 @@ class Matrix(QuestionType):
     kind = GROUP
     default_config = {"scale": "agreement"}
     stores_answers = False
+    stored_in = ""
     row_type = "scale"
     widget = "matrix"
     settings_groups = (SCALE, OPTIONS)  # the options box holds the statements

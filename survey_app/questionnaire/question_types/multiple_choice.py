@@ -124,6 +124,17 @@ class MultipleChoice(QuestionType):
             text += f" (other: {answer.text})"
         return text, False
 
+    def unusable(self, question, values, answered) -> dict:
+        allowed = sum(multi_bit(c) for c, _ in question.options if 1 <= c <= MAX_MULTI_OPTION_CODE)
+        valid = (values > 0) & (values < 2 ** 31) & ((values & ~np.int64(allowed)) == 0)
+        return {NOT_AN_OPTION: answered & ~valid}
+
+    def frame_column(self, values, usable, question):
+        """A nullable Int32 bit mask (bit code - 1 per option); an empty mask is no answer."""
+        import pandas as pd
+
+        return pd.arrays.IntegerArray(values, mask=values == 0)
+
     def synthetic(self, question, synthesis):
         positive = [o.code for o in question.options if o.code > 0]
         values = np.zeros(synthesis.n, dtype=np.int64)

@@ -9,11 +9,14 @@ import numpy as np
 
 from ..types import (
     DEFAULT_NUMBER_RANGE,
+    NOT_FINITE,
+    OUT_OF_RANGE,
     NOT_A_NUMBER,
     NUMBER_LIMIT,
     NUMERIC,
     AnswerRefused,
     check_number,
+    number_bounds,
     plain_number,
 )
 from .base import QuestionType, SettingsGroup, only_columns, require, whole
@@ -57,6 +60,18 @@ class Numeric(QuestionType):
     default_config = {"min": None, "max": None, "decimals": 0}
     widget = "number"
     browser_answer = "number"
+    stored_in = "number"
+
+    def unusable(self, question, values, answered) -> dict:
+        """Not finite, or outside the question's bounds; decimals beyond its own are harmless here."""
+        low, high = number_bounds(question.config)
+        finite = np.isfinite(values)
+        with np.errstate(invalid="ignore"):
+            outside = finite & ((values < low) | (values > high))
+        return {NOT_FINITE: answered & ~finite, OUT_OF_RANGE: answered & outside}
+
+    def frame_column(self, values, usable, question):
+        return values  # float64, NaN where not answered
     settings_groups = (NUMBERS,)
 
     def item_settings(self, form, existing_options) -> dict:

@@ -28,6 +28,7 @@ class Text(QuestionType):
     kind = TEXT
     default_config = {"max_length": 500, "multiline": True}
     widget = "text"
+    stored_in = "text"
     settings_groups = (TEXT_SETTINGS,)
 
     def item_settings(self, form, existing_options) -> dict:
