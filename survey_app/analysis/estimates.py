@@ -24,16 +24,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..questionnaire.types import (
-    CATEGORICAL,
-    MISSING_CODES,
-    MULTI,
-    NUMERIC,
-    ORDINAL,
-    TEXT,
-    multi_bit,
-)
-from ..questionnaire.question_types import top_codes
+from ..questionnaire.types import MISSING_CODES, multi_bit
+from ..questionnaire.question_types import question_type, top_codes
 from . import variance
 from .frame import QuestionInfo, SurveyData, substantive
 
@@ -120,24 +112,28 @@ def summarise_question(data: SurveyData, question: QuestionInfo) -> dict:
     base = {"code": question.code, "text": question.text, "type": question.type,
             "kind": question.kind, "page": question.page,
             "top": [str(code) for code in top_codes(question.type)]}  # the favourable end of a scale
-    if question.kind == TEXT:
-        answered = data.text_counts.get(question.code, 0)
-        return {**base, "n_answered": answered, "n_skipped": data.n_responses - answered,
-                "table": [], "summary": {}}
+    return question_type(question.type).summary(data, question, base)
+
+
+def text_summary(data: SurveyData, question: QuestionInfo, base: dict) -> dict:
+    """Written answers: only how many answered (they are never loaded or published)."""
+    answered = data.text_counts.get(question.code, 0)
+    return {**base, "n_answered": answered, "n_skipped": data.n_responses - answered, "table": [], "summary": {}}
+
+
+def column_summary(data: SurveyData, question: QuestionInfo, base: dict, table=None, summary=None) -> dict:
+    """The counts every loaded item has, with its table (``table(series, question)``) and its
+    summary (``summary(series, question)``) if the type has them."""
     series = data.frame[question.code]
     answered = int(series.notna().sum())
-    result = {**base, "n_answered": answered, "n_skipped": data.n_responses - answered,
-              "table": [], "summary": {}}
-    if question.kind == NUMERIC:
-        result["summary"] = numeric_summary(series)
-        return result
-    table = multiple_choice_table(series, question) if question.kind == MULTI else frequency_table(series, question)
-    result["table"] = [
-        {key: (_clean(value) if key in ("percent", "valid_percent") else value) for key, value in row.items()}
-        for row in table.astype(object).to_dict(orient="records")
-    ]
-    if question.kind == ORDINAL:
-        result["summary"] = scale_summary(series, question)
+    result = {**base, "n_answered": answered, "n_skipped": data.n_responses - answered, "table": [], "summary": {}}
+    if table is not None:
+        result["table"] = [
+            {key: (_clean(value) if key in ("percent", "valid_percent") else value) for key, value in row.items()}
+            for row in table(series, question).astype(object).to_dict(orient="records")
+        ]
+    if summary is not None:
+        result["summary"] = summary(series, question)
     return result
 
 
@@ -214,83 +210,97 @@ def linearise_item(frame: pd.DataFrame, design: variance.Design, question: Quest
                    by: str | None = None, codebook=None, grouping=None) -> dict[str, variance.Linearised]:
     """Linearised estimates of one item, per group of ``by``; keyed by statistic.
 
-    Statistics: "percent" (one estimate per group and option), and for scales
-    "mean" and "percent_agree"; for numbers "mean". Estimates are ordered group by group.
+    Which statistics, the item's type says (``QuestionType.linearise``, with one of the
+    estimators below): "percent" (one estimate per group and option), and for scales "mean"
+    and "percent_agree"; for numbers "mean". Estimates are ordered group by group.
     ``grouping``: ``_groups(frame, by, codebook)`` computed once by a caller that reuses it.
     """
     group, groups = grouping if grouping is not None else _groups(frame, by, codebook)
-    n_groups = len(groups)
+    return question_type(question.type).linearise(frame, design, question, group, len(groups))
+
+
+def option_estimates(frame, design, question, group, n_groups, top_codes=None) -> dict[str, variance.Linearised]:
+    """One answer of several: the percent choosing each substantive option; with ``top_codes``
+    (an ordered scale), also the mean of the points and the percent at its favourable end."""
     cells = design.n_cells
     w = design.weights
     out = {}
-    if question.kind in (CATEGORICAL, ORDINAL):
-        options = [c for c, _ in question.options if c not in MISSING_CODES]
-        option_index = _option_index(frame[question.code], options)
-        valid = (option_index >= 0) & (group >= 0)
-        n_opts = len(options)
-        key = (design.cell[valid] * n_groups + group[valid]) * n_opts + option_index[valid]
-        shape = (cells, n_groups, n_opts)
-        a, cw, b = (s.reshape(shape) for s in _sums(key, w[valid], cells * n_groups * n_opts))
-        flat = (cells, n_groups * n_opts)
+    options = [c for c, _ in question.options if c not in MISSING_CODES]
+    option_index = _option_index(frame[question.code], options)
+    valid = (option_index >= 0) & (group >= 0)
+    n_opts = len(options)
+    key = (design.cell[valid] * n_groups + group[valid]) * n_opts + option_index[valid]
+    shape = (cells, n_groups, n_opts)
+    a, cw, b = (s.reshape(shape) for s in _sums(key, w[valid], cells * n_groups * n_opts))
+    flat = (cells, n_groups * n_opts)
 
-        def per_option(x):  # cells x groups x options -> cells x (groups * options)
-            return x.reshape(flat)
+    def per_option(x):  # cells x groups x options -> cells x (groups * options)
+        return x.reshape(flat)
 
-        def repeated(x):  # cells x groups -> the same total for every option of the group
-            return np.repeat(x, n_opts, axis=1)
+    def repeated(x):  # cells x groups -> the same total for every option of the group
+        return np.repeat(x, n_opts, axis=1)
 
-        a_total, cw_total, b_total = a.sum(axis=2), cw.sum(axis=2), b.sum(axis=2)
-        n_group = a_total.sum(axis=0)
-        out["percent"] = variance.ratio_means(
-            design, repeated(a_total), per_option(a), repeated(cw_total), per_option(cw),
-            repeated(b_total), per_option(b), per_option(b), np.repeat(n_group, n_opts))
-        if question.kind == ORDINAL:
-            points = np.asarray(options, dtype=np.float64)
-            out["mean"] = variance.ratio_means(
-                design, a_total, a @ points, cw_total, cw @ points, b_total, b @ points,
-                b @ points ** 2, n_group)
-            top = np.isin(points, top_codes(question.type)).astype(np.float64)
-            agree = b @ top
-            out["percent_agree"] = variance.ratio_means(
-                design, a_total, a @ top, cw_total, cw @ top, b_total, agree, agree, n_group)
-    elif question.kind == MULTI:
-        masks = frame[question.code]
-        answered = masks.notna().to_numpy()
-        mask_values = masks.fillna(0).to_numpy(dtype=np.int64)
-        valid = answered & (group >= 0)
-        key = design.cell[valid] * n_groups + group[valid]
-        size = cells * n_groups
-        n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
-        codes = [c for c, _ in question.options]
-        sums = [[s.reshape(cells, n_groups) for s in
-                 _sums(key, w[valid], size, ((mask_values[valid] & multi_bit(c)) != 0).astype(np.float64))]
-                for c in codes]
-        stack = [np.stack([s[i] for s in sums], axis=2).reshape(cells, -1) for i in range(3)]
-        n_group = n_z.sum(axis=0)
-
-        def repeated(x):
-            return np.repeat(x, len(codes), axis=1)
-
-        out["percent"] = variance.ratio_means(
-            design, repeated(n_z), stack[0], repeated(wz), stack[1], repeated(q0), stack[2], stack[2],
-            np.repeat(n_group, len(codes)))
-    elif question.kind == NUMERIC:
-        y = frame[question.code].to_numpy(dtype=np.float64)
-        valid = ~np.isnan(y) & (group >= 0)
-        key = design.cell[valid] * n_groups + group[valid]
-        size = cells * n_groups
-        n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
-        t_y, wy, q1 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size, y[valid]))
-        q2 = np.bincount(key, w[valid] ** 2 * y[valid] ** 2, minlength=size).reshape(cells, n_groups)
-        out["mean"] = variance.ratio_means(design, n_z, t_y, wz, wy, q0, q1, q2, n_z.sum(axis=0))
+    a_total, cw_total, b_total = a.sum(axis=2), cw.sum(axis=2), b.sum(axis=2)
+    n_group = a_total.sum(axis=0)
+    out["percent"] = variance.ratio_means(
+        design, repeated(a_total), per_option(a), repeated(cw_total), per_option(cw),
+        repeated(b_total), per_option(b), per_option(b), np.repeat(n_group, n_opts))
+    if top_codes:
+        points = np.asarray(options, dtype=np.float64)
+        out["mean"] = variance.ratio_means(
+            design, a_total, a @ points, cw_total, cw @ points, b_total, b @ points,
+            b @ points ** 2, n_group)
+        top = np.isin(points, top_codes).astype(np.float64)
+        agree = b @ top
+        out["percent_agree"] = variance.ratio_means(
+            design, a_total, a @ top, cw_total, cw @ top, b_total, agree, agree, n_group)
     return out
 
 
+def mask_estimates(frame, design, question, group, n_groups) -> dict[str, variance.Linearised]:
+    """Several answers (a bit mask): the percent choosing each option, of those answering."""
+    cells = design.n_cells
+    w = design.weights
+    masks = frame[question.code]
+    answered = masks.notna().to_numpy()
+    mask_values = masks.fillna(0).to_numpy(dtype=np.int64)
+    valid = answered & (group >= 0)
+    key = design.cell[valid] * n_groups + group[valid]
+    size = cells * n_groups
+    n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+    codes = [c for c, _ in question.options]
+    sums = [[s.reshape(cells, n_groups) for s in
+             _sums(key, w[valid], size, ((mask_values[valid] & multi_bit(c)) != 0).astype(np.float64))]
+            for c in codes]
+    stack = [np.stack([s[i] for s in sums], axis=2).reshape(cells, -1) for i in range(3)]
+    n_group = n_z.sum(axis=0)
+
+    def repeated(x):
+        return np.repeat(x, len(codes), axis=1)
+
+    return {"percent": variance.ratio_means(
+        design, repeated(n_z), stack[0], repeated(wz), stack[1], repeated(q0), stack[2], stack[2],
+        np.repeat(n_group, len(codes)))}
+
+
+def number_estimates(frame, design, question, group, n_groups) -> dict[str, variance.Linearised]:
+    """A number: its mean, of those answering."""
+    cells = design.n_cells
+    w = design.weights
+    y = frame[question.code].to_numpy(dtype=np.float64)
+    valid = ~np.isnan(y) & (group >= 0)
+    key = design.cell[valid] * n_groups + group[valid]
+    size = cells * n_groups
+    n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+    t_y, wy, q1 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size, y[valid]))
+    q2 = np.bincount(key, w[valid] ** 2 * y[valid] ** 2, minlength=size).reshape(cells, n_groups)
+    return {"mean": variance.ratio_means(design, n_z, t_y, wz, wy, q0, q1, q2, n_z.sum(axis=0))}
+
+
 def estimated_options(question: QuestionInfo) -> list[int]:
-    """The options that get a percentage: all of a multiple choice, the substantive ones otherwise."""
-    if question.kind == MULTI:
-        return [c for c, _ in question.options]
-    return [c for c, _ in question.options if c not in MISSING_CODES]
+    """The options that get a percentage (the type says which: every option of a multiple
+    choice, the substantive ones of the others)."""
+    return question_type(question.type).estimated_options(question)
 
 
 def scale_of(statistic: str) -> float:

@@ -216,6 +216,21 @@ class QuestionType:
         """The frame's column of this question from the stored ``values`` of those ``usable``."""
         raise NotImplementedError(f"{self.name} questions have no column in the analysis frame")
 
+    # --- its estimates and summary (analysis/estimates.py) --------------------------------------
+
+    def estimated_options(self, question) -> list[int]:
+        """The options that get a percentage: the substantive ones (not "don't know")."""
+        return [code for code, _ in question.options if code not in MISSING_CODES]
+
+    def summary(self, data, question, base: dict) -> dict:
+        """What the results show of the question beside its estimates (counts, table, summary)."""
+        raise NotImplementedError(f"{self.name} questions have no summary")
+
+    def linearise(self, frame, design, question, group, n_groups: int) -> dict:
+        """Its weighted estimates, linearised (analysis/variance.py), by statistic, for every
+        group (``group``: each respondent's group index, -1 for none)."""
+        return {}
+
     # --- CSV import (response_import.py) -----------------------------------------------------------
 
     def import_columns(self, question) -> list[str]:

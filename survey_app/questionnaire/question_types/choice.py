@@ -165,6 +165,18 @@ class OneChoice(QuestionType):
         codes = np.array([code for code, _ in question.options], dtype=np.int64)
         return {NOT_AN_OPTION: answered & ~np.isin(values, codes)}
 
+    def summary(self, data, question, base):
+        from ...analysis import estimates
+
+        return estimates.column_summary(data, question, base, estimates.frequency_table,
+                                        estimates.scale_summary if self.ordered_points else None)
+
+    def linearise(self, frame, design, question, group, n_groups):
+        from ...analysis import estimates
+
+        return estimates.option_estimates(frame, design, question, group, n_groups,
+                                          top_codes=self.top_codes if self.ordered_points else None)
+
     def frame_column(self, values, usable, question):
         """A Categorical over the question's options (int8 codes underneath; ordered for a
         scale); "don't know" and "prefer not to say" stay in as their codes to be counted."""

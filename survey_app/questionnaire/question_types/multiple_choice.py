@@ -129,6 +129,19 @@ class MultipleChoice(QuestionType):
         valid = (values > 0) & (values < 2 ** 31) & ((values & ~np.int64(allowed)) == 0)
         return {NOT_AN_OPTION: answered & ~valid}
 
+    def estimated_options(self, question) -> list[int]:
+        return [code for code, _ in question.options]  # every option, "other" included
+
+    def summary(self, data, question, base):
+        from ...analysis import estimates
+
+        return estimates.column_summary(data, question, base, estimates.multiple_choice_table)
+
+    def linearise(self, frame, design, question, group, n_groups):
+        from ...analysis import estimates
+
+        return estimates.mask_estimates(frame, design, question, group, n_groups)
+
     def frame_column(self, values, usable, question):
         """A nullable Int32 bit mask (bit code - 1 per option); an empty mask is no answer."""
         import pandas as pd

@@ -70,6 +70,16 @@ class Numeric(QuestionType):
             outside = finite & ((values < low) | (values > high))
         return {NOT_FINITE: answered & ~finite, OUT_OF_RANGE: answered & outside}
 
+    def summary(self, data, question, base):
+        from ...analysis import estimates
+
+        return estimates.column_summary(data, question, base, summary=lambda series, _: estimates.numeric_summary(series))
+
+    def linearise(self, frame, design, question, group, n_groups):
+        from ...analysis import estimates
+
+        return estimates.number_estimates(frame, design, question, group, n_groups)
+
     def frame_column(self, values, usable, question):
         return values  # float64, NaN where not answered
     settings_groups = (NUMBERS,)

@@ -74,6 +74,11 @@ class Text(QuestionType):
         limit = (question.config or {}).get("max_length", 500)
         return "texts", [synthesis.problems[i][:limit] if w else None for i, w in zip(picks, wrote)]
 
+    def summary(self, data, question, base):
+        from ...analysis import estimates
+
+        return estimates.text_summary(data, question, base)
+
     def check_stored(self, question, value, number, text) -> None:
         only_columns(value, number, text, "text")
         if not isinstance(text, str) or not text.strip():
