@@ -31,7 +31,7 @@ from . import spreadsheet_csv
 from .extensions import db
 from .models import PopulationMargin, Survey
 from .questionnaire.question_types import question_type
-from .questionnaire.types import CATEGORICAL, MISSING_CODES
+from .questionnaire.types import MISSING_CODES
 
 COLUMNS = ("variable", "category", "population", "source")
 MAX_ROWS = 10_000
@@ -56,7 +56,7 @@ def weighting_variables(survey: Survey) -> dict[str, WeightingVariable]:
     """The survey's questions that can be weighted on: single-answer, unordered choice items."""
     variables = {}
     for question in sorted(survey.questions, key=lambda q: q.position):
-        if question_type(question.type).kind != CATEGORICAL:
+        if not question_type(question.type).breaks_down:
             continue
         options = tuple((o.code, o.label) for o in question.options if o.code not in MISSING_CODES)
         variables[question.code] = WeightingVariable(question.code, question.text, options)

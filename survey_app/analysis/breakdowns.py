@@ -28,19 +28,17 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MULTI, NUMERIC, ORDINAL
-from ..questionnaire.question_types import top_codes
+from ..questionnaire.question_types import question_type, top_codes
+from ..questionnaire.types import DEMOGRAPHICS
 from . import variance
 from .differencing import item_release
 from .disclosure import protect_breakdown
 from .estimates import _clean, _groups, estimate_records, estimated_options, linearise_item, scaled_gaps
 from .frame import Codebook, QuestionInfo
 
-HEADLINE = {ORDINAL: "percent_agree", NUMERIC: "mean"}
-
 
 def breakdown_variables(codebook: Codebook) -> list[QuestionInfo]:
-    return [q for q in codebook.questions if q.construct == DEMOGRAPHICS and q.kind == CATEGORICAL]
+    return [q for q in codebook.questions if q.construct == DEMOGRAPHICS and question_type(q.type).breaks_down]
 
 
 def groupings(frame: pd.DataFrame, codebook: Codebook) -> dict[str, tuple[np.ndarray, list]]:
@@ -49,15 +47,9 @@ def groupings(frame: pd.DataFrame, codebook: Codebook) -> dict[str, tuple[np.nda
 
 
 def _count_tables(records: list[dict], question: QuestionInfo, groups: list) -> list[np.ndarray]:
-    """The unweighted count tables disclosure control works on (groups x cells), one per protected unit."""
-    percent = [r for r in records if r["statistic"] == "percent"]
-    if question.kind in (CATEGORICAL, ORDINAL):
-        return [np.array([r["count"] for r in percent], dtype=np.int64).reshape(len(groups), -1)]
-    if question.kind == MULTI:
-        chosen = np.array([r["count"] for r in percent], dtype=np.int64).reshape(len(groups), -1)
-        base = np.array([r["n"] for r in percent], dtype=np.int64).reshape(len(groups), -1)
-        return [np.column_stack([chosen[:, o], base[:, o] - chosen[:, o]]) for o in range(chosen.shape[1])]
-    return [np.array([r["n"] for r in records], dtype=np.int64).reshape(len(groups), 1)]
+    """The unweighted count tables disclosure control works on (groups x cells), one per
+    protected unit, as the item's type makes them."""
+    return question_type(question.type).count_tables(records, len(groups))
 
 
 def _top(question: QuestionInfo) -> list[int] | None:
@@ -68,25 +60,12 @@ def _top(question: QuestionInfo) -> list[int] | None:
 
 
 def _hidden_rows(records: list[dict], question: QuestionInfo, groups: list, protections: list) -> np.ndarray:
-    """Per record: whether disclosure control hides it."""
+    """Per record: whether disclosure control hides it (the item's type reads its protections)."""
+    kind = question_type(question.type)
     group_pos = {g: i for i, g in enumerate(groups)}
-    options = estimated_options(question)
-    option_pos = {o: i for i, o in enumerate(options)}
-    hidden = np.zeros(len(records), dtype=bool)
-    for r, record in enumerate(records):
-        statistic, option = record["statistic"], record["option"]
-        g = group_pos[record["group"]]
-        if question.kind == MULTI:
-            hidden[r] = protections[option_pos[option]].cells[g].any()
-        elif question.kind == NUMERIC:
-            hidden[r] = protections[0].cells[g, 0]
-        elif statistic == "percent":
-            hidden[r] = protections[0].cells[g, option_pos[option]]
-        elif statistic == "mean":
-            hidden[r] = protections[0].mean[g]
-        else:  # percent_agree
-            hidden[r] = protections[0].top[g]
-    return hidden
+    option_pos = {o: i for i, o in enumerate(estimated_options(question))}
+    return np.array([kind.hidden(record, group_pos[record["group"]], option_pos, protections) for record in records],
+                    dtype=bool)
 
 
 def _group_hidden(question: QuestionInfo, protections: list, g: int) -> bool:
@@ -118,7 +97,8 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
 
     earlier: (the item's results in an earlier public version, that version's N), oldest first.
     """
-    if question.kind not in (CATEGORICAL, ORDINAL, MULTI, NUMERIC):
+    kind = question_type(question.type)
+    if not kind.has_estimates():
         raise ValueError(f"{question.code}: free text has no estimates")
     cache = grouping_cache if grouping_cache is not None else groupings(frame, codebook)
     variables = breakdown_variables(codebook) if with_breakdowns else []
@@ -127,14 +107,14 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     overall_table = estimate_records(overall_lins, [None], question)
     overall_counts = _count_tables(overall_table, question, [None])
     top = _top(question)
-    options = estimated_options(question) if question.kind != NUMERIC else [None]
+    options = estimated_options(question) or [None]
     n_responses = len(frame)
 
     def protect(unit: int, overall_c, group_c, variable: str | None, codes: list):
         releases = [item_release(item, question.kind, options, unit, variable, codes, n)
                     for item, n in earlier]
         return protect_breakdown(overall_c, group_c, k, top=top, earlier=releases, n_responses=n_responses,
-                                 whole_rows=question.kind == MULTI)
+                                 whole_rows=kind.several_answers)
 
     computed = []
     overall_hidden_cells = [np.zeros_like(c[0], dtype=bool) for c in overall_counts]
@@ -170,7 +150,7 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
         "breakdowns": [],
     }
 
-    headline = HEADLINE.get(question.kind)
+    headline = kind.headline_statistic
     for by, (_, groups), lins, table, protections in computed:
         hidden = _hidden_rows(table, question, groups, protections)
         group_hidden = {g: _group_hidden(question, protections, i) for i, g in enumerate(groups)}

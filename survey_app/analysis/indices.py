@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..questionnaire.types import CATEGORICAL, DEMOGRAPHICS, MISSING_CODES, ORDINAL
+from ..questionnaire.question_types import question_type
+from ..questionnaire.types import DEMOGRAPHICS
 from .frame import Codebook, QuestionInfo
 
 INDEX_PREFIX = "index_"
@@ -43,11 +44,10 @@ INDEX_LABELS = {
 
 
 def scorable(question: QuestionInfo) -> bool:
+    """An item with a construct whose type can score it (a scale, ordered options)."""
     if not question.construct or question.construct == DEMOGRAPHICS:
         return False
-    if question.kind == ORDINAL:
-        return True
-    return question.kind == CATEGORICAL and question.config.get("ordered") in ("first_high", "last_high")
+    return question_type(question.type).index_points(question) is not None
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ def define_indices(codebook: Codebook) -> list[IndexDefinition]:
 
 def item_scores(series: pd.Series, question: QuestionInfo) -> np.ndarray:
     """One item on 0-100 (favourable end high, reverse coding applied); NaN where missing."""
-    points = [code for code, _ in question.options if code not in MISSING_CODES]
-    if question.kind == CATEGORICAL and question.config.get("ordered") == "first_high":
-        points = points[::-1]  # the first option is the favourable end
+    points = question_type(question.type).index_points(question)  # least favourable first
     position = {code: p for p, code in enumerate(points)}
     values = series.astype("float64").to_numpy()
     scores = np.full(len(values), np.nan)

@@ -226,6 +226,30 @@ class QuestionType:
         """What the results show of the question beside its estimates (counts, table, summary)."""
         raise NotImplementedError(f"{self.name} questions have no summary")
 
+    # The statistic compared between groups of a breakdown (its gaps), if any.
+    headline_statistic: str | None = None
+    # Whether its answers split residents into groups for breakdowns and weighting (with the
+    # demographics construct): one answer among unordered options.
+    breaks_down: bool = False
+
+    def index_points(self, question) -> list[int] | None:
+        """Its answer codes from least to most favourable, if it can be scored into an index
+        (analysis/indices.py spreads them evenly over 0-100); None if it cannot. ``question``
+        is the analysis's codebook entry (options as (code, label) pairs)."""
+        return None
+
+    def has_estimates(self) -> bool:
+        return self.stored_in in ("value", "number")
+
+    def count_tables(self, records: list[dict], n_groups: int) -> list:
+        """The unweighted counts disclosure control protects (groups x cells), one table per
+        protected unit, from the item's estimate records (analysis/breakdowns.py)."""
+        raise NotImplementedError(f"{self.name} questions have no estimates")
+
+    def hidden(self, record: dict, g: int, option_position: dict, protections: list) -> bool:
+        """Whether disclosure control hides this estimate record of group ``g``."""
+        raise NotImplementedError(f"{self.name} questions have no estimates")
+
     def linearise(self, frame, design, question, group, n_groups: int) -> dict:
         """Its weighted estimates, linearised (analysis/variance.py), by statistic, for every
         group (``group``: each respondent's group index, -1 for none)."""

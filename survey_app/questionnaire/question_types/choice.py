@@ -177,6 +177,19 @@ class OneChoice(QuestionType):
         return estimates.option_estimates(frame, design, question, group, n_groups,
                                           top_codes=self.top_codes if self.ordered_points else None)
 
+    def count_tables(self, records, n_groups):
+        """One table: respondents choosing each option, by group."""
+        percent = [r for r in records if r["statistic"] == "percent"]
+        return [np.array([r["count"] for r in percent], dtype=np.int64).reshape(n_groups, -1)]
+
+    def hidden(self, record, g, option_position, protections):
+        protection = protections[0]
+        if record["statistic"] == "percent":
+            return bool(protection.cells[g, option_position[record["option"]]])
+        if record["statistic"] == "mean":  # one more equation on the hidden cells
+            return bool(protection.mean[g])
+        return bool(protection.top[g])  # percent_agree
+
     def frame_column(self, values, usable, question):
         """A Categorical over the question's options (int8 codes underneath; ordered for a
         scale); "don't know" and "prefer not to say" stay in as their codes to be counted."""

@@ -142,6 +142,16 @@ class MultipleChoice(QuestionType):
 
         return estimates.mask_estimates(frame, design, question, group, n_groups)
 
+    def count_tables(self, records, n_groups):
+        """One table per option: respondents choosing it and not, by group."""
+        percent = [r for r in records if r["statistic"] == "percent"]
+        chosen = np.array([r["count"] for r in percent], dtype=np.int64).reshape(n_groups, -1)
+        base = np.array([r["n"] for r in percent], dtype=np.int64).reshape(n_groups, -1)
+        return [np.column_stack([chosen[:, o], base[:, o] - chosen[:, o]]) for o in range(chosen.shape[1])]
+
+    def hidden(self, record, g, option_position, protections):
+        return bool(protections[option_position[record["option"]]].cells[g].any())
+
     def frame_column(self, values, usable, question):
         """A nullable Int32 bit mask (bit code - 1 per option); an empty mask is no answer."""
         import pandas as pd

@@ -61,6 +61,17 @@ class Numeric(QuestionType):
     widget = "number"
     browser_answer = "number"
     stored_in = "number"
+    headline_statistic = "mean"
+
+    def estimated_options(self, question) -> list[int]:
+        return []
+
+    def count_tables(self, records, n_groups):
+        """One table: respondents answering, by group."""
+        return [np.array([r["n"] for r in records], dtype=np.int64).reshape(n_groups, 1)]
+
+    def hidden(self, record, g, option_position, protections):
+        return bool(protections[0].cells[g, 0])
 
     def unusable(self, question, values, answered) -> dict:
         """Not finite, or outside the question's bounds; decimals beyond its own are harmless here."""

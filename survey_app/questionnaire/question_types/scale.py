@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..types import DONT_KNOW, MISSING_LABELS, ORDINAL, SCALES, TOP_BOX_CODES
+from ..types import DONT_KNOW, MISSING_CODES, MISSING_LABELS, ORDINAL, SCALES, TOP_BOX_CODES
 from .base import MISSING_NAMES, SettingsGroup, require
 
 
@@ -72,6 +72,7 @@ class Scale(OneChoice):
     ordered_points = True
     choices_class = "scale"
     top_codes = TOP_BOX_CODES
+    headline_statistic = "percent_agree"
     settings_groups = (SCALE,)
 
     def item_settings(self, form, existing_options) -> dict:
@@ -89,6 +90,9 @@ class Scale(OneChoice):
 
     def locked_settings(self, before: dict, after: dict) -> list[str]:
         return locked_scale(before, after)
+
+    def index_points(self, question):
+        return [code for code, _ in question.options if code not in MISSING_CODES]
 
     def synthetic(self, question, synthesis):
         values = np.searchsorted(SYNTHETIC_CUTS, synthesis.latent()) + 1

@@ -41,6 +41,7 @@ class Scale0To10(OneChoice):
     ordered_points = True
     choices_class = "points"
     top_codes = (7, 8, 9, 10)
+    headline_statistic = "percent_agree"
     settings_groups = (SETTINGS,)
 
     def check_config(self, config: dict, path: str) -> dict:
@@ -62,6 +63,9 @@ class Scale0To10(OneChoice):
         values = np.clip(np.round(6.0 + 2.0 * synthesis.latent()), 0, 10).astype(np.int64)
         values[synthesis.rng.random(synthesis.n) < synthesis.dont_know_p] = DONT_KNOW
         return "values", values
+
+    def index_points(self, question):
+        return [code for code, _ in question.options if code >= 0]
 
     def locked_settings(self, before: dict, after: dict) -> list[str]:
         if bool(before.get("dont_know", True)) != bool(after.get("dont_know", True)):
