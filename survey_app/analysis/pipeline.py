@@ -32,7 +32,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.types import NUMERIC, ORDINAL, SLUG_PATTERN, TEXT
+from ..questionnaire.question_types import question_type
+from ..questionnaire.types import NUMERIC, SLUG_PATTERN, TEXT
 from . import charts
 from .breakdowns import groupings, item_estimates
 from .differencing import find_item, load_public_results, newest_published, responses_needed, with_figures
@@ -101,24 +102,33 @@ def _protect_summary(summary: dict, question, k: int, earlier: list[dict] = ()) 
         if missing_rows:  # percentages over everyone who answered would too
             for row in summary["table"]:
                 row["percent"] = None
-    s = summary["summary"]
-    if question.kind == ORDINAL and s:
-        if hide_missing:
-            s.update(n_dont_know=None, n_prefer_not_to_say=None)
-        overall = {r["statistic"]: r for r in estimates}
-        if overall.get("mean", {}).get("suppressed"):
-            s["mean"] = None
-        if overall.get("percent_agree", {}).get("suppressed"):
-            s["percent_agree"] = None
-    if question.kind == NUMERIC and s:
-        s.pop("min", None)
-        s.pop("max", None)
-        before = [(old.get("summary") or {}).get("n_valid") for old in earlier]
-        mean_hidden = any(r["statistic"] == "mean" and r["suppressed"] for r in estimates)
-        if s.get("n_valid", 0) < k or mean_hidden or _changed_by_few(s.get("n_valid"), before, k):
-            for key in list(s):
-                s[key] = None
+    if summary["summary"]:
+        question_type(question.type).protect_summary(summary["summary"], estimates, hide_missing, earlier, k)
     return summary
+
+
+def protect_scale_summary(s: dict, estimates: list[dict], hide_missing: bool) -> None:
+    """A scale's summary: its non-answer counts go with the others, its mean and share at the
+    favourable end with their overall estimates."""
+    if hide_missing:
+        s.update(n_dont_know=None, n_prefer_not_to_say=None)
+    overall = {r["statistic"]: r for r in estimates}
+    if overall.get("mean", {}).get("suppressed"):
+        s["mean"] = None
+    if overall.get("percent_agree", {}).get("suppressed"):
+        s["percent_agree"] = None
+
+
+def protect_number_summary(s: dict, estimates: list[dict], earlier: list[dict], k: int) -> None:
+    """A number's summary goes with its overall mean, and when its count moved by 1 to k - 1;
+    its minimum and maximum are never published (each is one person's answer)."""
+    s.pop("min", None)
+    s.pop("max", None)
+    before = [(old.get("summary") or {}).get("n_valid") for old in earlier]
+    mean_hidden = any(r["statistic"] == "mean" and r["suppressed"] for r in estimates)
+    if s.get("n_valid", 0) < k or mean_hidden or _changed_by_few(s.get("n_valid"), before, k):
+        for key in list(s):
+            s[key] = None
 
 
 def weigh(data: SurveyData, margins: list[Margin]):
@@ -150,7 +160,7 @@ def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], b
         summary["option_codes"] = [c for c, _ in question.options]
         summary["labels"] = {str(c): label for c, label in question.options}
         old = before(question.code)
-        if question.kind != TEXT:
+        if question_type(question.type).has_estimates():
             summary["estimates"] = item_estimates(frame, design, question, codebook, k, cache, breakdowns, old)
         questions.append(_protect_summary(summary, question, k, [item for item, _ in old]))
     index_results = []

@@ -238,6 +238,11 @@ class QuestionType:
         is the analysis's codebook entry (options as (code, label) pairs)."""
         return None
 
+    def protect_summary(self, summary: dict, estimates: list[dict], hide_missing: bool, earlier: list[dict],
+                        k: int) -> None:
+        """Hide in its summary what disclosure control hides (analysis/pipeline.py): figures that
+        go with a hidden estimate, non-answer counts with ``hide_missing``."""
+
     def has_estimates(self) -> bool:
         return self.stored_in in ("value", "number")
 

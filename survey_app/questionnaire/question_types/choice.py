@@ -171,6 +171,12 @@ class OneChoice(QuestionType):
         return estimates.column_summary(data, question, base, estimates.frequency_table,
                                         estimates.scale_summary if self.ordered_points else None)
 
+    def protect_summary(self, summary, estimates, hide_missing, earlier, k):
+        if self.ordered_points:
+            from ...analysis.pipeline import protect_scale_summary
+
+            protect_scale_summary(summary, estimates, hide_missing)
+
     def linearise(self, frame, design, question, group, n_groups):
         from ...analysis import estimates
 

@@ -86,6 +86,11 @@ class Numeric(QuestionType):
 
         return estimates.column_summary(data, question, base, summary=lambda series, _: estimates.numeric_summary(series))
 
+    def protect_summary(self, summary, estimates, hide_missing, earlier, k):
+        from ...analysis.pipeline import protect_number_summary
+
+        protect_number_summary(summary, estimates, earlier, k)
+
     def linearise(self, frame, design, question, group, n_groups):
         from ...analysis import estimates
 
