@@ -111,7 +111,7 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     n_responses = len(frame)
 
     def protect(unit: int, overall_c, group_c, variable: str | None, codes: list):
-        releases = [item_release(item, question.kind, options, unit, variable, codes, n)
+        releases = [item_release(item, options, unit, variable, codes, n)
                     for item, n in earlier]
         return protect_breakdown(overall_c, group_c, k, top=top, earlier=releases, n_responses=n_responses,
                                  whole_rows=kind.several_answers)

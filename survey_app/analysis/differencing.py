@@ -19,12 +19,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.question_types import top_codes
-from ..questionnaire.types import CATEGORICAL, MULTI, ORDINAL
+from ..questionnaire.question_types import question_type, top_codes
 from .disclosure import Release, version_leaks
 
 RESULTS_FILE = "results.json"  # pipeline.RESULTS_FILE (pipeline imports this module, not the reverse)
@@ -97,60 +95,29 @@ def top_positions(item_type: str, options: list) -> list[int] | None:
     return [i for i, code in enumerate(options) if code in favourable]
 
 
-def units_of(kind: str, options: list) -> list[int]:
-    """The protected tables of an item: one per option for multiple choice, else one."""
-    return list(range(len(options))) if kind == MULTI else [0]
+def released_type(item: dict):
+    """The question type that published an item (an index publishes a mean as a number does)."""
+    return question_type("numeric" if item.get("type") == "index" else item.get("type"))
 
 
-def _fill(records: list[dict], codes: list, kind: str, options: list, unit: int, top):
+def _fill(records: list[dict], codes: list, item: dict, options: list, unit: int, top):
     """Cells, group n and top-box counts that these records publish, NaN where hidden."""
-    width = 2 if kind == MULTI else (len(options) if kind in (CATEGORICAL, ORDINAL) else 1)
-    cells = np.full((len(codes), width), np.nan)
-    rows = np.full(len(codes), np.nan)
-    tops = np.full(len(codes), np.nan)
-    group_pos = {code: i for i, code in enumerate(codes)}
-    option_pos = {code: i for i, code in enumerate(options)}
-    for record in records:
-        g = group_pos.get(record.get("group"))
-        if g is None:
-            continue
-        shown = not record.get("suppressed") and record.get("estimate") is not None
-        n, count, statistic = record.get("n"), record.get("count"), record.get("statistic")
-        if kind in (CATEGORICAL, ORDINAL):
-            if statistic == "percent" and record.get("option") in option_pos:
-                if shown and count is not None:
-                    cells[g, option_pos[record["option"]]] = count
-                if n is not None:
-                    rows[g] = n
-            elif statistic == "percent_agree" and top and shown and count is not None:
-                tops[g] = count
-        elif kind == MULTI:
-            if statistic == "percent" and record.get("option") == options[unit]:
-                if shown and count is not None and n is not None:
-                    cells[g] = [count, n - count]
-                if n is not None:
-                    rows[g] = n
-        elif statistic == "mean":  # numbers and indices: the table is who answered
-            if shown and n is not None:
-                cells[g, 0] = n
-            if n is not None:
-                rows[g] = n
-    return cells, rows, tops
+    return released_type(item).released(records, {code: i for i, code in enumerate(codes)}, options, unit, top)
 
 
-def item_release(item: dict, kind: str, options: list, unit: int, variable: str | None, group_codes: list,
+def item_release(item: dict, options: list, unit: int, variable: str | None, group_codes: list,
                  n_responses: int) -> Release:
     """What one version's item published about one table: its overall row and, with ``variable``,
     that breakdown's groups ``group_codes`` (a group the version did not show publishes nothing)."""
     top = top_positions(item.get("type"), options)
-    overall_cells, overall_rows, overall_tops = _fill(item["estimates"].get("overall") or [], [None], kind,
+    overall_cells, overall_rows, overall_tops = _fill(item["estimates"].get("overall") or [], [None], item,
                                                       options, unit, top)
     records = []
     if variable is not None:
         for breakdown in item["estimates"].get("breakdowns") or []:
             if breakdown.get("variable") == variable:
                 records = breakdown.get("rows") or []
-    cells, rows, tops = _fill(records, group_codes, kind, options, unit, top)
+    cells, rows, tops = _fill(records, group_codes, item, options, unit, top)
     return Release(n_responses=int(n_responses), cells=cells, rows=rows, tops=tops, overall=overall_cells[0],
                    total=float(overall_rows[0]), overall_top=float(overall_tops[0]))
 
@@ -184,8 +151,8 @@ def check_draft(draft: dict, public: list[dict]) -> list[str]:
     for item in draft.get("questions", []) + draft.get("indices", []):
         if "estimates" not in item:
             continue
-        kind = item["kind"]
-        options = item_options(item) if kind in (CATEGORICAL, ORDINAL, MULTI) else [None]
+        kind = released_type(item)
+        options = item_options(item) or [None]  # a mean's item has no options
         old_items = [(find_item(d, item["code"]), int(d["n_responses"])) for d in earlier]
         old_items = [(old, n) for old, n in old_items if old is not None]
         if not old_items:
@@ -196,9 +163,9 @@ def check_draft(draft: dict, public: list[dict]) -> list[str]:
             if variable is not None:
                 codes = next(b for b in item["estimates"]["breakdowns"] if b["variable"] == variable)
                 codes = [g["code"] for g in codes["groups"]]
-            for unit in units_of(kind, options):
-                releases = [item_release(old, kind, options, unit, variable, codes, n) for old, n in old_items]
-                releases.append(item_release(item, kind, options, unit, variable, codes, draft["n_responses"]))
+            for unit in kind.protected_units(options):
+                releases = [item_release(old, options, unit, variable, codes, n) for old, n in old_items]
+                releases.append(item_release(item, options, unit, variable, codes, draft["n_responses"]))
                 if version_leaks(releases, k, top_positions(item.get("type"), options)):
                     problems.append(f"{item['code']}" + (f" by {variable}" if variable else ""))
                     break

@@ -243,6 +243,16 @@ class QuestionType:
         """Hide in its summary what disclosure control hides (analysis/pipeline.py): figures that
         go with a hidden estimate, non-answer counts with ``hide_missing``."""
 
+    def protected_units(self, options: list) -> list[int]:
+        """Its protected tables (``count_tables``), by position: one, or one per option."""
+        return [0]
+
+    def released(self, records: list[dict], group_pos: dict, options: list, unit: int, top) -> tuple:
+        """What a published version's estimate ``records`` of this item reveal about protected
+        table ``unit`` (analysis/differencing.py): cells (groups x cells), group n and
+        favourable-end counts, NaN where hidden."""
+        raise NotImplementedError(f"{self.name} questions publish no estimates")
+
     def has_estimates(self) -> bool:
         return self.stored_in in ("value", "number")
 

@@ -196,6 +196,25 @@ class OneChoice(QuestionType):
             return bool(protection.mean[g])
         return bool(protection.top[g])  # percent_agree
 
+    def released(self, records, group_pos, options, unit, top):
+        cells = np.full((len(group_pos), len(options)), np.nan)
+        rows, tops = np.full(len(group_pos), np.nan), np.full(len(group_pos), np.nan)
+        option_pos = {code: i for i, code in enumerate(options)}
+        for record in records:
+            g = group_pos.get(record.get("group"))
+            if g is None:
+                continue
+            shown = not record.get("suppressed") and record.get("estimate") is not None
+            n, count, statistic = record.get("n"), record.get("count"), record.get("statistic")
+            if statistic == "percent" and record.get("option") in option_pos:
+                if shown and count is not None:
+                    cells[g, option_pos[record["option"]]] = count
+                if n is not None:
+                    rows[g] = n
+            elif statistic == "percent_agree" and top and shown and count is not None:
+                tops[g] = count
+        return cells, rows, tops
+
     def frame_column(self, values, usable, question):
         """A Categorical over the question's options (int8 codes underneath; ordered for a
         scale); "don't know" and "prefer not to say" stay in as their codes to be counted."""

@@ -152,6 +152,24 @@ class MultipleChoice(QuestionType):
     def hidden(self, record, g, option_position, protections):
         return bool(protections[option_position[record["option"]]].cells[g].any())
 
+    def protected_units(self, options):
+        return list(range(len(options)))
+
+    def released(self, records, group_pos, options, unit, top):
+        cells = np.full((len(group_pos), 2), np.nan)
+        rows, tops = np.full(len(group_pos), np.nan), np.full(len(group_pos), np.nan)
+        for record in records:
+            g = group_pos.get(record.get("group"))
+            if g is None or record.get("statistic") != "percent" or record.get("option") != options[unit]:
+                continue
+            shown = not record.get("suppressed") and record.get("estimate") is not None
+            n, count = record.get("n"), record.get("count")
+            if shown and count is not None and n is not None:
+                cells[g] = [count, n - count]
+            if n is not None:
+                rows[g] = n
+        return cells, rows, tops
+
     def frame_column(self, values, usable, question):
         """A nullable Int32 bit mask (bit code - 1 per option); an empty mask is no answer."""
         import pandas as pd

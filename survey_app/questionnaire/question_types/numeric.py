@@ -86,6 +86,21 @@ class Numeric(QuestionType):
 
         return estimates.column_summary(data, question, base, summary=lambda series, _: estimates.numeric_summary(series))
 
+    def released(self, records, group_pos, options, unit, top):
+        """A mean's table is who answered (an index publishes its mean the same way)."""
+        cells = np.full((len(group_pos), 1), np.nan)
+        rows, tops = np.full(len(group_pos), np.nan), np.full(len(group_pos), np.nan)
+        for record in records:
+            g = group_pos.get(record.get("group"))
+            if g is None or record.get("statistic") != "mean":
+                continue
+            n = record.get("n")
+            if not record.get("suppressed") and record.get("estimate") is not None and n is not None:
+                cells[g, 0] = n
+            if n is not None:
+                rows[g] = n
+        return cells, rows, tops
+
     def protect_summary(self, summary, estimates, hide_missing, earlier, k):
         from ...analysis.pipeline import protect_number_summary
 
