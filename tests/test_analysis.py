@@ -250,7 +250,8 @@ def test_results_reader_refuses_paths_outside_its_folder(tmp_path):
 def test_same_input_gives_byte_identical_svg(tmp_path):
     rows = [{"statistic": "percent", "option": 1, "estimate": 66.7, "lci": 50.1, "uci": 80.2, "n": 30},
             {"statistic": "percent", "option": 2, "estimate": None, "lci": None, "uci": None, "n": 30}]
-    question = {"code": "q", "text": "A question?", "kind": "categorical", "labels": {"1": "Yes", "2": "No"},
+    question = {"code": "q", "text": "A question?", "type": "single_choice", "kind": "categorical",
+                "labels": {"1": "Yes", "2": "No"},
                 "estimates": {"overall": rows, "breakdowns": []}}
     first = save(bar_chart(question), tmp_path / "a", "q")
     second = save(bar_chart(question), tmp_path / "b", "q")

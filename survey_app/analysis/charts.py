@@ -20,6 +20,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers; set before any figure is drawn
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..questionnaire.question_types import of_published_item  # noqa: E402
+
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SUBSTANTIVE_COLOUR = OKABE_ITO[0]
@@ -118,7 +120,7 @@ def bar_chart(question: dict, language: str = "en") -> Figure:
     words = PHRASES[language]
     rows = option_rows(question)
     labels = [question["labels"][str(r["option"])] for r in rows]
-    xlabel = words["multi_axis"] if question["kind"] == "multi" else words["percent_axis"]
+    xlabel = words["multi_axis"] if of_published_item(question).several_answers else words["percent_axis"]
     return _bars(question["text"], labels, rows, xlabel, percent=True)
 
 
@@ -156,14 +158,14 @@ def _describe(label: str, row: dict, percent: bool, language: str = "en") -> str
 def alt_text(question: dict, language: str = "en") -> str:
     """A sentence a screen reader can read instead of the chart."""
     words = PHRASES[language]
-    if question["kind"] == "numeric" or question.get("type") == "index":
+    if of_published_item(question).chart == "means":
         rows, labels = _group_rows(question, language)
         parts = "; ".join(_describe(label, row, False, language) for label, row in zip(labels, rows))
         return words["mean_alt"].format(text=question["text"], parts=parts)
     rows = option_rows(question)
     n = rows[0]["n"] if rows and rows[0]["n"] is not None else 0
     parts = "; ".join(_describe(question["labels"][str(r["option"])], r, True, language) for r in rows)
-    kind = words["bar"] if question["kind"] != "multi" else words["bar_multi"]
+    kind = words["bar_multi"] if of_published_item(question).several_answers else words["bar"]
     return words["answers_alt"].format(kind=kind, n=f"{n:,}", text=question["text"], parts=parts)
 
 

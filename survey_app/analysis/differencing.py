@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.question_types import question_type, top_codes
+from ..questionnaire.question_types import of_published_item, top_codes
 from .disclosure import Release, version_leaks
 
 RESULTS_FILE = "results.json"  # pipeline.RESULTS_FILE (pipeline imports this module, not the reverse)
@@ -95,14 +95,9 @@ def top_positions(item_type: str, options: list) -> list[int] | None:
     return [i for i, code in enumerate(options) if code in favourable]
 
 
-def released_type(item: dict):
-    """The question type that published an item (an index publishes a mean as a number does)."""
-    return question_type("numeric" if item.get("type") == "index" else item.get("type"))
-
-
 def _fill(records: list[dict], codes: list, item: dict, options: list, unit: int, top):
     """Cells, group n and top-box counts that these records publish, NaN where hidden."""
-    return released_type(item).released(records, {code: i for i, code in enumerate(codes)}, options, unit, top)
+    return of_published_item(item).released(records, {code: i for i, code in enumerate(codes)}, options, unit, top)
 
 
 def item_release(item: dict, options: list, unit: int, variable: str | None, group_codes: list,
@@ -151,7 +146,7 @@ def check_draft(draft: dict, public: list[dict]) -> list[str]:
     for item in draft.get("questions", []) + draft.get("indices", []):
         if "estimates" not in item:
             continue
-        kind = released_type(item)
+        kind = of_published_item(item)
         options = item_options(item) or [None]  # a mean's item has no options
         old_items = [(find_item(d, item["code"]), int(d["n_responses"])) for d in earlier]
         old_items = [(old, n) for old, n in old_items if old is not None]

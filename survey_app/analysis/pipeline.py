@@ -32,8 +32,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from ..questionnaire.question_types import question_type
-from ..questionnaire.types import NUMERIC, SLUG_PATTERN, TEXT
+from ..questionnaire.question_types import of_published_item, question_type
+from ..questionnaire.types import SLUG_PATTERN
 from . import charts
 from .breakdowns import groupings, item_estimates
 from .differencing import find_item, load_public_results, newest_published, responses_needed, with_figures
@@ -246,7 +246,7 @@ def build_results(data: SurveyData, generated_at: dt.datetime, margins: list[Mar
 
 
 def _wave_items(results: dict) -> list[dict]:
-    items = [q for q in results["questions"] if q["kind"] != TEXT] + results["indices"]
+    items = [q for q in results["questions"] if of_published_item(q).has_estimates()] + results["indices"]
     return [{"code": i["code"], "text": i["text"], "type": i["type"], "option_codes": i["option_codes"],
              "overall": i["estimates"]["overall"]} for i in items]
 
@@ -280,7 +280,7 @@ def draw_charts(results: dict, charts_dir: Path) -> None:
     language of ``results["translations"]`` (under ``charts/<language>/``); record the file
     names and the text alternative of each."""
     for item in results["questions"] + results["indices"]:
-        if item["kind"] == TEXT or "estimates" not in item:
+        if not of_published_item(item).chart or "estimates" not in item:
             continue
         overall = item["estimates"]["overall"]
         if not overall or all(r["estimate"] is None for r in overall):
@@ -294,7 +294,7 @@ def draw_charts(results: dict, charts_dir: Path) -> None:
 
 
 def _chart(item: dict, directory: Path, language: str) -> tuple[dict, str]:
-    if item["kind"] in (NUMERIC, "index"):
+    if of_published_item(item).chart == "means":
         figure = charts.group_chart(item, language)
     else:
         figure = charts.bar_chart(item, language)

@@ -25,6 +25,11 @@ def question_type(name: str) -> QuestionType:
         raise ValueError(f"unknown question type {name!r}; expected one of {', '.join(QUESTION_TYPES)}") from None
 
 
+def of_published_item(item: dict) -> QuestionType:
+    """The type behind an item of the results (an index publishes a mean as a number does)."""
+    return question_type("numeric" if item.get("type") == "index" else item.get("type"))
+
+
 def top_codes(type_name: str) -> tuple[int, ...]:
     """The favourable end of a type's scale (``QuestionType.top_codes``); none for other items
     of the results, such as indices."""
@@ -41,4 +46,5 @@ def settings_groups() -> list[tuple[object, list[QuestionType]]]:
     return list(groups.values())
 
 
-__all__ = ["QUESTION_TYPES", "DefinitionError", "QuestionType", "question_type", "settings_groups"]
+__all__ = ["QUESTION_TYPES", "DefinitionError", "QuestionType", "of_published_item", "question_type",
+           "settings_groups", "top_codes"]

@@ -226,6 +226,9 @@ class QuestionType:
         """What the results show of the question beside its estimates (counts, table, summary)."""
         raise NotImplementedError(f"{self.name} questions have no summary")
 
+    # Its chart on the results page (analysis/charts.py): "option_bars" (the percent choosing each
+    # option), "means" (the mean overall and by group), or None.
+    chart: str | None = None
     # The statistic compared between groups of a breakdown (its gaps), if any.
     headline_statistic: str | None = None
     # Whether its answers split residents into groups for breakdowns and weighting (with the

@@ -108,6 +108,7 @@ class OneChoice(QuestionType):
     options_source = "listed"
     field_class_name = "RadioField"  # of wtforms
     browser_answer = "one"
+    chart = "option_bars"
     settings_groups = (OPTIONS,)
 
     def check_config(self, config: dict, path: str) -> dict:

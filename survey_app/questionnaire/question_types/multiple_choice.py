@@ -28,6 +28,7 @@ class MultipleChoice(QuestionType):
     widget = "choices"
     several_answers = True
     browser_answer = "several"
+    chart = "option_bars"
     settings_groups = (OPTIONS,)
 
     def check_config(self, config: dict, path: str) -> dict:

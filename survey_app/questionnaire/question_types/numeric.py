@@ -62,6 +62,7 @@ class Numeric(QuestionType):
     browser_answer = "number"
     stored_in = "number"
     headline_statistic = "mean"
+    chart = "means"
 
     def estimated_options(self, question) -> list[int]:
         return []
