@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .questionnaire.question_types import question_type
-from .questionnaire.types import NUMERIC, PREFER_NOT_TO_SAY, multi_bit
+from .questionnaire.types import PREFER_NOT_TO_SAY, multi_bit
 
 NOT_ANSWERED = -999  # no option has this code (a 0-10 scale has a point 0; missing codes are -1, -2)
 
@@ -158,7 +158,7 @@ def generate_responses(questions, n: int, seed: int = 2026, field_start=dt.date(
             # code 1 = very safe ... 4 = very unsafe
             values = 4 - np.searchsorted(np.array([-1.6, -0.6, 0.5]), safety + shift + 0.5 * rng.standard_normal(n))
             column = "values"
-        elif code == "years_in_city" and kind.kind == NUMERIC:
+        elif code == "years_in_city" and kind.stored_in == "number":
             high = float(question.config.get("max") if question.config.get("max") is not None else 100)
             values = np.minimum(rng.gamma(2.0, 8.0, n) + np.where(age >= 4, 10, 0), high)
             column, values = "numbers", np.clip(np.round(values, question.config.get("decimals", 0)), 0, high)

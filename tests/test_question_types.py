@@ -46,6 +46,25 @@ def test_no_code_outside_the_registry_branches_on_a_named_question_type():
     assert found == []
 
 
+_KINDS = r"""(?:\b(?:CATEGORICAL|ORDINAL|MULTI|NUMERIC|TEXT|GROUP)\b|['"](?:categorical|ordinal|multi|numeric|text|group)['"])"""
+KIND_BRANCH = re.compile(rf"""\bkind\W{{0,3}}\s*(?:==|!=)\s*{_KINDS}|\bkind\W{{0,3}}\s+(?:not\s+)?in\s*[\(\[][^\)\]]*{_KINDS}""")
+
+
+def test_no_code_outside_the_registry_branches_on_a_kind_of_question_either():
+    """The analysis's kinds (types.CATEGORICAL ...) are what a type is, for the analysis; shared code
+    asks the type (its estimates, tables, chart...) instead of testing the kind."""
+    found = []
+    for path in list(ROOT.rglob("*.py")) + list(ROOT.rglob("*.html")):
+        if "question_types" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if KIND_BRANCH.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == []
+    for line in ("if question.kind == ORDINAL:", "{% if q.kind in ('numeric', 'index') %}", 'if item["kind"] != TEXT:'):
+        assert KIND_BRANCH.search(line), line
+
+
 def test_the_check_finds_a_branch_when_there_is_one():
     """The pattern above must recognise the branches it is meant to forbid."""
     names = "|".join(map(re.escape, QUESTION_TYPES))
