@@ -4,6 +4,7 @@ definition to the resident's form, storage, CSV import, staff settings, estimate
 checked by hand, the index and the published headline."""
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -83,6 +84,8 @@ SCORE = {"slug": "scores", "title": "Scores", "pages": [{"title": "P", "question
      "config": {"low_label": "Not at all", "high_label": "Completely", "dont_know": True}},
     {"code": "safety_score", "type": "scale_0_10", "text": "How safe do you feel, 0 to 10?",
      "construct": "overall_trust", "config": {"low_label": "Not safe", "high_label": "Very safe", "dont_know": False}},
+    {"code": "district", "type": "dropdown", "text": "District?", "construct": "demographics",
+     "options": [{"code": 1, "label": "North"}, {"code": 2, "label": "South"}]},
 ]}]}
 
 
@@ -222,13 +225,15 @@ def test_a_0_10_scale_from_responses_to_the_published_page_and_open_data(client,
     # point chosen by fewer is hidden, and with it the mean, which would be one more equation on it).
     points = [(i * 7) % 11 for i in range(132)]
     for i, point in enumerate(points):
-        add_response(survey, trust_score=point, safety_score=10 - point)
+        add_response(survey, trust_score=point, safety_score=10 - point, district=1 + i % 2)
     with db.engine.connect() as connection:
         analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
     publishing.publish(survey, app.config["GENERATED_DIR"])
     share = 100 * sum(p >= 7 for p in points) / len(points)
     page = client.get("/results/scores").get_data(as_text=True)
     assert f"<strong>{share:.0f}%</strong> answered from “7” to “10 – Completely”" in page
+    assert '<th scope="row">Mean on 0 to 10</th>' in page  # its own points, not a 5-point scale's
+    assert "Percent answering 7 to 10 by group, with 95% confidence intervals" in html.unescape(page)
     rows = list(csv.DictReader(io.StringIO(client.get("/results/scores/v1/data.csv").get_data(as_text=True))))
     figures = {r["statistic"]: r for r in rows if r["item_code"] == "trust_score" and r["group_variable"] == ""}
     assert float(figures["percent_agree"]["estimate"]) == pytest.approx(share)
