@@ -64,9 +64,8 @@ def create_app(test_config: dict | None = None):
     security.init_app(app)
     links.init_app(app)
     from .forms.option_order import option_order_seed
-    from .questionnaire.question_types import of_published_item, question_type, settings_groups
+    from .questionnaire.question_types import question_type, settings_groups
     app.jinja_env.globals.update(question_type=question_type,  # each question's widget
-                                 published_type=of_published_item,  # how the results show an item
                                  option_order_seed=option_order_seed,  # a resident's order of options
                                  question_settings_groups=settings_groups)  # the staff question form
 

@@ -17,13 +17,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import publishing
-from ..analysis.localize import VARIABLE_NAMES
 from ..analysis.pipeline import CHARTS_DIR, RESULTS_FILE
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Snapshot, Survey
 from ..security import as_chart
-from . import bp
+from . import bp, document
 
 CACHE_SECONDS = 300
 
@@ -129,47 +128,14 @@ def results_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot], d
                                     filename=publishing.DATA_CSV),
                      "json": url_for("results.open_data", slug=survey.slug, version=snapshot.version,
                                      filename=publishing.DATA_JSON)}
-    return render_template("results/survey.html", results=results, survey=survey, snapshot=snapshot,
-                           versions=versions, chart_url=chart_url, data_urls=data_urls or {},
-                           draft=draft_results is not None, **wording(results)), status
+    return render_template("results/survey.html", results=document.read(results, current_language()),
+                           survey=survey, snapshot=snapshot, versions=versions, chart_url=chart_url,
+                           data_urls=data_urls or {}, draft=draft_results is not None), status
 
 
 def allow_languages(results: dict) -> None:
     """A results page is offered in English and in each language its results were translated into."""
     g.allowed_languages = ["en"] + sorted(results.get("translations") or {})
-
-
-def wording(results: dict) -> dict:
-    """Template helpers that give the survey's own wording in the page's language (English if none)."""
-    language = current_language()
-    block = (results.get("translations") or {}).get(language) if language != "en" else None
-    items = (block or {}).get("items", {})
-    english_variables = VARIABLE_NAMES["en"]
-
-    def tx(item):  # a question's wording, an index's name
-        return items.get(item.get("code"), {}).get("text") or item.get("label") or item.get("text")
-
-    def tl(item, option):
-        return items.get(item["code"], {}).get("labels", {}).get(str(option)) or item["labels"].get(str(option))
-
-    def tg(breakdown, code):
-        names = {group["code"]: group["label"] for group in breakdown["groups"]}
-        return (block or {}).get("groups", {}).get(breakdown["variable"], {}).get(str(code)) or names.get(code)
-
-    def tv(variable):
-        return (block or {}).get("variables", {}).get(variable) or english_variables.get(
-            variable, variable.replace("_", " "))
-
-    def tchart(item):
-        if not item.get("chart"):
-            return None
-        localized = items.get(item["code"], {})
-        if localized.get("chart"):
-            return {**localized["chart"], "alt": localized.get("chart_alt")}
-        return {**item["chart"], "alt": item.get("chart_alt")}
-
-    return {"tsurvey": lambda: (block or {}).get("title") or results["survey"]["title"], "tx": tx, "tl": tl,
-            "tg": tg, "tv": tv, "tvs": lambda variables: ", ".join(tv(v) for v in variables), "tchart": tchart}
 
 
 @bp.get("/")
