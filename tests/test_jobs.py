@@ -246,3 +246,27 @@ def test_the_queue_can_be_redis_for_several_servers(app):
     task = huey.dequeue()
     huey.execute(task)
     assert reload(job_id).status == "done" and count(Response) == 4 and huey.pending_count() == 0
+
+
+def test_flask_jobs_list_shows_what_is_queued_and_running(app, runner):
+    survey = make_survey()
+    assert "No job is queued or running." in runner.invoke(args=["jobs", "list"]).output
+    job_id = import_job(survey, responses_csv(2)).id
+    output = runner.invoke(args=["jobs", "list"]).output
+    assert f"{job_id}\tqueued\tImport of responses\t{survey.slug}" in output
+    jobs.run(job_id)
+    assert "No job is queued or running." in runner.invoke(args=["jobs", "list"]).output
+    assert f"{job_id}\tdone\tImport of responses" in runner.invoke(args=["jobs", "list", "--all"]).output
+
+
+def test_a_failed_job_says_so_on_its_page(app, client, monkeypatch):
+    from .staff_helpers import sign_in
+
+    survey = make_survey()
+    job_id = import_job(survey, responses_csv(2)).id
+    monkeypatch.setattr(jobs, "_handler", lambda kind: (_ for _ in ()).throw(RuntimeError("boom")))
+    jobs.run(job_id)
+    sign_in(client, make_user("editor").email)
+    page = client.get(f"/staff/jobs/{job_id}").get_data(as_text=True)
+    assert "The job did not finish" in page and "nothing of it was stored" in page
+    assert client.get(f"/staff/jobs/{job_id}/state").get_json()["finished"] is True
