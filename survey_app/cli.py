@@ -227,8 +227,9 @@ def purge_drafts_command() -> None:
     """Delete unfinished answers: drafts not saved for 30 days, and every draft of a closed survey.
 
     Run it daily from a scheduler (README, Deploying). On PostgreSQL it then rewrites the rows
-    that a submission or a keyed-in response wrote beside the response (used invitations, the
-    day's data-entry tallies), so that no transaction id pairs them any more, and vacuums.
+    that a submission, a keyed-in response or an import wrote beside the responses (used
+    invitations, the day's data-entry tallies, the import's job), so that no transaction id
+    pairs them any more, and vacuums.
     """
     from . import drafts
 
@@ -237,7 +238,7 @@ def purge_drafts_command() -> None:
     click.echo(f"Deleted {count} unfinished {'draft' if count == 1 else 'drafts'} "
                f"(not saved for {drafts.DRAFT_DAYS} days, or of a closed survey).")
     if drafts.unlink_transaction_ids(db.engine):
-        click.echo("Rewrote used invitations and data-entry tallies in one transaction; vacuumed "
+        click.echo("Rewrote used invitations, data-entry tallies and finished import jobs in one transaction; vacuumed "
                    f"{', '.join(drafts.VACUUMED)}.")
 
 
