@@ -25,7 +25,6 @@ from ..questionnaire.question_types import of_published_item  # noqa: E402
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SUBSTANTIVE_COLOUR = OKABE_ITO[0]
-MISSING_COLOUR = "#9A9A9A"
 TEXT_COLOUR = "#1A1A1A"
 FONT_SIZE = 10
 

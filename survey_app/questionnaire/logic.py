@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .types import multi_bit
-
 KEYS = ("question", "in", "any_of", "min", "max", "answered", "all", "any", "not")
 
 
@@ -115,6 +113,3 @@ def evaluate(condition: dict | None, answers: dict[str, Any]) -> bool:
         return True
     return False
 
-
-def mask_to_codes(mask: int, codes) -> list[int]:
-    return [c for c in codes if mask & multi_bit(c)]
