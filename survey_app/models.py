@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .questionnaire.types import DONT_KNOW, MISSING_CODES, PREFER_NOT_TO_SAY  # noqa: F401 (re-exported)
+from .questionnaire.types import MISSING_CODES
 
 SURVEY_STATUSES = ("draft", "open", "closed")
 ACCESS_MODES = ("open", "invitation")

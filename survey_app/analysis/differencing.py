@@ -7,7 +7,7 @@ be published or worked out (``disclosure.py`` has the audit; its section "Differ
 published versions" says how).
 
 This module supplies what the audit needs from the files alone: what each earlier version
-published about a table (``item_releases``), read from its ``results.json`` (the published
+published about a table (``item_release``), read from its ``results.json`` (the published
 counts are in it; the hidden ones are not, and need not be: the audit asks what the published
 figures pin down, not what the hidden ones were); the survey-wide rule on N
 (``responses_needed``); ``check_draft``, which publishing runs again on the draft's own
