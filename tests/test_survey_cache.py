@@ -312,3 +312,37 @@ def test_a_new_residents_welcome_page_may_be_a_moment_old_but_every_write_checks
     with_draft = client.get("/s/small").get_data(as_text=True)
     assert "Changed again." in with_draft and "Continue where you left off" in with_draft
     assert "Changed again." in app.test_client().get("/s/small").get_data(as_text=True)  # copy renewed
+
+
+def test_nothing_of_one_resident_reaches_the_welcome_page_shared_with_the_next(app):
+    """The welcome page is rendered once and shared; a template that reads the request, the
+    session or ``g`` (as a later change to it might) reads a blank request's, never the
+    resident's, so that nothing of one resident can be served to another."""
+    from flask import g, request
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from .factories import CSRF_PATTERN
+
+    reading_everything = (
+        '{% extends "base.html" %}{% block content %}<p>cookie:{{ request.cookies.get("note", "") }} '
+        'arg:{{ request.args.get("note", "") }} session:{{ session.get("note", "") }} host:{{ request.host }} '
+        'g:{{ g.get("note", "") }}</p><input type="hidden" name="csrf_token" value="{{ csrf_token() }}">'
+        '{% endblock %}')
+    app.jinja_env.loader = ChoiceLoader([DictLoader({"respond/welcome.html": reading_everything}),
+                                         app.jinja_env.loader])
+
+    @app.before_request
+    def remember_note():
+        g.note = request.args.get("note", "")
+
+    make_survey()
+    alice = app.test_client()
+    alice.set_cookie("note", "alice-cookie")
+    with alice.session_transaction() as session:
+        session["note"] = "alice-session"
+    first = alice.get("/s/small?note=alice-arg", headers={"Host": "alice.example"}).get_data(as_text=True)
+    second = app.test_client().get("/s/small").get_data(as_text=True)
+    for page in (first, second):
+        assert "alice" not in page, page
+        assert "host:shared.invalid" in page  # the blank request's
+    assert CSRF_PATTERN.search(first).group(1) != CSRF_PATTERN.search(second).group(1)  # each their own token
