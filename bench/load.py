@@ -77,20 +77,21 @@ def prepare(env: dict) -> None:
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, cwd=ROOT, check=True)
 
 
-# What gunicorn serves: the app, or the bare Flask + SQLAlchemy endpoint it is measured against
-# (bench/bare_app.py, bench/ceiling.py), with its environment. The bare app has no templates
-# to compile before fork nor the app's connections to close at exit: gunicorn.conf.py's two
-# worker hooks, which belong to the app, are off for it.
+# What gunicorn serves: the app, or a bare Flask + SQLAlchemy endpoint it is measured against
+# (bench/bare_app.py, bench/ceiling.py), with its environment. The bare endpoints have no
+# templates to compile before fork nor the app's connections to close at exit: gunicorn.conf.py's
+# two worker hooks, which belong to the app, are off for them.
+_BARE_ENV = {"GUNICORN_PREWARM": "0", "GUNICORN_EXIT_AT_ONCE": "0"}
 SERVED = {
     "app": (["survey_app:create_app()"], {}),
-    "bare": (["--pythonpath", str(ROOT / "bench"), "bare_app:create_app()"],
-             {"GUNICORN_PREWARM": "0", "GUNICORN_EXIT_AT_ONCE": "0"}),
+    "bare-orm": (["--pythonpath", str(ROOT / "bench"), "bare_app:create_orm_app()"], _BARE_ENV),
+    "bare-core": (["--pythonpath", str(ROOT / "bench"), "bare_app:create_core_app()"], _BARE_ENV),
 }
 
 
 def start_server(env: dict, port: int, workers: int, output=None, served: str = "app") -> subprocess.Popen:
-    """gunicorn on ``port`` serving the app (or ``served="bare"``: bench/bare_app.py), once it
-    accepts connections; its log to ``output`` (a file) if given."""
+    """gunicorn on ``port`` serving the app (or another of SERVED: bench/bare_app.py's endpoints),
+    once it accepts connections; its log to ``output`` (a file) if given."""
     arguments, extra_env = SERVED[served]
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
@@ -279,8 +280,8 @@ def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 
              served: str = "app") -> dict:
     """Drive the load (optionally SIGKILL the servers at ``kill_at`` seconds and restart them) and check
     the database. ``servers`` gunicorn servers share the database (and ``env``, e.g. a Redis for the
-    rate-limit counters); residents go from one to the next at every request. ``served="bare"``
-    drives bench/bare_app.py instead of the app, over the same prepared database."""
+    rate-limit counters); residents go from one to the next at every request. ``served`` names
+    another of SERVED to drive instead of the app (a bare endpoint, over the same prepared database)."""
     env = {**server_env(database_url, tmp), **(env or {})}
     prepare(env)
     workers = workers or default_workers(servers)
