@@ -385,3 +385,26 @@ def test_a_submission_that_fails_part_way_stores_nothing_and_keeps_the_draft(app
     assert db.session.scalar(select(func.count()).select_from(ResponseDraft)) == 1
     if invited:
         assert db.session.scalar(select(Invitation.used)) is False
+
+
+def test_a_residents_survey_and_draft_are_handed_on_as_arguments_not_left_in_g(app):
+    """The views hand the survey and the browser's draft to their helpers as values (routes.Visit),
+    not through ``g``, where a later request in the same app context (tests, scripts) or a helper
+    reached another way could find them. After a resident's requests, ``g`` holds neither."""
+    from flask import g
+
+    from survey_app.respond.survey_cache import CachedSurvey
+
+    survey = make_survey()
+    client = app.test_client()
+    start(client, survey)
+    assert post_page(client, survey, 1, valid_answers(survey)).status_code == 303
+    assert client.get("/s/small/page/2").status_code == 200
+
+    def holds_resident_state(value) -> bool:
+        if isinstance(value, (tuple, list)):
+            return any(holds_resident_state(item) for item in value)
+        return isinstance(value, (ResponseDraft, CachedSurvey))
+
+    left = {name: value for name, value in vars(g).items() if holds_resident_state(value)}
+    assert left == {}
