@@ -82,7 +82,7 @@ def seed(url: str, responses: int) -> None:
     from survey_app.population import save_margins
     from survey_app.questionnaire.definition import survey_from_definition
     from survey_app.questionnaire.demo import DEMO_POPULATION
-    from survey_app.responses import insert_synthetic_responses
+    from survey_app.seeding import insert_synthetic_responses
     from survey_app.synthetic import generate_responses
 
     app = make_app(url, tempfile.gettempdir())

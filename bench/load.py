@@ -77,12 +77,26 @@ def prepare(env: dict) -> None:
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, cwd=ROOT, check=True)
 
 
-def start_server(env: dict, port: int, workers: int, output=None) -> subprocess.Popen:
-    """gunicorn on ``port``, once it accepts connections; its log to ``output`` (a file) if given."""
+# What gunicorn serves: the app, or a bare Flask + SQLAlchemy endpoint it is measured against
+# (bench/bare_app.py, bench/ceiling.py), with its environment. The bare endpoints have no
+# templates to compile before fork nor the app's connections to close at exit: gunicorn.conf.py's
+# two worker hooks, which belong to the app, are off for them.
+_BARE_ENV = {"GUNICORN_PREWARM": "0", "GUNICORN_EXIT_AT_ONCE": "0"}
+SERVED = {
+    "app": (["survey_app:create_app()"], {}),
+    "bare-orm": (["--pythonpath", str(ROOT / "bench"), "bare_app:create_orm_app()"], _BARE_ENV),
+    "bare-core": (["--pythonpath", str(ROOT / "bench"), "bare_app:create_core_app()"], _BARE_ENV),
+}
+
+
+def start_server(env: dict, port: int, workers: int, output=None, served: str = "app") -> subprocess.Popen:
+    """gunicorn on ``port`` serving the app (or another of SERVED: bench/bare_app.py's endpoints),
+    once it accepts connections; its log to ``output`` (a file) if given."""
+    arguments, extra_env = SERVED[served]
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
-         f"127.0.0.1:{port}", "--workers", str(workers), "survey_app:create_app()"],
-        env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None,
+         f"127.0.0.1:{port}", "--workers", str(workers), *arguments],
+        env={**env, **extra_env}, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None,
         start_new_session=True)  # its own process group: SIGKILL reaches every worker
     for _ in range(200):
         try:
@@ -262,15 +276,17 @@ def default_workers(servers: int) -> int:
 
 
 def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 50, workers: int | None = None,
-             kill_at: float | None = None, clients: int = 2, servers: int = 1, env: dict | None = None) -> dict:
+             kill_at: float | None = None, clients: int = 2, servers: int = 1, env: dict | None = None,
+             served: str = "app") -> dict:
     """Drive the load (optionally SIGKILL the servers at ``kill_at`` seconds and restart them) and check
     the database. ``servers`` gunicorn servers share the database (and ``env``, e.g. a Redis for the
-    rate-limit counters); residents go from one to the next at every request."""
+    rate-limit counters); residents go from one to the next at every request. ``served`` names
+    another of SERVED to drive instead of the app (a bare endpoint, over the same prepared database)."""
     env = {**server_env(database_url, tmp), **(env or {})}
     prepare(env)
     workers = workers or default_workers(servers)
     ports = [free_port() for _ in range(servers)]
-    running = [start_server(env, port, workers) for port in ports]
+    running = [start_server(env, port, workers, served=served) for port in ports]
     queue = multiprocessing.Queue()
     per_process = max(1, residents // clients)
     processes = [multiprocessing.Process(target=client_process, args=(ports, per_process, seconds, queue))
@@ -286,7 +302,7 @@ def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 
                 kill_server(server)
             killed = True
             time.sleep(0.5)
-            running = [start_server(env, port, workers) for port in ports]
+            running = [start_server(env, port, workers, served=served) for port in ports]
         results = [queue.get() for _ in processes]
         for process in processes:
             process.join()
@@ -301,7 +317,8 @@ def run_load(database_url: str, tmp: str, seconds: float = 60, residents: int = 
     error_kinds = sum((r[3] for r in results), collections.Counter())
     errors = sum(error_kinds.values())
     figures = {
-        "submissions": len(acknowledged), "per_second": len(acknowledged) / elapsed, "errors": errors,
+        "submissions": len(acknowledged), "per_second": len(acknowledged) / elapsed,
+        "requests": len(request_times), "requests_per_second": len(request_times) / elapsed, "errors": errors,
         "error_kinds": dict(error_kinds),
         "request_p50": percentile(request_times, 50), "request_p99": percentile(request_times, 99),
         "submit_p50": percentile(submit_times, 50), "submit_p99": percentile(submit_times, 99),

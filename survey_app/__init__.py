@@ -80,7 +80,6 @@ def create_app(test_config: dict | None = None):
         g.pop("csrf_token", None)
         g.pop("_login_user", None)
         g.pop("allowed_languages", None)
-        g.pop("prefetched_draft", None)  # respond/routes.py: a draft read with its survey's stamp
         refresh()
 
     cli.init_app(app)

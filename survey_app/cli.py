@@ -15,7 +15,7 @@ from .population import MarginsError, margins_csv, parse_margins_csv, save_margi
 from .questionnaire.demo import COMMUNITY_TRUST, DEMO_POPULATION, DEMO_SLUG
 from .questionnaire import translation
 from .questionnaire.definition import survey_from_definition
-from .responses import insert_synthetic_responses
+from .seeding import insert_synthetic_responses
 from .synthetic import generate_responses
 
 

@@ -36,7 +36,6 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    text,
     type_coerce,
     update,
 )
@@ -170,7 +169,7 @@ _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.id == bindparam("draft
 
 # Starting from a survey this process has cached without asking whether it is still current
 # (respond/routes.py): the draft is inserted only if the survey's stamp is still the one the
-# cache holds, in the same statement, so that Start is one round trip instead of two. No row
+# cache holds, in the same statement, so that Start is one statement instead of two. No row
 # inserted: the survey changed (or went), and the caller starts again the checked way.
 _INSERT_DRAFT_IF_CURRENT = insert(ResponseDraft.__table__).from_select(
     ["survey_id", "token_hash", "sealed_answers", "page", "furthest", "language", "saved_on"],
@@ -318,111 +317,34 @@ def keep(draft: ResponseDraft, code: str, answers: dict, field_names, posted) ->
     return kept
 
 
-# Submitting on PostgreSQL in one statement, one round trip instead of four (DELETE, INSERT,
-# INSERT, and the UPDATE of an invitation), atomic by itself, so that posting the last page
-# needs no transaction around it either (respond/routes.py). Data-modifying WITH clauses all
-# run, on one snapshot, whatever the rest reads. The draft is deleted only if its invitation
-# (if any) is still unused, and the response inserted only for a draft so deleted whose
-# invitation the UPDATE then used; the final SELECT says which happened. The answers travel
-# as arrays, so the statement's text never changes and the server keeps it prepared. A
-# concurrent submit of the same draft waits for the first's row lock, then deletes nothing
-# and stores nothing.
-_SUBMIT_POSTGRESQL = text("""
-WITH gone AS (
-    DELETE FROM response_draft
-    WHERE id = CAST(:draft_id AS integer)
-      AND (CAST(:invitation_id AS integer) IS NULL
-           OR EXISTS (SELECT 1 FROM invitation WHERE id = CAST(:invitation_id AS integer) AND NOT used))
-    RETURNING id
-), used AS (
-    UPDATE invitation SET used = true
-    WHERE id = CAST(:invitation_id AS integer) AND used = false AND EXISTS (SELECT 1 FROM gone)
-    RETURNING id
-), stored AS (
-    INSERT INTO response (id, survey_id, submitted_on, mode, language)
-    SELECT CAST(:response_id AS bigint), CAST(:survey_id AS integer), CAST(:submitted_on AS date),
-           CAST(:mode AS varchar), CAST(:language AS varchar)
-    FROM gone
-    WHERE CAST(:invitation_id AS integer) IS NULL OR EXISTS (SELECT 1 FROM used)
-    RETURNING id
-), answers AS (
-    INSERT INTO answer (response_id, question_id, value, number, text)
-    SELECT stored.id, given.question_id, given.value, given.number, given.text
-    FROM stored, unnest(CAST(:question_ids AS integer[]), CAST(:option_values AS integer[]),
-                        CAST(:numbers AS double precision[]), CAST(:texts AS text[]))
-                 AS given (question_id, value, number, text)
-)
-SELECT (SELECT count(*) FROM gone) AS gone,
-       (SELECT id FROM stored) AS response_id,
-       (SELECT used FROM invitation WHERE id = CAST(:invitation_id AS integer)) AS invitation_was_used
-""")
-SUBMITS_IN_ONE_STATEMENT = {"postgresql"}  # database dialects _submit_in_one_statement serves
+# Uses up an invitation if no one has (binds: invitation_id).
+_USE_INVITATION = (update(Invitation).where(Invitation.id == bindparam("invitation_id"), Invitation.used.is_(False))
+                   .values(used=True))
 
 
 def submit(survey: Survey, draft: ResponseDraft, answers: list[AnswerValue], language: str,
            mode: str = "web") -> int:
-    """Store the response and delete the draft atomically; the response's id. Raises
-    SubmitRefused if either was used."""
+    """Store the response and delete the draft in one transaction; the response's id. Raises
+    SubmitRefused if the draft was submitted already or its invitation used (nothing changes).
+
+    The conditional DELETE and UPDATE are what make a draft and an invitation submit at most
+    once when two submits race: on PostgreSQL the second waits for the first's row lock, then
+    matches no row; SQLite serialises writers.
+    """
     draft_id, invitation_id = draft.id, draft.invitation_id
     # The page's last changes to the draft are in ``answers`` already: the row is deleted, not
-    # updated first (one round trip less). The DELETE is what proves nobody submitted it meanwhile.
+    # updated first (one statement less). The DELETE is what proves nobody submitted it meanwhile.
     db.session.expunge(draft)
-    for attempt in range(responses.ID_ATTEMPTS):
-        try:
-            connection = db.session.connection()
-            if connection.dialect.name in SUBMITS_IN_ONE_STATEMENT:
-                response_id = _submit_in_one_statement(connection, survey, draft_id, invitation_id, answers,
-                                                       language, mode)
-            else:
-                response_id = _submit_statement_by_statement(connection, survey, draft_id, invitation_id,
-                                                             answers, language, mode)
-            db.session.commit()
-            return response_id
-        except IntegrityError as error:
-            db.session.rollback()
-            if not _response_id_taken(error):
-                raise
-            # The one statement failed whole (the draft is still there): again, with another id.
-        except Exception:
-            db.session.rollback()
-            raise
-    raise responses.ResponseIdsExhausted("no free random id for a submission")
-
-
-def _response_id_taken(error: IntegrityError) -> bool:
-    diag = getattr(error.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) == "pk_response"
-
-
-def _submit_in_one_statement(connection, survey, draft_id, invitation_id, answers, language, mode) -> int:
-    # The random id (responses.new_response_id) goes in as it is: a taken one makes the whole
-    # statement fail on the primary key (nothing deleted, nothing used), and submit draws again.
-    row = connection.execute(_SUBMIT_POSTGRESQL, {
-        "response_id": responses.new_response_id(),
-        "draft_id": draft_id, "invitation_id": invitation_id, "survey_id": survey.id,
-        "submitted_on": _today(), "mode": mode, "language": language,
-        "question_ids": [a.question_id for a in answers], "option_values": [a.value for a in answers],
-        "numbers": [a.number for a in answers], "texts": [a.text for a in answers]}).one()
-    if row.response_id is not None:
-        return row.response_id
-    if row.gone == 0 and row.invitation_was_used:
-        raise SubmitRefused("invitation_used")  # nothing changed: the draft is kept
-    if row.gone == 0:
-        raise SubmitRefused("submitted")
-    # The draft went but its invitation was used in the same instant by another transaction
-    # (a paper form keyed in): nothing stored, and the draft cannot be submitted any more.
-    raise SubmitRefused("invitation_used")
-
-
-def _submit_statement_by_statement(connection, survey, draft_id, invitation_id, answers, language,
-                                   mode) -> int:
-    gone = connection.execute(_DELETE_DRAFT, {"draft_id": draft_id}).rowcount
-    if gone != 1:
-        raise SubmitRefused("submitted")
-    if invitation_id is not None:
-        used = connection.execute(
-            update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False))
-            .values(used=True)).rowcount
-        if used != 1:
-            raise SubmitRefused("invitation_used")
-    return responses.store_response(survey.id, answers, mode, language)
+    try:
+        connection = db.session.connection()
+        if connection.execute(_DELETE_DRAFT, {"draft_id": draft_id}).rowcount != 1:
+            raise SubmitRefused("submitted")
+        if invitation_id is not None and connection.execute(
+                _USE_INVITATION, {"invitation_id": invitation_id}).rowcount != 1:
+            raise SubmitRefused("invitation_used")  # a paper form keyed in, or another device
+        response_id = responses.store_response(survey.id, answers, mode, language)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return response_id

@@ -109,9 +109,11 @@ class Survey(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
-    # Goes up with every flush that changes the survey, its pages, questions or
-    # options (questionnaire/revision.py); the resident pages keep each survey loaded per
-    # process under this number (survey_cache.py).
+    # Moved by the database itself: triggers add one whenever a row of the survey, its pages,
+    # questions or answer options is inserted, updated or deleted, by the ORM, a bulk
+    # statement or raw SQL alike (migration b5e1c7d9a3f2). The resident pages keep each survey
+    # loaded per process under this number (respond/survey_cache.py), read from the database:
+    # a Survey object loaded earlier holds the number of that moment.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     series: Mapped[SurveySeries | None] = relationship(back_populates="surveys")

@@ -1,14 +1,10 @@
-"""Storing responses: one resident's submission, or many at once.
+"""Storing submitted responses: one resident's submission, or a batch of them (an import).
 
 ``store_response`` is how one response reaches the database (web submissions through
 ``drafts.submit``, keyed-in ones through ``record_response``, CSV imports through
-``response_import``): the response and all its answers, in the caller's transaction, so
-together or not at all.
-
-``insert_synthetic_responses`` is the bulk path (demo, tests, benchmarks) and
-takes a plain SQLAlchemy connection. On PostgreSQL it streams answers with
-COPY, which is an order of magnitude faster than batched INSERTs for millions
-of rows; elsewhere it uses the DB-API's executemany with plain tuples.
+``store_responses`` from ``response_import``): the response and all its answers, in the
+caller's transaction, so together or not at all. (Generated responses for the demo, tests
+and benchmarks are stored in bulk by ``seeding``.)
 
 Every path gives a response a random 63-bit id (``new_response_id``), never the next number
 of a sequence: ids that follow the order of submission, set beside a server's access log or
@@ -20,18 +16,13 @@ from __future__ import annotations
 
 import secrets
 
-import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .extensions import db
 from .forms.response import AnswerValue
-from .models import Answer, Question, Response, Survey, utcnow
-from .synthetic import NOT_ANSWERED, SyntheticResponses
-
-ANSWER_COLUMNS = ("response_id", "question_id", "value", "number", "text")
-
+from .models import Answer, Response, Survey, utcnow
 
 ID_ATTEMPTS = 5  # random ids drawn before giving up (each taken with a chance of ~10^-18)
 MAX_RESPONSE_ID = 2**63 - 1  # what a signed 64-bit column holds
@@ -141,51 +132,3 @@ def record_response(survey: Survey, answers: list[AnswerValue], mode: str = "web
         db.session.rollback()
         raise
     return response_id
-
-
-def _answer_rows(questions: list[Question], batch: SyntheticResponses, response_ids: np.ndarray):
-    for question in questions:
-        if question.code in batch.values:
-            values = batch.values[question.code]
-            keep = values != NOT_ANSWERED
-            yield from zip(response_ids[keep].tolist(), [question.id] * int(keep.sum()),
-                           values[keep].tolist(), [None] * int(keep.sum()), [None] * int(keep.sum()))
-        elif question.code in batch.numbers:
-            numbers = batch.numbers[question.code]
-            keep = ~np.isnan(numbers)
-            count = int(keep.sum())
-            yield from zip(response_ids[keep].tolist(), [question.id] * count, [None] * count,
-                           numbers[keep].tolist(), [None] * count)
-        elif question.code in batch.texts:
-            for response_id, text in zip(response_ids.tolist(), batch.texts[question.code]):
-                if text is not None:
-                    yield (response_id, question.id, None, None, text)
-
-
-def insert_synthetic_responses(connection: Connection, survey: Survey, batch: SyntheticResponses,
-                               mode: str = "web", chunk: int = 50_000) -> int:
-    """Insert a batch of synthetic responses; returns how many responses were stored."""
-    response_ids = []
-    for start in range(0, batch.n, chunk):
-        rows = [
-            {"survey_id": survey.id, "submitted_on": day, "mode": mode, "language": "en"}
-            for day in batch.submitted_on[start:start + chunk]
-        ]
-        response_ids.extend(insert_responses(connection, rows))
-    ids = np.asarray(response_ids, dtype=np.int64)
-    rows = _answer_rows(list(survey.questions), batch, ids)
-
-    dbapi = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with dbapi.cursor() as cursor:
-            with cursor.copy(f"COPY answer ({', '.join(ANSWER_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        placeholders = ", ".join(marker for _ in ANSWER_COLUMNS)
-        statement = f"INSERT INTO answer ({', '.join(ANSWER_COLUMNS)}) VALUES ({placeholders})"
-        cursor = dbapi.cursor()
-        cursor.executemany(statement, rows)
-        cursor.close()
-    return len(ids)

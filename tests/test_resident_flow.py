@@ -310,3 +310,101 @@ def test_unfinished_answers_expire(client, app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["purge-drafts"])
     assert result.exit_code == 0 and "Deleted 1 unfinished draft " in result.output
     assert [d.saved_on for d in db.session.scalars(select(ResponseDraft))] == [utcnow().date()]
+
+
+# --- Every write of a resident request is in the request's transaction -----------------------
+# A statement that fails after the first write of a request (a second write added later, the
+# database going away) must leave nothing behind: a write made in a mode without a transaction
+# would stay. Each case fails right after one write statement and looks at the rows.
+
+class SecondStatementFailed(RuntimeError):
+    pass
+
+
+def fail_after(prefix: str):
+    """A listener that fails right after the first statement beginning with ``prefix`` ran."""
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(prefix):
+            raise SecondStatementFailed(prefix)
+    return fail
+
+
+@pytest.fixture
+def failing_after(app):
+    from sqlalchemy import event
+
+    listeners = []
+
+    def install(prefix: str):
+        listener = fail_after(prefix)
+        event.listen(db.engine, "after_cursor_execute", listener)
+        listeners.append(listener)
+
+    yield install
+    for listener in listeners:
+        event.remove(db.engine, "after_cursor_execute", listener)
+
+
+def test_start_stores_no_draft_when_the_request_fails_after_its_insert(client, app, failing_after):
+    survey = make_survey()
+    token = CSRF_PATTERN.search(client.get("/s/small").get_data(as_text=True)).group(1)
+    db.session.remove()  # nothing of the test's own open: the request begins as in a server
+    failing_after("INSERT INTO RESPONSE_DRAFT")
+    with pytest.raises(SecondStatementFailed):
+        client.post("/s/small/start", data={"csrf_token": token})
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(ResponseDraft)) == 0
+    assert survey.id  # the survey itself untouched
+
+
+@pytest.mark.parametrize("invited, after", [
+    (False, "DELETE FROM RESPONSE_DRAFT"), (False, "INSERT INTO RESPONSE "),
+    (True, "DELETE FROM RESPONSE_DRAFT"), (True, "UPDATE INVITATION"), (True, "INSERT INTO RESPONSE "),
+])
+def test_a_submission_that_fails_part_way_stores_nothing_and_keeps_the_draft(app, failing_after, invited, after):
+    from survey_app import invitations
+    from survey_app.models import Answer, Invitation
+
+    survey = make_survey(access_mode="invitation" if invited else "open")
+    client = app.test_client()
+    if invited:
+        _, codes = invitations.generate(survey, 1)
+        db.session.commit()
+        start(client, survey, codes[0])
+    else:
+        start(client, survey)
+    data = valid_answers(survey)
+    post_page(client, survey, 1, data)
+    token = CSRF_PATTERN.search(client.get("/s/small/page/2").get_data(as_text=True)).group(1)
+    db.session.remove()
+    failing_after(after)
+    with pytest.raises(SecondStatementFailed):
+        client.post("/s/small/page/2", data={"csrf_token": token, "action": "next", "q_years": "12"})
+    db.session.remove()
+    assert responses() == 0 and db.session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ResponseDraft)) == 1
+    if invited:
+        assert db.session.scalar(select(Invitation.used)) is False
+
+
+def test_a_residents_survey_and_draft_are_handed_on_as_arguments_not_left_in_g(app):
+    """The views hand the survey and the browser's draft to their helpers as values (routes.Visit),
+    not through ``g``, where a later request in the same app context (tests, scripts) or a helper
+    reached another way could find them. After a resident's requests, ``g`` holds neither."""
+    from flask import g
+
+    from survey_app.respond.survey_cache import CachedSurvey
+
+    survey = make_survey()
+    client = app.test_client()
+    start(client, survey)
+    assert post_page(client, survey, 1, valid_answers(survey)).status_code == 303
+    assert client.get("/s/small/page/2").status_code == 200
+
+    def holds_resident_state(value) -> bool:
+        if isinstance(value, (tuple, list)):
+            return any(holds_resident_state(item) for item in value)
+        return isinstance(value, (ResponseDraft, CachedSurvey))
+
+    left = {name: value for name, value in vars(g).items() if holds_resident_state(value)}
+    assert left == {}

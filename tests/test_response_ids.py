@@ -7,7 +7,7 @@ import itertools
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
-from survey_app import create_app, responses
+from survey_app import create_app, responses, seeding
 from survey_app.extensions import db
 from survey_app.forms.response import AnswerValue
 from survey_app.models import Answer, Response, ResponseDraft
@@ -78,7 +78,7 @@ def test_keyed_in_and_bulk_responses_draw_again_too(app, monkeypatch):
     taken_first(monkeypatch, existing)
     batch = generate_responses(survey.questions, 30, seed=4)
     with db.engine.begin() as connection:
-        assert responses.insert_synthetic_responses(connection, survey, batch) == 30
+        assert seeding.insert_synthetic_responses(connection, survey, batch) == 30
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(Response)) == 32
     orphans = db.session.scalar(select(func.count()).select_from(Answer).where(

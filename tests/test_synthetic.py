@@ -7,7 +7,7 @@ from survey_app.extensions import db
 from survey_app.models import Answer, Response
 from survey_app.questionnaire.definition import survey_from_definition
 from survey_app.questionnaire.demo import COMMUNITY_TRUST
-from survey_app.responses import insert_synthetic_responses
+from survey_app.seeding import insert_synthetic_responses
 from survey_app.synthetic import NOT_ANSWERED, generate_responses
 
 from .factories import make_survey

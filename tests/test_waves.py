@@ -13,7 +13,7 @@ from survey_app.extensions import db
 from survey_app.models import Survey, SurveySeries
 from survey_app.questionnaire.definition import survey_from_definition
 from survey_app.questionnaire.demo import COMMUNITY_TRUST
-from survey_app.responses import insert_synthetic_responses
+from survey_app.seeding import insert_synthetic_responses
 from survey_app.synthetic import generate_responses
 
 

@@ -10,6 +10,7 @@ answered (one response per browser for open-link surveys). Neither reaches the r
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from flask import (
     abort,
@@ -23,14 +24,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from .. import access_codes, drafts
-from ..extensions import csrf, db, login_manager
+from ..extensions import csrf, db
 from ..links import public_url
 from ..forms.response import (
     answers_from_form,
@@ -42,10 +43,10 @@ from ..forms.response import (
     visible_pages,
 )
 from ..i18n import choose, current_language
-from ..models import Survey
+from ..models import ResponseDraft, Survey
 from ..rate_limits import rate_limits
 from . import bp
-from .survey_cache import PAGES_PER_SURVEY, survey_cache
+from .survey_cache import PAGES_PER_SURVEY, CachedSurvey, survey_cache
 
 # Status and page for each reason a survey does not take responses. Drafts
 # are invisible to the public, so they look like unknown surveys.
@@ -56,78 +57,55 @@ UNAVAILABLE = {
 ANSWERED_DAYS = 365
 
 
-@bp.before_request
-def one_statement_transactions():
-    """Resident requests run each statement in a transaction of its own where they can.
+@dataclass(frozen=True)
+class Visit:
+    """What a resident's request works with: the survey as it is now (``cached``: read-only,
+    shared by this process's requests, see survey_cache) and this browser's unexpired draft of
+    it with the draft's resume code (both None when the browser has none)."""
 
-    On PostgreSQL each transaction costs a BEGIN and a COMMIT or ROLLBACK, each a round trip:
-    the welcome page took three round trips for one query, Start four for two. Reading a page
-    and starting a draft need no two statements to stand or fall together (starting writes
-    one row; the rare purge of expired drafts beside it may go either way). Posting a page
-    saves the draft (one UPDATE) or submits, which must delete the draft and store the
-    response together: where that is one statement (drafts.SUBMITS_IN_ONE_STATEMENT,
-    PostgreSQL) the post needs no transaction either; elsewhere (SQLite) it keeps one.
-    The welcome page often needs no database at all (``survey``): it asks for this itself
-    when it does.
-    """
-    if request.endpoint != "respond.survey":
-        _statements_in_autocommit()
+    cached: CachedSurvey
+    draft: ResponseDraft | None = None
+    code: str | None = None
+
+    @property
+    def survey(self) -> Survey:
+        return self.cached.survey
 
 
-def _statements_in_autocommit() -> None:
-    if db.session().get_transaction() is not None:
-        return  # a caller's session already at work (tests, scripts): leave it as it is
-    if (request.method == "GET" or request.endpoint == "respond.start"
-            or (request.endpoint == "respond.page"
-                and db.engine.dialect.name in drafts.SUBMITS_IN_ONE_STATEMENT)):
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        g.autocommit_statements = True
+def _open(slug: str) -> Visit:
+    """The survey at ``slug`` as it is now, with this browser's draft of it; 404 if there is none
+    (a survey still in draft looks unknown to the public).
 
-
-@bp.teardown_request
-def end_one_statement_transactions(error=None):
-    # Hand the connection back now (in autocommit no round trip), so that nothing after this
-    # request runs on it: a later request in the same session (tests, scripts) that posts a
-    # page must get a real transaction.
-    if g.pop("autocommit_statements", False):
-        db.session.rollback()
-
-
-def _survey_or_404(slug: str) -> Survey:
-    """The survey (read-only: shared by this process's requests, see survey_cache).
-
-    A browser with a draft of this survey gets it looked up in the same query as the survey's
-    stamp (_current_draft then takes it): every page a resident posts needs both. The draft
-    cookie is named by the survey's id, so the id is taken from the cache (no query) to pick
-    the cookie; if the address now belongs to another survey, _current_draft looks again.
+    A browser with a draft cookie of the survey this process last saw at ``slug`` has its draft
+    looked up in the same query as the survey's stamp (every page a resident posts needs both).
+    The cookie is named by the survey's id, so the id is taken from that copy (no query); if the
+    address now belongs to another survey, the draft is looked up again with that one's cookie.
     """
     cache = survey_cache()
-    stamp = None
     known = cache.peek(slug)
-    if known is not None:
-        code = access_codes.normalise(request.cookies.get(_draft_cookie(known.survey)))
-        if code is not None:
-            found = drafts.stamp_and_find(slug, code)
-            if found is None:
-                abort(404)
-            stamp, draft = found
-            g.prefetched_draft = (stamp.id, code, draft)
-    cached = cache.get(slug, stamp)
+    found = None
+    code = _browser_code(known.survey) if known is not None else None
+    if code is not None:
+        stamped = drafts.stamp_and_find(slug, code)
+        if stamped is None:
+            abort(404)
+        stamp, found = stamped
+        cached = cache.get(slug, stamp)
+    else:
+        cached = cache.get(slug)
     if cached is None or cached.survey.status == "draft":
         abort(404)
-    _use(cached)
-    return cached.survey
+    if code is None or cached.survey.id != known.survey.id:
+        code = _browser_code(cached.survey)
+        found = drafts.find(cached.survey, code)
+    _allow_languages(cached)
+    return Visit(cached, found, code if found is not None else None)
 
 
-def _use(cached) -> None:
-    # The languages this survey's pages may be shown in (see i18n.select_language).
+def _allow_languages(cached: CachedSurvey) -> None:
+    # The languages this survey's pages may be shown in: Flask-Babel's locale selector reads them
+    # (i18n.select_language), as do the templates' language links.
     g.allowed_languages = cached.languages
-    g.cached_survey = cached
-
-
-def _form_class(hidden, questions=None):
-    """The response form of the survey _survey_or_404 found (made once per survey version)."""
-    return g.cached_survey.form_class(hidden, questions)
 
 
 def _unavailable(survey: Survey):
@@ -156,14 +134,6 @@ def _browser_code(survey: Survey) -> str | None:
     return access_codes.normalise(request.cookies.get(_draft_cookie(survey)))
 
 
-def _current_draft(survey: Survey):
-    cookie = request.cookies.get(_draft_cookie(survey))
-    prefetched = g.get("prefetched_draft")
-    if prefetched is not None and prefetched[0] == survey.id and prefetched[1] == access_codes.normalise(cookie):
-        return prefetched[2]
-    return drafts.find(survey, cookie)
-
-
 def _has_answered(survey: Survey) -> bool:
     return survey.access_mode == "open" and request.cookies.get(_answered_cookie(survey)) == "1"
 
@@ -172,11 +142,12 @@ def _page_url(survey: Survey, index: int, **args) -> str:
     return url_for(".page", slug=survey.slug, number=index + 1, **args)
 
 
-def _go_to_draft(survey: Survey, draft, code: str):
+def _go_to_draft(visit: Visit, draft, code: str):
     """Continue a draft in this browser: remember its code and open the page it was left on."""
+    survey = visit.survey
     # Remembered in the session only where it differs from what this browser is shown anyway
     # (a draft resumed on another device): an unchanged session is not signed and sent again.
-    if draft.language in g.allowed_languages and draft.language != current_language():
+    if draft.language in visit.cached.languages and draft.language != current_language():
         choose(draft.language)
         refresh()
     response = redirect(_page_url(survey, draft.page), code=303)
@@ -201,53 +172,68 @@ def survey(slug: str):
     page within that second, and at once on every request that writes: Start inserts its
     draft only if the copy is still current, and a posted page checks as always.
     """
-    cached = survey_cache().recent(slug, current_app.config["RESIDENT_PAGE_MAX_AGE_SECONDS"])
-    if (cached is not None and cached.survey.status != "draft"
-            and _draft_cookie(cached.survey) not in request.cookies):
-        _use(cached)
-        survey = cached.survey
+    recent = survey_cache().recent(slug, current_app.config["RESIDENT_PAGE_MAX_AGE_SECONDS"])
+    if (recent is not None and recent.survey.status != "draft"
+            and _draft_cookie(recent.survey) not in request.cookies):
+        _allow_languages(recent)
+        visit = Visit(recent)
     else:
-        _statements_in_autocommit()
-        survey = _survey_or_404(slug)
+        visit = _open(slug)
+    survey = visit.survey
     refused = _unavailable(survey)
     if refused:
         return refused
     if _has_answered(survey):
         return render_template("respond/answered.html", survey=survey)
-    draft = _current_draft(survey)
-    if draft is None:
-        return _shared_page("welcome", "respond/welcome.html", survey=survey, draft=None)
-    return render_template("respond/welcome.html", survey=survey, draft=draft)
+    if visit.draft is None:
+        return _page_for_everyone(visit.cached, "respond/welcome.html")
+    return render_template("respond/welcome.html", survey=survey, draft=visit.draft)
 
 
-# Where the CSRF token goes in a shared page: random per process, so that no text of a survey
-# can hold it.
+# Where the CSRF token goes in a page for everyone: random per process, so that no text of a
+# survey can hold it.
 _TOKEN_SLOT = "csrf-token-slot-" + secrets.token_hex(16)
 
 
-def _shared_page(name: str, template: str, **context) -> str:
-    """A page that is the same for every resident who sees this version of the survey in this
-    language, but for their CSRF token: rendered once per process and survey version (the
-    entry in survey_cache), the resident's own token put in its slot.
+def _page_for_everyone(cached: CachedSurvey, template: str) -> str:
+    """``template`` for a resident with nothing of their own on it, from this process's copy.
 
     The welcome page is the first request of every resident, and rendering it (Jinja,
     Flask-Babel's gettext, url_for) was 16% of the instructions of a whole submission in
-    process (valgrind, bench/load.py's flow). Callers pass nothing that belongs to one
-    resident (no draft, no code typed, no error). A browser with messages waiting (flash)
-    or signed in as staff (the page shows their name) gets its page rendered as usual.
+    process (valgrind, bench/load.py's flow). So it is rendered once per survey version (the
+    entry in survey_cache), language and script root, and each resident gets that HTML with
+    their own CSRF token put in its slot.
+
+    What makes sharing it safe is how it is rendered (``_render_for_nobody``): in a request of
+    its own, made from nothing of the resident's (no cookie, no session, no query string, a
+    fresh ``g``), with only the survey given to the template. Whatever the template reads of
+    the request, the session or the signed-in user, it reads that blank request's; nothing of
+    one resident can reach another's page. A browser with something of its own to show
+    (messages waiting, staff signed in) gets its page rendered for it as usual.
     """
     token = generate_csrf()  # the session's token, made now if it has none
     if "_flashes" in session or "_user_id" in session:
-        return render_template(template, **context)
-    pages = g.cached_survey.pages
-    key = (name, current_language(), request.script_root)
-    html = pages.get(key)
+        return render_template(template, survey=cached.survey, draft=None)
+    language = current_language()
+    key = (template, language, request.script_root)
+    html = cached.pages.get(key)
     if html is None:
-        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT,
-                               current_user=login_manager.anonymous_user(), **context)
-        if len(pages) < PAGES_PER_SURVEY:
-            pages[key] = html
+        html = _render_for_nobody(cached, template, language)
+        if len(cached.pages) < PAGES_PER_SURVEY:
+            cached.pages[key] = html
     return html.replace(_TOKEN_SLOT, token)
+
+
+def _render_for_nobody(cached: CachedSurvey, template: str, language: str) -> str:
+    app = current_app._get_current_object()
+    # The same address under a fixed host, never the request's (its Host header is the
+    # sender's to write), and nothing else of the request.
+    path, base_url = request.path, f"http://shared.invalid{request.script_root}/"
+    # A new app context first: the request context then takes it, so that its ``g`` (where
+    # Flask-WTF keeps the token, Flask-Login the user, Flask-Babel the locale) starts empty.
+    with app.app_context(), app.test_request_context(path, base_url=base_url), force_locale(language):
+        _allow_languages(cached)
+        return render_template(template, survey=cached.survey, draft=None, csrf_token=lambda: _TOKEN_SLOT)
 
 
 def _code_refused_message(reason: str) -> str:
@@ -269,26 +255,25 @@ def start(slug: str):
     started = _start_from_cache(slug)
     if started is not None:
         return started
-    survey = _survey_or_404(slug)
+    visit = _open(slug)
+    survey = visit.survey
     refused = _unavailable(survey)
     if refused:
         return refused
     typed = request.form.get("code", "")
     if not _csrf_ok():
-        return render_template("respond/welcome.html", survey=survey, draft=_current_draft(survey),
+        return render_template("respond/welcome.html", survey=survey, draft=visit.draft,
                                code=typed, token_expired=True), 400
     if survey.access_mode == "invitation":
-        existing = _current_draft(survey)
-        if not typed.strip() and existing is not None:  # "Continue": the code is in this browser
-            return _go_to_draft(survey, existing, _browser_code(survey))
-        return _open_invitation(survey, typed, existing, "respond/welcome.html")
+        if not typed.strip() and visit.draft is not None:  # "Continue": the code is in this browser
+            return _go_to_draft(visit, visit.draft, visit.code)
+        return _open_invitation(visit, typed, "respond/welcome.html")
     if _has_answered(survey):
         return redirect(url_for(".survey", slug=slug), code=303)
-    existing = _current_draft(survey)
-    if existing is not None:
-        return _go_to_draft(survey, existing, _browser_code(survey))
+    if visit.draft is not None:
+        return _go_to_draft(visit, visit.draft, visit.code)
     draft, code = drafts.start(survey, current_language())
-    return _go_to_draft(survey, draft, code)
+    return _go_to_draft(visit, draft, code)
 
 
 def _start_from_cache(slug: str):
@@ -309,15 +294,13 @@ def _start_from_cache(slug: str):
     if (survey.status == "draft" or survey.access_mode != "open" or survey.availability() != "open"
             or _draft_cookie(survey) in request.cookies or _has_answered(survey) or not _csrf_ok()):
         return None
-    _use(cached)
+    _allow_languages(cached)
     started = drafts.start(survey, current_language(), stamp=cached.stamp)
     if started is None:  # the survey changed: the usual way sees it as it is now
-        g.pop("allowed_languages", None)
-        g.pop("cached_survey", None)
         refresh()  # the language was chosen among the old version's languages
         return None
     draft, code = started
-    return _go_to_draft(survey, draft, code)
+    return _go_to_draft(Visit(cached), draft, code)
 
 
 @bp.route("/s/<slug>/resume", methods=["GET", "POST"])
@@ -325,7 +308,8 @@ def _start_from_cache(slug: str):
 @rate_limits.limit("CODE_RATE_LIMIT", methods=("POST",))
 def resume(slug: str):
     """Continue with a resume code (or, in invitation mode, the invitation code)."""
-    survey = _survey_or_404(slug)
+    visit = _open(slug)
+    survey = visit.survey
     refused = _unavailable(survey)
     if refused:
         return refused
@@ -334,7 +318,7 @@ def resume(slug: str):
     if not _csrf_ok():
         return render_template("respond/resume.html", survey=survey, code=request.form.get("code", ""),
                                token_expired=True), 400
-    return _resume_with(survey, request.form.get("code", ""))
+    return _resume_with(visit, request.form.get("code", ""))
 
 
 @bp.get("/s/<slug>/resume/<code>")
@@ -356,30 +340,31 @@ def old_resume_link(slug: str, code: str):
     return response
 
 
-def _resume_with(survey: Survey, typed: str):
+def _resume_with(visit: Visit, typed: str):
     """A resume code typed (or filled in from a resume link), or in invitation mode the
     invitation code: continue the draft it opens, asking first if it is not this browser's."""
-    mine = _current_draft(survey)
+    survey, mine = visit.survey, visit.draft
     draft = drafts.find(survey, typed)
     if draft is None and survey.access_mode == "invitation" and access_codes.normalise(typed):
-        return _open_invitation(survey, typed, mine, "respond/resume.html")
+        return _open_invitation(visit, typed, "respond/resume.html")
     if draft is None:
         message = (_code_refused_message("invalid") if access_codes.normalise(typed) is None else
                    _("We could not find answers saved with that code. Saved answers are kept for "
                      "%(days)s days; after that, please start again.", days=drafts.DRAFT_DAYS))
         return render_template("respond/resume.html", survey=survey, code=typed, code_error=message), 422
     if mine is not None and mine.id != draft.id and request.form.get("choice") != "other":
-        return _choose_draft(survey, mine, draft, typed, url_for(".resume", slug=survey.slug))
-    return _go_to_draft(survey, draft, access_codes.normalise(typed))
+        return _choose_draft(visit, draft, typed, url_for(".resume", slug=survey.slug))
+    return _go_to_draft(visit, draft, access_codes.normalise(typed))
 
 
-def _open_invitation(survey: Survey, typed: str, mine, template: str):
+def _open_invitation(visit: Visit, typed: str, template: str):
     """An invitation code typed on the welcome page (``template``) or the resume page.
 
     The code opens the survey, but not answers saved on another device: those are sealed with
     that draft's own resume code. The resident continues with that code, or starts again.
     A draft in progress in this browser is never put aside without the resident choosing to.
     """
+    survey, mine = visit.survey, visit.draft
     try:
         opened = drafts.open_invitation(survey, typed)
     except drafts.CodeRefused as error:
@@ -391,9 +376,9 @@ def _open_invitation(survey: Survey, typed: str, mine, template: str):
         return render_template(template, survey=survey, draft=mine, code=typed, code_error=message), 422
     choice = request.form.get("choice")
     if opened.draft is not None and mine is not None and opened.draft.id == mine.id:
-        return _go_to_draft(survey, mine, _browser_code(survey))
+        return _go_to_draft(visit, mine, visit.code)
     if mine is not None and choice not in ("other", "restart"):
-        return _choose_draft(survey, mine, opened.draft, typed, url_for(".start", slug=survey.slug))
+        return _choose_draft(visit, opened.draft, typed, url_for(".start", slug=survey.slug))
     if opened.draft is not None and choice != "restart":
         return _started_elsewhere(survey, opened.draft, typed)
     try:
@@ -401,14 +386,15 @@ def _open_invitation(survey: Survey, typed: str, mine, template: str):
                                               replace=choice == "restart")
     except drafts.StartedElsewhere:
         return _started_elsewhere(survey, None, typed)
-    return _go_to_draft(survey, draft, code)
+    return _go_to_draft(visit, draft, code)
 
 
-def _choose_draft(survey: Survey, mine, other, typed: str, action: str):
+def _choose_draft(visit: Visit, other, typed: str, action: str):
     """This browser has a draft in progress and a code opens another (or starts one): ask."""
+    survey, mine = visit.survey, visit.draft
     response = make_response(render_template(
         "respond/choose_draft.html", survey=survey, mine=mine, other=other, code=typed, action=action,
-        total=len(survey.pages), my_code=access_codes.display(_browser_code(survey)),
+        total=len(survey.pages), my_code=access_codes.display(visit.code),
         mine_url=_page_url(survey, mine.page), days=drafts.DRAFT_DAYS))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -449,11 +435,11 @@ def _render_page(survey, draft, index, form, visible, shown, status=200, token_e
 @csrf.exempt
 @rate_limits.limit("PAGE_RATE_LIMIT", methods=("POST",))
 def page(slug: str, number: int):
-    survey = _survey_or_404(slug)
+    visit = _open(slug)
+    survey, draft, code = visit.survey, visit.draft, visit.code
     refused = _unavailable(survey)
     if refused:
         return refused
-    draft = _current_draft(survey)
     if draft is None:
         flash(_("Your answers in progress were not found in this browser. Start again, or continue "
                 "with the code you wrote down."), "info")
@@ -462,8 +448,8 @@ def page(slug: str, number: int):
     if not 0 <= index < len(survey.pages):
         abort(404)
     questions = page_questions(survey.pages[index])
+    form_class = visit.cached.form_class
 
-    code = _browser_code(survey)
     try:
         kept = drafts.unseal(draft, code)
     except drafts.DraftUnreadable:
@@ -483,7 +469,7 @@ def page(slug: str, number: int):
             onward = [v for v in visible if v >= index] or visible[-1:]
             return redirect(_page_url(survey, onward[0]) if onward else url_for(".survey", slug=slug))
         # The page's token is csrf_token() in the template; the view checks it on POST.
-        form = _form_class(hidden, questions)(formdata=data, meta={"csrf": False})
+        form = form_class(hidden, questions)(formdata=data, meta={"csrf": False})
         if request.args.get("check"):
             form.validate()
         return _render_page(survey, draft, index, form, visible, shown, status=422 if form.errors else 200)
@@ -491,7 +477,7 @@ def page(slug: str, number: int):
     if not _csrf_ok():
         # Nothing saved (the request may not be the resident's), everything posted shown again.
         hidden, shown = display_state(survey, request.form)
-        form = _form_class(hidden, questions)(formdata=request.form, meta={"csrf": False})
+        form = form_class(hidden, questions)(formdata=request.form, meta={"csrf": False})
         return _render_page(survey, draft, index, form, visible_pages(survey, hidden), shown, status=400,
                             token_expired=True)
 
@@ -503,7 +489,7 @@ def page(slug: str, number: int):
 
     if action.startswith("language:"):
         language = action.split(":", 1)[1]
-        if language in g.allowed_languages:
+        if language in visit.cached.languages:
             choose(language)
             draft.language = language
         db.session.commit()
@@ -518,7 +504,7 @@ def page(slug: str, number: int):
         db.session.commit()
         return redirect(url_for(".saved", slug=slug), code=303)
 
-    form = _form_class(hidden, questions)(formdata=data, meta={"csrf": False})
+    form = form_class(hidden, questions)(formdata=data, meta={"csrf": False})
     if not form.validate():
         db.session.commit()  # the answers are kept even though they need fixing
         return _render_page(survey, draft, index, form, visible, shown, status=422)
@@ -529,13 +515,14 @@ def page(slug: str, number: int):
         db.session.commit()
         return redirect(_page_url(survey, later[0]), code=303)
     # A one-page survey's page form is the whole form, checked just now.
-    return _submit(survey, draft, data, hidden, visible, checked=form if len(survey.pages) == 1 else None)
+    return _submit(visit, data, hidden, visible, checked=form if len(survey.pages) == 1 else None)
 
 
-def _submit(survey, draft, data, hidden, visible, checked=None):
+def _submit(visit: Visit, data, hidden, visible, checked=None):
     """The last page passed: check every shown page once more (earlier answers may have shown
     a page not yet seen), then store the response and forget the draft."""
-    full = checked if checked is not None else _form_class(hidden)(formdata=data, meta={"csrf": False})
+    survey, draft = visit.survey, visit.draft
+    full = checked if checked is not None else visit.cached.form_class(hidden)(formdata=data, meta={"csrf": False})
     if checked is None and not full.validate():
         for index in visible:
             names = set(field_names(page_questions(survey.pages[index])))
@@ -562,11 +549,11 @@ def _submit(survey, draft, data, hidden, visible, checked=None):
 @bp.get("/s/<slug>/saved")
 def saved(slug: str):
     """How to come back: the resume code and link (only this browser can see them)."""
-    survey = _survey_or_404(slug)
-    draft = _current_draft(survey)
+    visit = _open(slug)
+    survey, draft = visit.survey, visit.draft
     if draft is None:
         return redirect(url_for(".survey", slug=slug))
-    code = access_codes.display(_browser_code(survey))
+    code = access_codes.display(visit.code)
     response = make_response(render_template(
         "respond/saved.html", survey=survey, draft=draft, code=code,
         # The code after '#': a browser never sends that part, so no log along the way holds it.
@@ -578,9 +565,9 @@ def saved(slug: str):
 
 @bp.get("/s/<slug>/thanks")
 def thanks(slug: str):
-    return render_template("respond/thanks.html", survey=_survey_or_404(slug))
+    return render_template("respond/thanks.html", survey=_open(slug).survey)
 
 
 @bp.get("/s/<slug>/privacy")
 def privacy(slug: str):
-    return render_template("respond/privacy.html", survey=_survey_or_404(slug), days=drafts.DRAFT_DAYS)
+    return render_template("respond/privacy.html", survey=_open(slug).survey, days=drafts.DRAFT_DAYS)

@@ -3,10 +3,13 @@
 Loading a survey with its pages, questions and options through the ORM took five queries and
 about 45% of a resident request's time (cProfile, one-page survey). Instead each request asks
 the database one small question, the survey's id, creation time and revision by its address,
-and takes the rest from this process's cache, reloaded whenever that revision has moved
-(``questionnaire/revision.py`` moves it on every change). An edit, a closing or a finished
+and takes the rest from this process's cache, reloaded whenever that revision has moved. The
+database moves it (triggers on the survey, page, question and answer_option tables, see
+``models.Survey.revision``) on every change to those rows, however it is made: through the
+ORM, a bulk ``update()``, raw SQL or a data migration. An edit, a closing or a finished
 translation is therefore seen by every server on its very next request; nothing is kept
-for a while and hoped fresh.
+for a while and hoped fresh (the one exception is a new resident's welcome page, which may
+be RESIDENT_PAGE_MAX_AGE_SECONDS old: see ``SurveyCache.recent``).
 
 The cached objects are fully loaded, detached from every session and shared by the
 process's threads, so they are read-only: rows that belong to a survey are made with
