@@ -24,9 +24,6 @@ def create_app(test_config: dict | None = None):
     from . import i18n
     from .db_pool import ping_connections_after_idle
     from .extensions import csrf, db, login_manager, migrate
-    # Importing it registers the hook that keeps Survey.revision in step with the questionnaire;
-    # here, not in models.py, which it imports.
-    from .questionnaire import revision  # noqa: F401
     from .rate_limits import rate_limits
     from .respond import bp as respond_bp
     from .results import bp as results_bp
