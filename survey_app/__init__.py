@@ -79,6 +79,14 @@ def create_app(test_config: dict | None = None):
         g.pop("allowed_languages", None)
         refresh()
 
+    @app.teardown_request
+    def roll_back_a_failed_request(error=None):
+        # A request that failed leaves no transaction behind: where one app context spans several
+        # requests (tests, scripts) the next one would otherwise meet it (PendingRollbackError).
+        # Each served request has a context of its own, whose end removes the session anyway.
+        if error is not None:
+            db.session.rollback()
+
     cli.init_app(app)
 
     return app
