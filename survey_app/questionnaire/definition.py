@@ -24,7 +24,7 @@ from typing import Any
 from ..models import AnswerOption, Page, Question, Survey
 from . import logic, settings
 from .question_types import QUESTION_TYPES, question_type
-from .question_types.base import DefinitionError, check_code, require as _require
+from .question_types.base import DefinitionError, new_code, require as _require
 
 SURVEY_TEXT_FIELDS = ("title", "introduction", "consent_text", "thank_you_text")
 MAX_TEXT_LENGTH = settings.MAX_TEXT_LENGTH
@@ -32,7 +32,7 @@ MAX_TEXT_LENGTH = settings.MAX_TEXT_LENGTH
 __all__ = ["DefinitionError", "definition_from_survey", "survey_from_definition"]
 
 
-def _text(data: dict, key: str, path: str, required: bool = False, limit: int | None = None) -> str:
+def text_of(data: dict, key: str, path: str, required: bool = False, limit: int | None = None) -> str:
     value = data.get(key, "")
     _require(isinstance(value, str), f"{path}.{key}", "must be text")
     _require(not required or value.strip(), f"{path}.{key}", "is required")
@@ -150,9 +150,7 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
         for q, item in enumerate(questions):
             qpath = f"{ppath}.questions[{q}]"
             _require(isinstance(item, dict), qpath, "must be an object")
-            code = check_code(item.get("code"), f"{qpath}.code")
-            _require(code not in codes, f"{qpath}.code", f"duplicates question code {code!r}")
-            codes.add(code)
+            code = new_code(item.get("code"), codes, f"{qpath}.code")
             qtype = item.get("type")
             _require(qtype in QUESTION_TYPES, f"{qpath}.type", f"must be one of {', '.join(QUESTION_TYPES)}")
             kind = question_type(qtype)
@@ -174,8 +172,8 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
                 dict(
                     code=code,
                     type=qtype,
-                    text=_text(item, "text", qpath, required=True, limit=MAX_TEXT_LENGTH),
-                    help_text=_text(item, "help_text", qpath, limit=MAX_TEXT_LENGTH),
+                    text=text_of(item, "text", qpath, required=True, limit=MAX_TEXT_LENGTH),
+                    help_text=text_of(item, "help_text", qpath, limit=MAX_TEXT_LENGTH),
                     required=required,
                     config=config,
                     construct=construct,
@@ -187,7 +185,7 @@ def survey_from_definition(definition: dict, allow_empty_pages: bool = False) ->
                                                  options if kind.stores_answers else None),
                 )
             )
-        checked_pages.append((_text(page, "title", ppath, limit=200), page_condition, checked_questions,
+        checked_pages.append((text_of(page, "title", ppath, limit=200), page_condition, checked_questions,
                               translations_of(page, ppath, ("title",))))
 
     survey_translations = translations_of(definition, "definition", SURVEY_TEXT_FIELDS)

@@ -72,6 +72,14 @@ def check_code(code: Any, path: str) -> str:
     return code
 
 
+def new_code(code: Any, codes: set[str], path: str) -> str:
+    """A valid question code not yet used in the survey, added to ``codes``."""
+    check_code(code, path)
+    require(code not in codes, path, f"duplicates question code {code!r}")
+    codes.add(code)
+    return code
+
+
 def only_columns(value, number, text, *columns: str) -> None:
     """Refuse a stored answer that fills a column this type does not store."""
     for name, column in (("value", value), ("number", number), ("text", text)):

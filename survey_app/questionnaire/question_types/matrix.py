@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..settings import MAX_TEXT_LENGTH
 from ..types import GROUP, SCALES
-from .base import DefinitionError, QuestionType, check_code, require
+from .base import DefinitionError, QuestionType, new_code, require
 from .base import MISSING_NAMES
 from .choice import OPTIONS
 from .scale import SCALE, check_missing, locked_scale, scale_from_form, scale_options, scale_to_form
@@ -67,7 +67,7 @@ class Matrix(QuestionType):
 
     def rows_from_definition(self, item: dict, config: dict, codes: set[str], path: str) -> list[dict]:
         """The statements, each checked as a scale question of its own on the matrix's scale."""
-        from ..definition import translations_of  # the definition's own rule for translations
+        from ..definition import text_of, translations_of  # the definition's own rules for texts
 
         rows = item.get("rows")
         require(isinstance(rows, list) and len(rows) >= 2, f"{path}.rows", "a matrix needs at least two statements")
@@ -76,17 +76,12 @@ class Matrix(QuestionType):
         for r, row in enumerate(rows):
             rpath = f"{path}.rows[{r}]"
             require(isinstance(row, dict), rpath, "must be an object")
-            code = check_code(row.get("code"), f"{rpath}.code")
-            require(code not in codes, f"{rpath}.code", f"duplicates question code {code!r}")
-            codes.add(code)
+            code = new_code(row.get("code"), codes, f"{rpath}.code")
             reverse = row.get("reverse_coded", False)
             require(isinstance(reverse, bool), f"{rpath}.reverse_coded", "must be true or false")
             construct = row.get("construct", item.get("construct"))
             require(construct is None or isinstance(construct, str), f"{rpath}.construct", "must be text")
-            text = row.get("text", "")
-            require(isinstance(text, str), f"{rpath}.text", "must be text")
-            require(text.strip(), f"{rpath}.text", "is required")
-            require(len(text) <= MAX_TEXT_LENGTH, f"{rpath}.text", f"is longer than {MAX_TEXT_LENGTH} characters")
+            text = text_of(row, "text", rpath, required=True, limit=MAX_TEXT_LENGTH)
             checked.append(dict(code=code, type=self.row_type, text=text, required=bool(item.get("required", False)),
                                 config=dict(config), construct=construct, reverse_coded=reverse,
                                 options=list(options), translations=translations_of(row, rpath, ("text",), options)))
