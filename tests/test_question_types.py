@@ -145,7 +145,7 @@ def test_staff_create_a_0_10_question_with_its_own_settings(client, app):
     sign_in(client, make_user("editor").email)
     path = f"/staff/surveys/{survey.id}/questions/new"
     form = client.get(path).get_data(as_text=True)
-    assert "0-10 scale (0-10 scale)" in form and 'name="low_label"' in form
+    assert "<legend>0-10 scale</legend>" in form and 'name="low_label"' in form
     reply = post(client, path, {"type": "scale_0_10", "code": "score", "text": "Trust, 0 to 10?",
                                 "low_label": "None", "high_label": "Total", "page_id": str(survey.pages[0].id),
                                 "construct": ""}, token_page=path)
