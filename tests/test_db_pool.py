@@ -63,3 +63,19 @@ def test_connections_in_steady_use_are_not_pinged(app, database_url, tmp_path, m
     assert pings_in_three_checkouts(app_with_idle_ping(database_url, tmp_path, 3600.0), monkeypatch) == 0
     # Every checkout after the first (a new connection needs none) when any idling counts.
     assert pings_in_three_checkouts(app_with_idle_ping(database_url, tmp_path, 0.0), monkeypatch) == 2
+
+
+def test_in_one_app_context_the_request_after_a_failed_one_is_served(app, database_url, tmp_path):
+    """Tests and scripts may hold one app context around several requests: a request whose
+    database work failed must not leave its transaction to the next (create_app's teardown)."""
+    make_survey()
+    served = app_with_idle_ping(database_url, tmp_path, 3600.0)
+    with served.app_context():
+        kill_the_pooled_connection()
+        client = served.test_client()
+        served.config["PROPAGATE_EXCEPTIONS"] = True
+        with pytest.raises((exc.DBAPIError, db.engine.dialect.loaded_dbapi.Error)):
+            client.get("/s/small")
+        served.config["PROPAGATE_EXCEPTIONS"] = False
+        assert client.get("/s/small").status_code == 200
+        db.engine.dispose()
