@@ -3,6 +3,7 @@
     .venv/bin/python bench/submission_cost.py                      # SQLite, 2,000 submissions
     .venv/bin/python bench/submission_cost.py --postgres postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/submission_cost.py --profile 25          # cProfile, 25 lines by own time
+    .venv/bin/python bench/submission_cost.py --served bare-core    # the same for a bare endpoint (bare_app.py)
     valgrind --tool=callgrind .venv/bin/python bench/submission_cost.py --submissions 200 --warmup 50
 
 The flow of bench/load.py's residents (welcome page, Start, the one page posted), called on the
@@ -84,6 +85,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server to make a scratch database on")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="profile the measured submissions and print the N costliest functions")
+    parser.add_argument("--served", choices=("app", "bare-orm", "bare-core"), default="app",
+                        help="the app, or one of bench/bare_app.py's endpoints")
     args = parser.parse_args()
 
     from load import prepare, server_env
@@ -97,7 +100,10 @@ def main() -> None:
             os.environ.update(env)
             from survey_app import create_app
 
-            app = create_app()
+            import bare_app
+
+            app = {"app": create_app, "bare-orm": bare_app.create_orm_app,
+                   "bare-core": bare_app.create_core_app}[args.served]()
             browser = Browser(app)  # a new resident (no cookies) at every submission
             for i in range(args.warmup):
                 browser.submit(f"w-{i}", [])
@@ -113,7 +119,7 @@ def main() -> None:
             spent = time.process_time() - started
             reference = (reference + reference_loop()) / 2
             per = spent / args.submissions
-            print(f"{'postgresql' if args.postgres else 'sqlite'}: {per * 1000:.3f} ms of CPU per submission "
+            print(f"{args.served}, {'postgresql' if args.postgres else 'sqlite'}: {per * 1000:.3f} ms of CPU per submission "
                   f"({args.submissions} submissions), {per / reference:.4f} reference loops "
                   f"(loop {reference * 1000:.0f} ms)")
             if profiler:
@@ -121,10 +127,11 @@ def main() -> None:
                 stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.profile)
                 for name in filter(None, os.environ.get("PROFILE_CALLERS", "").split(",")):
                     stats.print_callers(name)
-            from survey_app.extensions import db
+            if args.served == "app":  # (the scratch database is dropped with FORCE in any case)
+                from survey_app.extensions import db
 
-            with app.app_context():
-                db.engine.dispose()
+                with app.app_context():
+                    db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -51,8 +51,7 @@ def taken_first(monkeypatch, taken: int, times: int = 1):
 
 
 def test_a_resident_submission_that_draws_a_taken_id_is_stored_under_another(client, app, monkeypatch):
-    # PostgreSQL: the one-statement submit fails whole on the key and is sent again; SQLite: the
-    # INSERT skips the taken id (ON CONFLICT DO NOTHING) and draws again.
+    # The INSERT skips the taken id (ON CONFLICT DO NOTHING) and draws again, on both databases.
     survey = make_survey()
     existing = add_response(survey, trust=4)
     taken_first(monkeypatch, existing, times=2)

@@ -231,6 +231,7 @@ def _render_for_nobody(cached: CachedSurvey, template: str, language: str) -> st
     path, base_url = request.path, f"http://shared.invalid{request.script_root}/"
     # A new app context first: the request context then takes it, so that its ``g`` (where
     # Flask-WTF keeps the token, Flask-Login the user, Flask-Babel the locale) starts empty.
+    # (test_request_context is Flask's way to make a request from an address alone.)
     with app.app_context(), app.test_request_context(path, base_url=base_url), force_locale(language):
         _allow_languages(cached)
         return render_template(template, survey=cached.survey, draft=None, csrf_token=lambda: _TOKEN_SLOT)
