@@ -4,6 +4,7 @@ and sees the outcome when it ends; axe-core audits both states and the fieldwork
 import re
 import time
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -46,5 +47,5 @@ def test_a_large_import_shows_its_progress_then_its_outcome(real_server, job_wor
     audit(page, "staff-import-done")
     assert db.session.scalar(select(func.count()).select_from(Response)) == 20_000
     page.get_by_role("link", name=survey.title).click()
-    assert page.get_by_text("20,000 imported").is_visible()
+    expect(page.get_by_text("20,000 imported")).to_be_visible()  # waits for the page the click opens
     audit(page, "staff-fieldwork")
