@@ -82,6 +82,14 @@ def _sqlite_pragmas(dbapi_connection, record):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
+def welcome_page(title: str, slug: str) -> str:
+    """The welcome page both bare endpoints serve: the title and a Start form with a token."""
+    return (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+            f'<form method="post" action="/s/{slug}/start">'
+            f'<input type="hidden" name="csrf_token" value="{secrets.token_urlsafe(16)}">'
+            "<button>Start</button></form>")
+
+
 def create_core_app() -> Flask:
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgresql://"):
@@ -109,10 +117,7 @@ def create_core_app() -> Flask:
             survey = connection.execute(SELECT_SURVEY, {"slug": slug}).first()
         if survey is None or survey.status != "open":
             abort(404)
-        return (f"<!doctype html><title>{escape(survey.title)}</title><h1>{escape(survey.title)}</h1>"
-                f'<form method="post" action="/s/{slug}/start">'
-                f'<input type="hidden" name="csrf_token" value="{secrets.token_urlsafe(16)}">'
-                "<button>Start</button></form>")
+        return welcome_page(survey.title, slug)
 
     @app.post("/s/<slug>/start")
     def start(slug):
@@ -265,10 +270,7 @@ def create_orm_app() -> Flask:
     @app.get("/s/<slug>")
     def welcome(slug):
         survey, _questions = open_survey(slug)
-        return (f"<!doctype html><title>{escape(survey.title)}</title><h1>{escape(survey.title)}</h1>"
-                f'<form method="post" action="/s/{slug}/start">'
-                f'<input type="hidden" name="csrf_token" value="{secrets.token_urlsafe(16)}">'
-                "<button>Start</button></form>")
+        return welcome_page(survey.title, slug)
 
     @app.post("/s/<slug>/start")
     def start(slug):
