@@ -307,8 +307,9 @@ def keep(draft: ResponseDraft, code: str, answers: dict, field_names, posted) ->
     """
     kept = dict(answers)
     for name in field_names:
-        values = [v for v in posted.getlist(name) if isinstance(v, str) and v.strip()]
-        if values:
+        values = [v for v in posted.getlist(name) if isinstance(v, str)]
+        if any(v.strip() for v in values):
+            # Empty values stay beside filled ones: a ranking's empty place keeps its position.
             kept[name] = values
         else:
             kept.pop(name, None)

@@ -176,7 +176,7 @@ def generate_responses(questions, n: int, seed: int = 2026, field_start=dt.date(
             out.numbers[code] = np.where(answered, values, np.nan)
         else:
             values = np.asarray(values, dtype=np.int64)
-            if not kind.several_answers:  # only codes the question offers (a customised copy may drop some)
+            if kind.value_is_code:  # only codes the question offers (a customised copy may drop some)
                 values[~np.isin(values, codes)] = [c for c in codes if c > 0][0]
             values[~answered] = NOT_ANSWERED
             out.values[code] = values

@@ -32,7 +32,7 @@ from ..questionnaire.question_types import question_type, top_codes
 from ..questionnaire.types import DEMOGRAPHICS
 from . import variance
 from .differencing import item_release
-from .disclosure import protect_breakdown
+from .disclosure import protect_breakdown, protect_whole
 from .estimates import _clean, _groups, estimate_records, estimated_options, linearise_item, scaled_gaps
 from .frame import Codebook, QuestionInfo
 
@@ -83,6 +83,8 @@ def _published(records: list[dict], hidden: np.ndarray, group_hidden: dict) -> l
         if is_hidden:
             for key in ("estimate", "se", "lci", "uci", "count"):
                 record[key] = None
+            if "counts" in record:  # as long as before: how wide the table is stays known
+                record["counts"] = [None] * len(record["counts"])
         if group_hidden.get(record["group"], False):
             record["n"] = None
             record["df"] = None
@@ -110,11 +112,23 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     options = estimated_options(question) or [None]
     n_responses = len(frame)
 
-    def protect(unit: int, overall_c, group_c, variable: str | None, codes: list):
+    def protect(unit: int, overall_c, group_c, variable: str | None, codes: list, done: list):
+        """Protect table ``unit`` as the item's type says; ``done``: this breakdown's protections
+        (overall, groups) of the units before it."""
         releases = [item_release(item, options, unit, variable, codes, n)
                     for item, n in earlier]
-        return protect_breakdown(overall_c, group_c, k, top=top, earlier=releases, n_responses=n_responses,
-                                 whole_rows=kind.several_answers)
+
+        def by_cells():
+            return protect_breakdown(overall_c, group_c, k, top=top, earlier=releases, n_responses=n_responses,
+                                     whole_rows=kind.several_answers)
+
+        def whole():
+            return protect_whole(
+                overall_c, group_c, k, releases, row_sizes=len(options),
+                blocked_overall=any(o.cells[0].any() or o.rows[0] for o, _ in done),
+                blocked_groups=any(g.cells.any() or g.rows.any() for _, g in done if g is not None))
+
+        return kind.protect_unit(unit, by_cells, whole)
 
     computed = []
     overall_hidden_cells = [np.zeros_like(c[0], dtype=bool) for c in overall_counts]
@@ -126,9 +140,10 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
         grouping = cache[by.code]
         lins = linearise_item(frame, design, question, by.code, codebook, grouping)
         table = estimate_records(lins, grouping[1], question)
-        protections = []
+        protections, done = [], []
         for u, (overall_c, group_c) in enumerate(zip(overall_counts, _count_tables(table, question, grouping[1]))):
-            overall_p, group_p = protect(u, overall_c[0], group_c, by.code, grouping[1])
+            overall_p, group_p = protect(u, overall_c[0], group_c, by.code, grouping[1], done)
+            done.append((overall_p, group_p))
             overall_hidden_cells[u] |= overall_p.cells[0]
             overall_hidden_rows[u] |= bool(overall_p.rows[0])
             overall_top_hidden |= bool(overall_p.top[0]) and top is not None
@@ -138,7 +153,8 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     # The overall table on its own, then with everything any breakdown hid.
     final_overall = []
     for u, counts in enumerate(overall_counts):
-        alone, _ = protect(u, counts[0], np.zeros((0, counts.shape[1]), dtype=np.int64), None, [])
+        alone, _ = protect(u, counts[0], np.zeros((0, counts.shape[1]), dtype=np.int64), None, [],
+                           [(p, None) for p in final_overall])
         alone.cells[0] |= overall_hidden_cells[u]
         alone.rows[0] |= overall_hidden_rows[u]
         alone.top[0] |= overall_top_hidden or alone.rows[0]

@@ -54,6 +54,8 @@ PHRASES = {
         "mean_alt": "Bar chart of the mean of “{text}”: {parts}.",
         "bar": "Bar chart",
         "bar_multi": "Bar chart, more than one answer allowed",
+        "first_axis": "Percent of those who answered who ranked it first, with 95% CI",
+        "bar_first": "Bar chart of first choices",
         "answers_alt": "{kind} of {n} answers to “{text}”: {parts}.",
     },
     "es": {
@@ -67,6 +69,8 @@ PHRASES = {
         "mean_alt": "Gráfico de barras del promedio de “{text}”: {parts}.",
         "bar": "Gráfico de barras",
         "bar_multi": "Gráfico de barras, se permitía más de una respuesta",
+        "first_axis": "Porcentaje de quienes respondieron que lo pusieron en primer lugar, con IC del 95%",
+        "bar_first": "Gráfico de barras de las primeras opciones",
         "answers_alt": "{kind} de {n} respuestas a “{text}”: {parts}.",
     },
 }
@@ -119,7 +123,7 @@ def bar_chart(question: dict, language: str = "en") -> Figure:
     words = PHRASES[language]
     rows = option_rows(question)
     labels = [question["labels"][str(r["option"])] for r in rows]
-    xlabel = words["multi_axis"] if of_published_item(question).several_answers else words["percent_axis"]
+    xlabel = words[of_published_item(question).chart_words[0]]
     return _bars(question["text"], labels, rows, xlabel, percent=True)
 
 
@@ -164,7 +168,7 @@ def alt_text(question: dict, language: str = "en") -> str:
     rows = option_rows(question)
     n = rows[0]["n"] if rows and rows[0]["n"] is not None else 0
     parts = "; ".join(_describe(question["labels"][str(r["option"])], r, True, language) for r in rows)
-    kind = words["bar_multi"] if of_published_item(question).several_answers else words["bar"]
+    kind = words[of_published_item(question).chart_words[1]]
     return words["answers_alt"].format(kind=kind, n=f"{n:,}", text=question["text"], parts=parts)
 
 

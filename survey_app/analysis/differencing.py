@@ -97,7 +97,8 @@ def top_positions(item_type: str, options: list) -> list[int] | None:
 
 def _fill(records: list[dict], codes: list, item: dict, options: list, unit: int, top):
     """Cells, group n and top-box counts that these records publish, NaN where hidden."""
-    return of_published_item(item).released(records, {code: i for i, code in enumerate(codes)}, options, unit, top)
+    return of_published_item(item).released(records, {code: i for i, code in enumerate(codes)}, options, unit, top,
+                                             item)
 
 
 def item_release(item: dict, options: list, unit: int, variable: str | None, group_codes: list,

@@ -346,6 +346,56 @@ def protect_breakdown(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SI
                 forced_overall[0, pick] = True
 
 
+def protect_whole(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SIZE, earlier=(), *,
+                  blocked_overall: bool = False, blocked_groups: bool = False,
+                  row_sizes: int = 1) -> tuple[Protection, Protection]:
+    """Protect a table whose figures are published whole or not at all (a ranking's mean ranks,
+    which together tell every count of its table): the overall row, and the breakdown's groups
+    together, are published only if every count in them is 0 or at least k and none moved by
+    1 to k - 1 since an earlier version that published it (``earlier``: ``Release``s, NaN where
+    a version published nothing); nor are the groups when the overall row is not (it is their
+    sum with the respondents in no group). Changes are checked cell by cell and for the sums
+    that mean a number of people: a group's n (each of its ``row_sizes`` equal parts adds up to
+    it), and the total over groups.
+
+    ``blocked_overall`` / ``blocked_groups``: another table of the item hid something there, and
+    these figures would tell it. A group's n is never hidden here (``rows``): it is the item's
+    other tables' to protect. Unlike ``protect_breakdown`` nothing is hidden cell by cell, so no
+    audit is needed: a published table has no small count, and every count it tells is published.
+    """
+    overall_counts = np.asarray(overall_counts, dtype=np.int64).reshape(1, -1)
+    group_counts = np.asarray(group_counts, dtype=np.int64).reshape(-1, overall_counts.shape[1])
+
+    def people(counts: np.ndarray) -> np.ndarray:
+        """Per row: each cell, then the row's n (its cells / row_sizes)."""
+        return np.column_stack([counts, counts.sum(axis=1) / row_sizes])
+
+    def safe(counts: np.ndarray, earlier_counts: list[np.ndarray]) -> bool:
+        if is_small(counts, k).any():
+            return False
+        now = people(counts.astype(np.float64))
+        for then in earlier_counts:
+            if then.shape != counts.shape or np.isnan(then).all():
+                continue
+            change = np.abs(now - people(then))
+            if is_small(change[~np.isnan(change)], k).any():
+                return False
+        return True
+
+    overall_ok = not blocked_overall and safe(overall_counts, [r.overall.reshape(1, -1) for r in earlier])
+    groups_ok = (overall_ok and not blocked_groups and safe(group_counts, [r.cells for r in earlier])
+                 and safe(group_counts.sum(axis=0, keepdims=True),
+                          [r.cells.sum(axis=0, keepdims=True) for r in earlier]))
+
+    def protection(counts: np.ndarray, shown: bool) -> Protection:
+        n = len(counts)
+        return Protection(cells=np.full(counts.shape, not shown), rows=np.zeros(n, dtype=bool),
+                          top=np.ones(n, dtype=bool), mean=np.full(n, not shown),
+                          unsafe_columns=np.zeros(counts.shape[1], dtype=bool))
+
+    return protection(overall_counts, overall_ok), protection(group_counts, groups_ok)
+
+
 def _true_figures(overall_counts, group_counts, top) -> dict:
     """The values of every figure a version of this table could publish (see ``published_figures``)."""
     n_groups, n_options = group_counts.shape

@@ -178,6 +178,8 @@ def _rows(lin, groups, statistic, options, scale, proportion) -> list[dict]:
             "count": int(round(lin.y_total[e])) if proportion else None,
             "n": int(lin.n_valid[e]), "df": int(lin.df[e]),
         })
+        if lin.cell_counts is not None:
+            rows[-1]["counts"] = [int(c) for c in lin.cell_counts[e]]
     return rows
 
 
@@ -297,6 +299,66 @@ def number_estimates(frame, design, question, group, n_groups) -> dict[str, vari
     return {"mean": variance.ratio_means(design, n_z, t_y, wz, wy, q0, q1, q2, n_z.sum(axis=0))}
 
 
+def ranking_estimates(frame, design, question, group, n_groups, ranks: int) -> dict[str, variance.Linearised]:
+    """A ranking (packed codes, question_types/ranking.py), per group and option, of those who
+    answered: "percent", the percent ranking the option first, and "mean_rank", its mean place
+    (1 to ``ranks``; an option not ranked counts as ``ranks + 1``). The mean ranks carry the
+    unweighted count of respondents at each place and unranked (``cell_counts``)."""
+    from ..questionnaire.question_types.ranking import places
+
+    cells = design.n_cells
+    w = design.weights
+    column = frame[question.code]
+    valid = column.notna().to_numpy() & (group >= 0)
+    codes = [c for c, _ in question.options]
+    place = places(column.to_numpy(dtype=np.int64, na_value=0)[valid], codes, ranks)  # answers x options
+    key = design.cell[valid] * n_groups + group[valid]
+    size = cells * n_groups
+    n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+
+    def per_option(y, squared):  # sums of y (answers x options) as cells x (groups * options)
+        sums = [_sums(key, w[valid], size, y[:, o]) for o in range(len(codes))]
+        squares = [np.bincount(key, w[valid] ** 2 * squared[:, o], minlength=size) for o in range(len(codes))]
+        return [np.stack([s[i].reshape(cells, n_groups) for s in sums], axis=2).reshape(cells, -1)
+                for i in range(3)] + [np.stack([q.reshape(cells, n_groups) for q in squares], axis=2)
+                                      .reshape(cells, -1)]
+
+    def repeated(x):
+        return np.repeat(x, len(codes), axis=1)
+
+    n_group = np.repeat(n_z.sum(axis=0), len(codes))
+    first = (place == 1).astype(np.float64)
+    t_first, w_first, q_first, _ = per_option(first, first)
+    rank = place.astype(np.float64)
+    t_rank, w_rank, q_rank, q2_rank = per_option(rank, rank ** 2)
+    mean_rank = variance.ratio_means(design, repeated(n_z), t_rank, repeated(wz), w_rank, repeated(q0), q_rank,
+                                     q2_rank, n_group)
+    # Respondents per group, option and place (1..ranks, then unranked): the whole table.
+    table = np.zeros((n_groups, len(codes), ranks + 1), dtype=np.int64)
+    np.add.at(table, (group[valid][:, None], np.arange(len(codes))[None, :], place - 1), 1)
+    mean_rank.cell_counts = table.reshape(n_groups * len(codes), ranks + 1)
+    return {"percent": variance.ratio_means(design, repeated(n_z), t_first, repeated(wz), w_first, repeated(q0),
+                                            q_first, q_first, n_group),
+            "mean_rank": mean_rank}
+
+
+def first_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataFrame:
+    """A ranking's first choices: respondents ranking each option first, of those who answered."""
+    from ..questionnaire.question_types.ranking import MAX_CODE
+
+    first = series.dropna().to_numpy(dtype=np.int64) & MAX_CODE  # the first place: the lowest bits
+    counts = [int(np.count_nonzero(first == code)) for code, _ in question.options]
+    answered = len(first)
+    return pd.DataFrame({
+        "code": [code for code, _ in question.options],
+        "label": [label for _, label in question.options],
+        "count": counts,
+        "missing_code": False,
+        "percent": [_percent(c, answered) for c in counts],
+        "valid_percent": [_percent(c, answered) for c in counts],
+    })
+
+
 def estimated_options(question: QuestionInfo) -> list[int]:
     """The options that get a percentage (the type says which: every option of a multiple
     choice, the substantive ones of the others)."""
@@ -312,7 +374,8 @@ def estimate_records(lins: dict[str, variance.Linearised], groups: list, questio
     """Linearised estimates as records: SE, 95% CI, count, n and df per group, statistic and option."""
     rows = []
     for statistic, lin in lins.items():
-        options = estimated_options(question) if statistic == "percent" else [None]
+        per_option = statistic in question_type(question.type).per_option_statistics
+        options = estimated_options(question) if per_option else [None]
         rows += _rows(lin, groups, statistic, options, scale_of(statistic),
                       proportion=statistic.startswith("percent"))
     return rows
@@ -334,7 +397,7 @@ def group_gap(frame: pd.DataFrame, design: variance.Design, question: QuestionIn
     """Difference first - second between two groups of ``by`` for one statistic, with CI and test."""
     lin = linearise_item(frame, design, question, by, codebook)[statistic]
     _, groups = _groups(frame, by, codebook)
-    if statistic == "percent":
+    if statistic in question_type(question.type).per_option_statistics:
         options = estimated_options(question)
         width, offset = len(options), options.index(option)
     else:

@@ -123,6 +123,9 @@ class Linearised:
     w2u2: np.ndarray  # sum over respondents of w_i^2 u_i^2
     design: Design
     y_total: np.ndarray | None = None  # unweighted sum of y (for a proportion: the count)
+    # Unweighted counts behind each estimate, by cell of its protected table (estimands x cells),
+    # for an estimate that rests on more than one count (a ranking's mean rank); None for others.
+    cell_counts: np.ndarray | None = None
 
     def _variance(self, u_sums, w2u_sums, w2u2) -> np.ndarray:
         offsets = self.design.sweep(u_sums)

@@ -50,6 +50,29 @@ class RequiredChoice:
             raise StopValidation(REQUIRED_MESSAGE)
 
 
+class Ranked:
+    """A ranking's select boxes, one per place, posted in order (None: left empty): options of the
+    question, each at most once, the places filled from the first without a gap."""
+
+    def __init__(self, option_ids, ranks: int, required: bool):
+        self.option_ids, self.ranks, self.required = frozenset(option_ids), ranks, required
+
+    def __call__(self, form, field):
+        places = list(field.data or [])
+        raw = [v for v in (field.raw_data or []) if v != ""]
+        chosen = [p for p in places if p is not None]
+        if len(places) > self.ranks or len(chosen) != len(raw) or any(p not in self.option_ids for p in chosen):
+            raise StopValidation(CHOICE_MESSAGE)
+        if not chosen:
+            if self.required:
+                raise StopValidation(_("Please choose at least your first choice."))
+            raise StopValidation()  # nothing to store, nothing wrong
+        if None in places and any(p is not None for p in places[places.index(None):]):
+            raise StopValidation(_("Please fill in your choices in order, from the first, without leaving a gap."))
+        if len(set(chosen)) != len(chosen):
+            raise StopValidation(_("Please choose each answer only once."))
+
+
 class RequiredText:
     """InputRequired for text: something besides spaces (and control characters, which the
     field's filter has removed), since only that is stored."""

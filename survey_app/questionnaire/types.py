@@ -27,6 +27,7 @@ ORDINAL = "ordinal"  # one point on an ordered scale, with a mean
 MULTI = "multi"  # any number of options (bit mask)
 NUMERIC = "numeric"
 TEXT = "text"
+RANKING = "ranking"  # up to N options in order (packed codes)
 GROUP = "group"  # a matrix: holds its rows (scale questions of their own), stores no answer
 
 # Labels of the 5-point scales, lowest first; stored codes are 1..5.

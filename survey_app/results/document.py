@@ -61,6 +61,7 @@ class Item:
     components: list[Component] = field(default_factory=list)  # an index's questions
     min_items: int | None = None
     alpha: float | None = None
+    ranks: int | None = None  # a ranking's places
 
     def label(self, option) -> str:
         return self.labels.get(str(option), str(option))
@@ -140,7 +141,7 @@ def read(results: dict, language: str = "en") -> ResultsDocument:
             top=list(entry.get("top") or []), overall=estimates.get("overall") or [],
             breakdowns=[breakdown(b) for b in estimates.get("breakdowns") or []], chart=chart(entry),
             components=[Component(i["code"], text(i), bool(i.get("reverse_coded"))) for i in entry.get("items") or []],
-            min_items=entry.get("min_items"), alpha=entry.get("alpha"))
+            min_items=entry.get("min_items"), alpha=entry.get("alpha"), ranks=entry.get("ranks"))
 
     questions = [item(q, False) for q in results.get("questions") or []]
     return ResultsDocument(

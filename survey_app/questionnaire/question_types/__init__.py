@@ -9,7 +9,8 @@ import importlib
 from .base import DefinitionError, QuestionType
 
 # In the order the designer offers them.
-_MODULES = ("single_choice", "dropdown", "multiple_choice", "scale", "scale_0_10", "matrix", "numeric", "text")
+_MODULES = ("single_choice", "dropdown", "multiple_choice", "scale", "scale_0_10", "matrix", "ranking", "numeric",
+            "text")
 
 QUESTION_TYPES: dict[str, QuestionType] = {}
 for _module in _MODULES:

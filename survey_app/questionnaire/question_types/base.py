@@ -114,6 +114,8 @@ class QuestionType:
     # 5-point scale, 7 to 10 of a 0-10 scale; empty for types without an ordered scale.
     top_codes: tuple[int, ...] = ()
     several_answers: bool = False  # the widget takes several options (checkboxes)
+    # Whether ``answer.value`` holds one option's code (False: a combination, e.g. a bit mask).
+    value_is_code: bool = True
     # How the browser's display logic (static/js/logic.js) reads an answer off the widget:
     # "one" (a checked radio's code), "several" (checked boxes' codes), "select", "number", "text".
     browser_answer: str = "text"
@@ -237,6 +239,13 @@ class QuestionType:
     # Its chart on the results page (analysis/charts.py): "option_bars" (the percent choosing each
     # option), "means" (the mean overall and by group), or None.
     chart: str | None = None
+    # The words of its chart (analysis/charts.PHRASES): its axis, and what kind of bar chart it is.
+    chart_words: tuple[str, str] = ("percent_axis", "bar")
+    # How the public page tabulates its figures (templates/results/survey.html): "options" (the
+    # percent per option, a scale's mean), "ranks" (share first and mean rank per option).
+    results_table: str = "options"
+    # Its statistics with one estimate per option (the others have one per group).
+    per_option_statistics: tuple[str, ...] = ("percent",)
     # The statistic compared between groups of a breakdown (its gaps), if any.
     headline_statistic: str | None = None
     # Whether its answers split residents into groups for breakdowns and weighting (with the
@@ -258,9 +267,9 @@ class QuestionType:
         """Its protected tables (``count_tables``), by position: one, or one per option."""
         return [0]
 
-    def released(self, records: list[dict], group_pos: dict, options: list, unit: int, top) -> tuple:
-        """What a published version's estimate ``records`` of this item reveal about protected
-        table ``unit`` (analysis/differencing.py): cells (groups x cells), group n and
+    def released(self, records: list[dict], group_pos: dict, options: list, unit: int, top, item: dict) -> tuple:
+        """What a published version's estimate ``records`` of this item (``item``: the item as that
+        version published it) reveal about protected table ``unit`` (analysis/differencing.py): cells (groups x cells), group n and
         favourable-end counts, NaN where hidden."""
         raise NotImplementedError(f"{self.name} questions publish no estimates")
 
@@ -271,6 +280,12 @@ class QuestionType:
         """The unweighted counts disclosure control protects (groups x cells), one table per
         protected unit, from the item's estimate records (analysis/breakdowns.py)."""
         raise NotImplementedError(f"{self.name} questions have no estimates")
+
+    def protect_unit(self, unit: int, protect, whole):
+        """The protection of protected table ``unit`` of one breakdown (analysis/breakdowns.py):
+        ``protect()`` applies the rule cell by cell, as for any table; ``whole()`` publishes the
+        table whole or not at all. Units are protected in order."""
+        return protect()
 
     def hidden(self, record: dict, g: int, option_position: dict, protections: list) -> bool:
         """Whether disclosure control hides this estimate record of group ``g``."""

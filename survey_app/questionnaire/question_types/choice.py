@@ -197,7 +197,7 @@ class OneChoice(QuestionType):
             return bool(protection.mean[g])
         return bool(protection.top[g])  # percent_agree
 
-    def released(self, records, group_pos, options, unit, top):
+    def released(self, records, group_pos, options, unit, top, item):
         cells = np.full((len(group_pos), len(options)), np.nan)
         rows, tops = np.full(len(group_pos), np.nan), np.full(len(group_pos), np.nan)
         option_pos = {code: i for i, code in enumerate(options)}

@@ -27,8 +27,10 @@ class MultipleChoice(QuestionType):
     options_source = "listed"
     widget = "choices"
     several_answers = True
+    value_is_code = False
     browser_answer = "several"
     chart = "option_bars"
+    chart_words = ("multi_axis", "bar_multi")
     settings_groups = (OPTIONS,)
 
     def check_config(self, config: dict, path: str) -> dict:
@@ -156,7 +158,7 @@ class MultipleChoice(QuestionType):
     def protected_units(self, options):
         return list(range(len(options)))
 
-    def released(self, records, group_pos, options, unit, top):
+    def released(self, records, group_pos, options, unit, top, item):
         cells = np.full((len(group_pos), 2), np.nan)
         rows, tops = np.full(len(group_pos), np.nan), np.full(len(group_pos), np.nan)
         for record in records:

@@ -87,7 +87,7 @@ class Numeric(QuestionType):
 
         return estimates.column_summary(data, question, base, summary=lambda series, _: estimates.numeric_summary(series))
 
-    def released(self, records, group_pos, options, unit, top):
+    def released(self, records, group_pos, options, unit, top, item):
         """A mean's table is who answered (an index publishes its mean the same way)."""
         cells = np.full((len(group_pos), 1), np.nan)
         rows, tops = np.full(len(group_pos), np.nan), np.full(len(group_pos), np.nan)
