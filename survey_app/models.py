@@ -256,7 +256,8 @@ class Answer(db.Model):
     response_id: Mapped[int] = mapped_column(RESPONSE_ID, ForeignKey("response.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     # Option code (single choice, dropdown, scale) or bit mask of option codes
-    # (multiple choice: bit ``code - 1`` set for each chosen option).
+    # (multiple choice: bit ``code - 1`` set for each chosen option), or a ranking's codes
+    # in order, four bits each (question_types/ranking.py).
     value: Mapped[int | None] = mapped_column(Integer)
     # Numeric answers.
     number: Mapped[float | None] = mapped_column(Float)

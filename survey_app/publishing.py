@@ -51,15 +51,18 @@ CSV_COLUMNS = (
     ("version", _l("The version of the published results.")),
     ("item_code", _l("The question's variable name, or index_<construct> for an index.")),
     ("item_text", _l("The question's wording, or the index's name.")),
-    ("item_kind", _l("ordinal (a scale or ordered choice), nominal, multi (several answers allowed), numeric or index.")),
+    ("item_kind", _l("ordinal (a scale or ordered choice), categorical, multi (several answers allowed), ranking, "
+                     "numeric or index.")),
     ("statistic", _l("percent (of those answering, by option), percent_agree (the favourable end of a scale: "
                   "the top two points of a 5-point scale, 7 to 10 of a 0-10 scale), or mean (numbers, 1-5 "
-                  "and 0-10 scales, 0-100 index scores).")),
+                  "and 0-10 scales, 0-100 index scores); for a ranking, percent is of those answering who "
+                  "ranked the option first, and mean_rank its mean place (1 is first; an option a person did "
+                  "not rank counts as one place below the last they were asked for).")),
     ("group_variable", _l("Empty for everyone; else the breakdown variable (e.g. district).")),
     ("group_code", _l("The group's answer code in that variable.")),
     ("group_label", _l("The group's name.")),
-    ("option_code", _l("For percent rows: the answer's code.")),
-    ("option_label", _l("For percent rows: the answer's wording.")),
+    ("option_code", _l("For percent and mean_rank rows: the answer's code.")),
+    ("option_label", _l("For percent and mean_rank rows: the answer's wording.")),
     ("estimate", _l("The weighted estimate (percent 0-100 or mean); empty when suppressed.")),
     ("ci_low", _l("Lower end of the confidence interval (95%); empty when suppressed.")),
     ("ci_high", _l("Upper end of the confidence interval (95%); empty when suppressed.")),

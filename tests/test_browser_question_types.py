@@ -39,3 +39,34 @@ def test_a_resident_answers_a_0_10_scale_and_display_logic_follows(app, live_ser
     page.get_by_role("button", name=re.compile("Submit|Send")).click()
     page.wait_for_url(re.compile(r".*/thanks$"))
     assert sorted(a.value for a in db.session.scalars(select(Answer)) if a.value is not None) == [0]
+
+
+RANKING = {"slug": "rank", "title": "Priorities", "pages": [{"title": "What matters", "questions": [
+    {"code": "priority", "type": "ranking", "text": "What should the police focus on?", "required": True,
+     "config": {"ranks": 3}, "options": [{"code": c, "label": label} for c, label in enumerate(
+         ["Speeding and traffic", "Burglary", "Drugs", "Violence", "Youth"], start=1)]},
+]}]}
+
+
+def test_a_resident_ranks_on_a_phone_with_the_select_boxes(app, live_server, page):
+    from survey_app.questionnaire.question_types.ranking import pack
+
+    make_survey(RANKING)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server}/s/rank")
+    page.get_by_role("button", name="Start the survey").click()
+    group = page.get_by_role("group", name=re.compile("What should the police focus on"))
+    group.get_by_label("1st choice").select_option(label="Drugs")
+    group.get_by_label("2nd choice").select_option(label="Drugs")  # twice: refused in words
+    page.get_by_role("button", name=re.compile("Submit|Send")).click()
+    expect(page.locator(".error-summary")).to_contain_text("Please choose each answer only once.")
+    assert group.get_by_label("1st choice").input_value() != ""  # the choices are kept
+    audit(page, "resident-ranking-error")
+    page.locator(".error-summary a").first.click()
+    expect(group.get_by_label("1st choice")).to_be_focused()
+    group.get_by_label("2nd choice").select_option(label="Speeding and traffic")
+    group.get_by_label("3rd choice").select_option(label="Youth")
+    audit(page, "resident-ranking")
+    page.get_by_role("button", name=re.compile("Submit|Send")).click()
+    page.wait_for_url(re.compile(r".*/thanks$"))
+    assert [a.value for a in db.session.scalars(select(Answer))] == [pack([3, 1, 5])]
