@@ -3,6 +3,8 @@
     .venv/bin/python bench/submission_cost.py                      # SQLite, 2,000 submissions
     .venv/bin/python bench/submission_cost.py --postgres postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/submission_cost.py --profile 25          # cProfile, 25 lines by own time
+    PROFILE_DUMP=/tmp/submission.prof .venv/bin/python bench/submission_cost.py --profile 5
+                                                                    # ... and the whole profile saved for pstats
     .venv/bin/python bench/submission_cost.py --served bare-core    # the same for a bare endpoint (bare_app.py)
     valgrind --tool=callgrind .venv/bin/python bench/submission_cost.py --submissions 200 --warmup 50
 
@@ -124,6 +126,8 @@ def main() -> None:
                   f"(loop {reference * 1000:.0f} ms)")
             if profiler:
                 stats = pstats.Stats(profiler, stream=sys.stdout)
+                if os.environ.get("PROFILE_DUMP"):
+                    stats.dump_stats(os.environ["PROFILE_DUMP"])
                 stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.profile)
                 for name in filter(None, os.environ.get("PROFILE_CALLERS", "").split(",")):
                     stats.print_callers(name)
