@@ -79,6 +79,8 @@ def analyze_command(slug: str) -> None:
                f"{'weighted' if results['weighted'] else 'unweighted'} -> {run.output_dir}")
     for line in left_out_lines(run.left_out):  # exact counts for staff; the results page withholds small ones
         click.echo(line)
+    for doubt in results["methodology"].get("doubts", []):
+        click.echo(f"Warning: {doubt['message']}", err=True)
     if results["suppressed"]:
         click.echo(f"Fewer than {results['min_cell_size']} responses: no figures are shown yet.")
     more = (results.get("differencing") or {}).get("responses_needed")

@@ -82,42 +82,42 @@ def test_tables_equal_counts_made_by_hand(hand_survey):
     assert (trust["n_answered"], trust["n_skipped"]) == (12, 0)
     rows = by_code(trust["table"])
     assert {c: rows[c]["count"] for c in rows} == {1: 1, 2: 1, 3: 1, 4: 4, 5: 3, -1: 2}
-    assert rows[4]["percent"] == pytest.approx(100 * 4 / 12)
-    assert rows[4]["valid_percent"] == pytest.approx(40.0)  # 4 of the 10 substantive answers
-    assert rows[-1]["missing_code"] and rows[-1]["valid_percent"] is None
-    assert rows[-1]["percent"] == pytest.approx(100 * 2 / 12)
+    assert rows[4]["unweighted_percent"] == pytest.approx(100 * 4 / 12)
+    assert rows[4]["unweighted_valid_percent"] == pytest.approx(40.0)  # 4 of the 10 substantive answers
+    assert rows[-1]["missing_code"] and rows[-1]["unweighted_valid_percent"] is None
+    assert rows[-1]["unweighted_percent"] == pytest.approx(100 * 2 / 12)
     assert trust["summary"] == {
         "n_valid": 10, "n_dont_know": 2, "n_prefer_not_to_say": 0,
-        "mean": pytest.approx(3.7),  # (1 + 2 + 3 + 4*4 + 5*3) / 10
-        "percent_agree": pytest.approx(70.0),  # (4 + 3) / 10
+        "unweighted_mean": pytest.approx(3.7),  # (1 + 2 + 3 + 4*4 + 5*3) / 10
+        "unweighted_percent_agree": pytest.approx(70.0),  # (4 + 3) / 10
     }
 
     district = by_code(results["district"]["table"])
     assert [district[c]["count"] for c in (1, 2, 3)] == [3, 4, 5]
-    assert district[3]["percent"] == pytest.approx(100 * 5 / 12)
+    assert district[3]["unweighted_percent"] == pytest.approx(100 * 5 / 12)
 
     contact = results["contact"]
     assert (contact["n_answered"], contact["n_skipped"]) == (10, 2)
     rows = by_code(contact["table"])
     assert [rows[c]["count"] for c in (1, 2, -2)] == [3, 6, 1]
-    assert [rows[c]["percent"] for c in (1, 2, -2)] == pytest.approx([30.0, 60.0, 10.0])
-    assert rows[1]["valid_percent"] == pytest.approx(100 * 3 / 9)
-    assert rows[-2]["valid_percent"] is None
+    assert [rows[c]["unweighted_percent"] for c in (1, 2, -2)] == pytest.approx([30.0, 60.0, 10.0])
+    assert rows[1]["unweighted_valid_percent"] == pytest.approx(100 * 3 / 9)
+    assert rows[-2]["unweighted_valid_percent"] is None
 
     kinds = results["kinds"]
     assert (kinds["n_answered"], kinds["n_skipped"]) == (3, 9)
     rows = by_code(kinds["table"])
     assert [rows[c]["count"] for c in (1, 2, 3)] == [2, 1, 2]
-    assert [rows[c]["percent"] for c in (1, 2, 3)] == pytest.approx([200 / 3, 100 / 3, 200 / 3])
+    assert [rows[c]["unweighted_percent"] for c in (1, 2, 3)] == pytest.approx([200 / 3, 100 / 3, 200 / 3])
 
     years = results["years"]["summary"]
     assert years["n_valid"] == 10
-    assert years["mean"] == pytest.approx(27.5)
-    assert years["median"] == pytest.approx(27.5)
+    assert years["unweighted_mean"] == pytest.approx(27.5)
+    assert years["unweighted_median"] == pytest.approx(27.5)
     assert (years["min"], years["max"]) == (5, 50)
-    assert years["q1"] == pytest.approx(16.25)  # position 0.25 * 9 = 2.25 between 15 and 20
-    assert years["q3"] == pytest.approx(38.75)  # position 6.75 between 35 and 40
-    assert years["sd"] == pytest.approx(math.sqrt(2062.5 / 9))
+    assert years["unweighted_q1"] == pytest.approx(16.25)  # position 0.25 * 9 = 2.25 between 15 and 20
+    assert years["unweighted_q3"] == pytest.approx(38.75)  # position 6.75 between 35 and 40
+    assert years["unweighted_sd"] == pytest.approx(math.sqrt(2062.5 / 9))
 
     assert results["comment"]["n_answered"] == 3 and results["comment"]["table"] == []
 
@@ -147,12 +147,12 @@ def test_tables_equal_sql_counts_on_generated_data(app):
                     text("SELECT COUNT(number), AVG(number) FROM answer WHERE question_id = :q"),
                     {"q": question.id}).one()
                 assert result["summary"]["n_valid"] == count
-                assert result["summary"]["mean"] == pytest.approx(float(mean), rel=1e-12)
+                assert result["summary"]["unweighted_mean"] == pytest.approx(float(mean), rel=1e-12)
             if question.kind == "ordinal":
                 mean = connection.execute(
                     text("SELECT AVG(value * 1.0) FROM answer WHERE question_id = :q AND value > 0"),
                     {"q": question.id}).scalar()
-                assert result["summary"]["mean"] == pytest.approx(float(mean), rel=1e-12)
+                assert result["summary"]["unweighted_mean"] == pytest.approx(float(mean), rel=1e-12)
             answered = connection.execute(
                 text("SELECT COUNT(*) FROM answer WHERE question_id = :q"), {"q": question.id}).scalar()
             assert result["n_answered"] == answered, question.code

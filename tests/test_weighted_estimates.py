@@ -6,6 +6,7 @@ import pandas as pd
 import polars as pl
 import pytest
 import svy
+from scipy.stats import t as scipy_t
 
 from survey_app.analysis.estimates import estimate_item, group_gap
 from survey_app.analysis.frame import Codebook, QuestionInfo
@@ -81,7 +82,16 @@ def test_unweighted_domain_estimate_by_hand():
     mean_a = row(table, "mean", group=1)
     assert mean_a["estimate"] == pytest.approx(3.6)
     assert mean_a["se"] == pytest.approx(math.sqrt(10 / 9 * np.sum(x ** 2)))
-    assert (mean_a["n"], mean_a["df"]) == (5, 4)
+    # The group's interval is on the design's degrees of freedom, 10 - 1 (R's degf(design), as svyby
+    # and svyciprop use it), not on the group's own 5 - 1.
+    assert (mean_a["n"], mean_a["df"]) == (5, 9)
+    t = 2.2621571627409915  # qt(0.975, 9), not qt(0.975, 4) = 2.7764451051977987
+    assert (mean_a["lci"], mean_a["uci"]) == pytest.approx((3.6 - t * mean_a["se"], 3.6 + t * mean_a["se"]),
+                                                           rel=1e-9)
+    top = row(table, "percent_agree", group=1)  # 4, 4, 5 of 5, 4, 4, 3, 2: 60%, logit interval on 9 df
+    half = t * (top["se"] / 100) / (0.6 * 0.4)
+    expected = [100 / (1 + math.exp(-(math.log(0.6 / 0.4) + side * half))) for side in (-1, 1)]
+    assert [top["lci"], top["uci"]] == pytest.approx(expected, rel=1e-9)
 
 
 def test_dont_know_is_missing_for_estimates():
@@ -164,16 +174,27 @@ def test_estimates_equal_svy_after_raking(demo):  # noqa: F811
     theirs = raked.estimation.mean("trust", by="group", drop_nulls=True).to_polars()
     for record in theirs.iter_rows(named=True):
         got = row(ours, "mean", group=int(record["group"]))
-        for key in ("est", "se", "lci", "uci"):
+        for key in ("est", "se"):
             assert got[key.replace("est", "estimate")] == pytest.approx(record[key], rel=REL)
-        assert got["df"] == record["df"] and got["n"] == record["n"]
+        # svy's interval uses the domain's own n - 1; ours the design's (as R's svyby with
+        # degf(design)): the same estimate and SE, t on n - 1 of the whole sample.
+        assert got["n"] == record["n"] and got["df"] == len(trust) - 1
+        t = scipy_t.ppf(0.975, len(trust) - 1)
+        assert (got["lci"], got["uci"]) == pytest.approx((record["est"] - t * record["se"],
+                                                          record["est"] + t * record["se"]), rel=REL)
 
     overall = estimate_item(demo.frame, design, demo.codebook.question("trust_overall"))
     props = raked.estimation.prop("trust", drop_nulls=True).to_polars()
     for record in props.iter_rows(named=True):
         got = row(overall, "percent", option=int(record["trust"]))
-        for key in ("est", "se", "lci", "uci"):
+        for key in ("est", "se"):
             assert got[key.replace("est", "estimate")] == pytest.approx(100 * record[key], rel=REL)
+        # The logit interval on the design's degrees of freedom (every respondent less one; svy
+        # counts only those who answered): expit(logit(p) -/+ t * se / (p (1 - p))).
+        p, se = record["est"], record["se"]
+        half = scipy_t.ppf(0.975, len(trust) - 1) * se / (p * (1 - p))
+        expected = [100 / (1 + math.exp(-(math.log(p / (1 - p)) + side * half))) for side in (-1, 1)]
+        assert [got["lci"], got["uci"]] == pytest.approx(expected, rel=REL)
 
     # Gap between two districts: svy's contrast of the domain means.
     by_group = raked.estimation.mean("agree", by="group", drop_nulls=True)

@@ -1,21 +1,22 @@
-"""Per-question tables and summaries (unweighted).
+"""Per-question tables and summaries (unweighted), then the weighted estimates.
 
+The tables and summaries count respondents as they are, before any weighting, and every
+figure in them says so in its name (``unweighted_percent``...): in a weighted analysis they
+differ from the estimates, and results.json (the open data) must not pass one off as the other.
 Definitions, as written in the methodology:
 
-* ``percent``: share of everyone who answered the question, "don't know" and
-  "prefer not to say" included (SPSS's "Percent" over answered cases).
-* ``valid_percent``: share of substantive answers only; blank for the
+* ``unweighted_percent``: share of everyone who answered the question, "don't know"
+  and "prefer not to say" included (SPSS's "Percent" over answered cases).
+* ``unweighted_valid_percent``: share of substantive answers only; blank for the
   non-substantive codes (SPSS's "Valid Percent").
-* scale ``mean``: mean of the 1-5 points over substantive answers.
-* scale ``percent_agree``: top two boxes (4 and 5) over substantive answers.
-* multiple choice ``percent``: share of those who answered the question who
-  chose the option; an answer may choose several, so these add up to more
-  than 100.
+* scale ``unweighted_mean``: mean of the points over substantive answers.
+* scale ``unweighted_percent_agree``: the favourable end over substantive answers.
+* multiple choice ``unweighted_percent``: share of those who answered the question who
+  chose the option; an answer may choose several, so these add up to more than 100.
 * numeric: count, mean, standard deviation (n - 1), quartiles by linear
-  interpolation (pandas' default), minimum and maximum.
+  interpolation (pandas' default), minimum and maximum (never published).
 
-Weighted estimates with standard errors come with the analysis engine; these
-are the plain counts every later figure is checked against.
+The weighted estimates with standard errors (below) are what the results publish.
 """
 from __future__ import annotations
 
@@ -55,8 +56,8 @@ def frequency_table(series: pd.Series, question: QuestionInfo) -> pd.DataFrame:
             "missing_code": [c in MISSING_CODES for c in counts.index],
         }
     )
-    table["percent"] = [_percent(c, answered) for c in table["count"]]
-    table["valid_percent"] = [
+    table["unweighted_percent"] = [_percent(c, answered) for c in table["count"]]
+    table["unweighted_valid_percent"] = [
         None if missing else _percent(c, valid) for c, missing in zip(table["count"], table["missing_code"])
     ]
     return table
@@ -72,8 +73,8 @@ def multiple_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataF
             "label": [label for _, label in question.options],
             "count": counts,
             "missing_code": False,
-            "percent": [_percent(c, answered) for c in counts],
-            "valid_percent": [_percent(c, answered) for c in counts],
+            "unweighted_percent": [_percent(c, answered) for c in counts],
+            "unweighted_valid_percent": [_percent(c, answered) for c in counts],
         }
     )
 
@@ -85,24 +86,24 @@ def scale_summary(series: pd.Series, question: QuestionInfo) -> dict:
         "n_valid": valid,
         "n_dont_know": int((series == MISSING_CODES[0]).sum()),
         "n_prefer_not_to_say": int((series == MISSING_CODES[1]).sum()),
-        "mean": _clean(points.mean()) if valid else None,
-        "percent_agree": _percent(int(points.isin(top_codes(question.type)).sum()), valid),
+        "unweighted_mean": _clean(points.mean()) if valid else None,
+        "unweighted_percent_agree": _percent(int(points.isin(top_codes(question.type)).sum()), valid),
     }
 
 
 def numeric_summary(series: pd.Series) -> dict:
     values = series.dropna()
     if values.empty:
-        return {"n_valid": 0, "mean": None, "sd": None, "min": None, "q1": None,
-                "median": None, "q3": None, "max": None}
+        return {"n_valid": 0, "unweighted_mean": None, "unweighted_sd": None, "min": None, "unweighted_q1": None,
+                "unweighted_median": None, "unweighted_q3": None, "max": None}
     return {
         "n_valid": int(values.size),
-        "mean": _clean(values.mean()),
-        "sd": _clean(values.std(ddof=1)) if values.size > 1 else None,
+        "unweighted_mean": _clean(values.mean()),
+        "unweighted_sd": _clean(values.std(ddof=1)) if values.size > 1 else None,
         "min": _clean(values.min()),
-        "q1": _clean(values.quantile(0.25)),
-        "median": _clean(values.median()),
-        "q3": _clean(values.quantile(0.75)),
+        "unweighted_q1": _clean(values.quantile(0.25)),
+        "unweighted_median": _clean(values.median()),
+        "unweighted_q3": _clean(values.quantile(0.75)),
         "max": _clean(values.max()),
     }
 
@@ -129,7 +130,8 @@ def column_summary(data: SurveyData, question: QuestionInfo, base: dict, table=N
     result = {**base, "n_answered": answered, "n_skipped": data.n_responses - answered, "table": [], "summary": {}}
     if table is not None:
         result["table"] = [
-            {key: (_clean(value) if key in ("percent", "valid_percent") else value) for key, value in row.items()}
+            {key: (_clean(value) if key in ("unweighted_percent", "unweighted_valid_percent") else value)
+             for key, value in row.items()}
             for row in table(series, question).astype(object).to_dict(orient="records")
         ]
     if summary is not None:
@@ -354,8 +356,8 @@ def first_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataFram
         "label": [label for _, label in question.options],
         "count": counts,
         "missing_code": False,
-        "percent": [_percent(c, answered) for c in counts],
-        "valid_percent": [_percent(c, answered) for c in counts],
+        "unweighted_percent": [_percent(c, answered) for c in counts],
+        "unweighted_valid_percent": [_percent(c, answered) for c in counts],
     })
 
 

@@ -38,6 +38,7 @@ from . import charts
 from .breakdowns import groupings, item_estimates
 from .differencing import find_item, load_public_results, newest_published, responses_needed, with_figures
 from .disclosure import is_small
+from .doubts import doubts
 from .estimates import summarise_question
 from .fieldwork import load_fieldwork, margin_of_error
 from .frame import SurveyData, load_codebook, load_survey_data, series_slugs
@@ -45,7 +46,7 @@ from .indices import add_indices
 from .localize import load_content, localized_item, translate
 from .variance import Design
 from .waves import trend_table
-from .weighting import Margin, WeightingError, load_margins, rake, unweighted
+from .weighting import Margin, WeightingError, load_margins, rake, rake_tolerance, unweighted
 
 RESULTS_FILE = "results.json"
 CHARTS_DIR = "charts"
@@ -93,7 +94,7 @@ def _protect_summary(summary: dict, question, k: int, earlier: list[dict] = ()) 
         hide_missing |= _changed_by_few(summary["n_answered"], [old.get("n_answered")], k)
     for row in summary["table"]:
         if (row["code"] in hidden_options) or (row["missing_code"] and hide_missing):
-            row.update(count=None, percent=None, valid_percent=None, suppressed=True)
+            row.update(count=None, unweighted_percent=None, unweighted_valid_percent=None, suppressed=True)
         else:
             row["suppressed"] = False
     if hide_missing:
@@ -101,7 +102,7 @@ def _protect_summary(summary: dict, question, k: int, earlier: list[dict] = ()) 
         summary.update(n_answered=None, n_skipped=None)
         if missing_rows:  # percentages over everyone who answered would too
             for row in summary["table"]:
-                row["percent"] = None
+                row["unweighted_percent"] = None
     if summary["summary"]:
         question_type(question.type).protect_summary(summary["summary"], estimates, hide_missing, earlier, k)
     return summary
@@ -114,9 +115,9 @@ def protect_scale_summary(s: dict, estimates: list[dict], hide_missing: bool) ->
         s.update(n_dont_know=None, n_prefer_not_to_say=None)
     overall = {r["statistic"]: r for r in estimates}
     if overall.get("mean", {}).get("suppressed"):
-        s["mean"] = None
+        s["unweighted_mean"] = None
     if overall.get("percent_agree", {}).get("suppressed"):
-        s["percent_agree"] = None
+        s["unweighted_percent_agree"] = None
 
 
 def protect_number_summary(s: dict, estimates: list[dict], earlier: list[dict], k: int) -> None:
@@ -186,7 +187,7 @@ def compute_wave(data: SurveyData, margins: list[Margin], breakdowns: bool = Tru
             **estimate_all(data, frame, Design.from_weights(weights), indices, breakdowns, earlier)}
 
 
-def methodology(codebook, weights, n: int, left_out: list[dict] = ()) -> dict:
+def methodology(codebook, weights, n: int, left_out: list[dict] = (), indices: list[dict] = ()) -> dict:
     summary = weights.summary()
     deff = summary.get("design_effect") or 1.0
     return {
@@ -197,13 +198,17 @@ def methodology(codebook, weights, n: int, left_out: list[dict] = ()) -> dict:
         # The largest margin of error of a survey-wide percentage, design effect included.
         "margin_of_error": margin_of_error(n, deff) if n >= codebook.min_cell_size else None,
         "estimates": ("Percentages and means are weighted; each comes with a 95% confidence interval "
-                      "(t distribution) from Taylor-linearised standard errors that account for the raking, "
+                      "(t distribution on the design's degrees of freedom, every respondent less one, for groups too) "
+                      "from Taylor-linearised standard errors that account for the raking, "
                       "as R's survey package computes them. Percentages use the logit interval. "
                       "Don't know and prefer not to say are left out of percentages and means."),
         "suppression": (f"Figures based on fewer than {codebook.min_cell_size} respondents are not shown, "
                         "nor are figures from which they could be worked out."),
         # Stored answers no estimate uses (not finite, outside the question's range, not an option).
         "answers_left_out": list(left_out),
+        # What in the inputs is doubtful (doubts.py): all for staff, those marked public for readers.
+        "doubts": doubts(weights.totals, (weights.rake_error, rake_tolerance(weights.n)) if weights.weighted else None,
+                         list(indices)),
     }
 
 
@@ -241,7 +246,7 @@ def build_results(data: SurveyData, generated_at: dt.datetime, margins: list[Mar
     wave = compute_wave(data, margins or [], earlier=with_figures(list(public)))
     weights = wave["weights"]
     return {**base, "weighted": weights.weighted,
-            "methodology": methodology(codebook, weights, data.n_responses, data.left_out_note()),
+            "methodology": methodology(codebook, weights, data.n_responses, data.left_out_note(), wave["indices"]),
             "questions": wave["questions"], "indices": wave["indices"], "trends": []}
 
 

@@ -149,8 +149,12 @@ class Linearised:
 
     @property
     def df(self) -> np.ndarray:
-        """Degrees of freedom: respondents holding the estimate, less one (svy's domain rule)."""
-        return np.maximum(self.n_valid - 1, 0)
+        """Degrees of freedom of every estimate, a group's included: the design's, its primary
+        sampling units less its strata, here every respondent less one (R's ``degf(design)``,
+        as ``svyby`` and ``svyciprop`` use it; Stata's ``subpop``; SUDAAN). A group's own n - 1
+        would treat the group as a sample of its own, which a domain of one sample is not
+        (Korn & Graubard 1999, section 5.2; Lumley 2010, section 2.3)."""
+        return np.full(np.shape(self.estimate), max(self.design.n - 1, 0), dtype=np.int64)
 
     def differences(self, pairs: list[tuple[int, int]]) -> list[dict]:
         """Estimate i minus estimate j for each pair, for estimates over disjoint groups.

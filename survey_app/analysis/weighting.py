@@ -3,9 +3,10 @@
 ``rake`` calibrates unit starting weights so that the weighted count of
 respondents in every category of every weighting variable equals the
 population figure staff entered (census tables). The raking itself is svy's
-(``Sample.weighting.rake``, a Rust IPF kernel), run to a tolerance far below
-anything published, so that the weights after each margin's last step equal
-the final weights; the variance code (``variance.py``) relies on that.
+(``Sample.weighting.rake``, a Rust IPF kernel), run to a relative tolerance far
+below anything published (``RAKE_TOLERANCE``), so that the weights after each
+margin's last step equal the final weights; the variance code (``variance.py``)
+relies on that.
 
 Choices made here, stated in the methodology:
 
@@ -15,8 +16,8 @@ Choices made here, stated in the methodology:
   are raked to the population shares of the rest. Every respondent stays in
   the design and the controls stay plain counts, as R's ``rake`` expects.
 * Margins that describe slightly different totals (tables from different
-  sources) are each used as shares of the first margin's total; the largest
-  relative difference is reported.
+  sources) are each used as shares of the largest total; the relative
+  difference is reported, and staff are warned (``doubts.py``).
 * A population category with no respondent cannot be raked to: that is an
   error naming the variable and category, never a silent zero.
 
@@ -36,8 +37,20 @@ from ..questionnaire.types import MISSING_CODES
 from .frame import Codebook
 
 NOT_REPORTED = -99  # the category of respondents who did not give a weighting variable
-RAKE_TOLERANCE = 1e-12
+# Raking stops when every margin category's weighted count is within this fraction of its target
+# (svy's ``tol``: the largest |achieved - target| / target): RAKE_TOLERANCE, or n machine epsilons
+# for n respondents if that is more (``rake_tolerance``). Relative, so the same at any size, and
+# reachable in floating point: a sum of n weights is exact only to about n epsilons in the worst
+# case (Higham, Accuracy and Stability of Numerical Algorithms, section 4.2), and IPF converges to
+# that noise, not below it (measured: 4e-12 at a million respondents, 3e-11 at ten million; an
+# absolute 1e-12 was missed at a million by 1.35e-12 and 1.40e-12). Either is still a millionth
+# of a person in a thousand, far below any published figure's precision.
+RAKE_TOLERANCE = 1e-10
 RAKE_MAX_ITERATIONS = 1000
+# R's rake() (epsilon = 1, its default) stops when no category's weighted count moves by one
+# person. Weights that miss RAKE_TOLERANCE but meet that are used, with a warning for staff;
+# only margins that cannot be met even so are refused.
+R_EPSILON = 1.0
 
 
 class WeightingError(ValueError):
@@ -64,7 +77,9 @@ class Weights:
     categories: dict[str, np.ndarray] = field(default_factory=dict)
     controls: dict[str, dict[int, float]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
-    total_mismatch: float = 0.0  # largest relative difference between margin totals
+    total_mismatch: float = 0.0  # (largest - smallest) / largest of the margins' totals
+    totals: dict[str, float] = field(default_factory=dict)  # each margin's population total, as entered
+    rake_error: float = 0.0  # largest |achieved - target| / target over the margins' categories
     trim: float | None = None  # cap on weights, times the mean weight, if trimmed
     n_trimmed: int = 0  # weights that were over the cap
 
@@ -82,6 +97,7 @@ class Weights:
             "trim": self.trim,
             "n_trimmed": self.n_trimmed,
             "total_mismatch": self.total_mismatch,
+            "rake_error": self.rake_error,
         }
 
     @property
@@ -154,8 +170,10 @@ def build_controls(frame: pd.DataFrame, margins: list[Margin],
     if any(t <= 0 for t in totals):
         bad = margins[[t <= 0 for t in totals].index(True)].variable
         raise WeightingError(f"The population figures for '{bad}' add up to zero.")
-    grand_total = totals[0]
-    mismatch = max(abs(t - grand_total) / grand_total for t in totals)
+    # Tables from different sources may disagree on the total: each is used as shares of the
+    # largest, whatever order the tables were entered in (only the weights' scale depends on it).
+    grand_total = max(totals)
+    mismatch = (grand_total - min(totals)) / grand_total
 
     variables = [m.variable for m in margins]
     repeated = {v for v in variables if variables.count(v) > 1}
@@ -196,7 +214,32 @@ def build_controls(frame: pd.DataFrame, margins: list[Margin],
     return categories, controls, mismatch
 
 
-def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> np.ndarray:
+def margin_totals(margins: list[Margin]) -> dict[str, float]:
+    return {m.variable: float(sum(m.population.values())) for m in margins}
+
+
+def rake_tolerance(n: int) -> float:
+    """The relative tolerance raking n respondents is held to (see RAKE_TOLERANCE)."""
+    return max(RAKE_TOLERANCE, n * float(np.finfo(np.float64).eps))
+
+
+def margin_errors(values: np.ndarray, categories: dict, controls: dict) -> tuple[float, float]:
+    """How far weights are from the controls: the largest |achieved - target| / target, and the
+    largest |achieved - target| (in the controls' units: people), over every category."""
+    relative = absolute = 0.0
+    for variable, control in controls.items():
+        codes = categories[variable]
+        low = int(codes.min()) if len(codes) else 0
+        achieved = np.bincount(codes - low, values)  # codes are small integers (NOT_REPORTED is -99)
+        for code, target in control.items():
+            miss = abs((achieved[code - low] if 0 <= code - low < len(achieved) else 0.0) - target)
+            absolute = max(absolute, miss)
+            relative = max(relative, miss / target)
+    return relative, absolute
+
+
+def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> tuple[np.ndarray, float]:
+    """Weights raked from ``start`` to the controls, and their largest relative margin error."""
     import polars as pl
     import svy
 
@@ -204,14 +247,24 @@ def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> np.ndarra
     sample = svy.Sample(data, svy.Design(wgt="_w"))
     try:
         raked = sample.weighting.rake(
-            controls=controls, tol=RAKE_TOLERANCE, max_iter=RAKE_MAX_ITERATIONS, wgt_name="_raked"
+            controls=controls, tol=rake_tolerance(len(start)), max_iter=RAKE_MAX_ITERATIONS, wgt_name="_raked",
+            on_nonconvergence="ignore",  # judged below, as R judges it
         )
     except Exception as error:  # svy's own message names the problem; ours says what to do
         raise WeightingError(
             f"The responses could not be weighted to these margins ({error}). Check that the "
             "population figures are consistent, or weight on fewer variables."
         ) from error
-    return raked.data["_raked"].to_numpy()
+    values = raked.data["_raked"].to_numpy()
+    relative, absolute = margin_errors(values, categories, controls)
+    if not np.isfinite(values).all() or (relative > rake_tolerance(len(start)) and not absolute < R_EPSILON):
+        raise WeightingError(
+            f"The responses could not be weighted to these margins: after {RAKE_MAX_ITERATIONS} rounds "
+            f"a category's weighted count is still {absolute:,.1f} from its population figure. The "
+            "margins ask for something the responses cannot give (often two variables whose categories "
+            "overlap, such as an age band only one district has): combine categories, or weight on "
+            "fewer variables.")
+    return values, relative
 
 
 TRIM_MAX_ROUNDS = 50
@@ -229,7 +282,7 @@ def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None =
     """
     categories, controls, mismatch = build_controls(frame, margins, codebook)
     n = len(frame)
-    values = _rake_from(np.ones(n), categories, controls)
+    values, error = _rake_from(np.ones(n), categories, controls)
     trimmed = 0
     if trim is not None:
         if trim <= 1:
@@ -240,7 +293,7 @@ def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None =
             if not over.any():
                 break
             trimmed = max(trimmed, int(over.sum()))
-            values = _rake_from(np.minimum(values, cap), categories, controls)
+            values, error = _rake_from(np.minimum(values, cap), categories, controls)
         else:
             raise WeightingError(
                 f"The weights cannot be kept under {trim:g} times the mean while matching the margins: "
@@ -248,4 +301,4 @@ def rake(frame: pd.DataFrame, margins: list[Margin], codebook: Codebook | None =
             )
     return Weights(values=values, weighted=True, categories=categories, controls=controls,
                    sources={m.variable: m.source for m in margins}, total_mismatch=mismatch,
-                   trim=trim, n_trimmed=trimmed)
+                   totals=margin_totals(margins), trim=trim, n_trimmed=trimmed, rake_error=error)

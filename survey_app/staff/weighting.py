@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from .. import audit
+from ..analysis import doubts
 from ..analysis.frame import SurveyNotFound
 from ..analysis.pipeline import analyze_survey
 from ..analysis.weighting import WeightingError
@@ -28,8 +29,10 @@ MAX_CSV_BYTES = 512 * 1024
 
 
 def _page(survey, errors=None, values=None, status=200):
+    stored = stored_margins(survey)
+    totals = doubts.margin_totals({name: sum(m["population"].values()) for name, m in stored.items()})
     return render_template("staff/weighting.html", survey=survey, variables=weighting_variables(survey),
-                           stored=stored_margins(survey), errors=errors or [], values=values,
+                           stored=stored, errors=errors or [], values=values, totals_doubt=totals,
                            confirm=ConfirmForm()), status
 
 
