@@ -265,7 +265,15 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
         shutil.rmtree(work, ignore_errors=True)
         raise
     db.session.commit()
+    _refresh_pages(survey)
     return snapshot
+
+
+def _refresh_pages(survey: Survey) -> None:
+    """Every published version's page files again (their list of versions changed)."""
+    from .results import static_pages  # the results pages import this module
+
+    static_pages.refresh(survey)
 
 
 def versions(survey: Survey) -> list[Snapshot]:
@@ -288,3 +296,4 @@ def withdraw(snapshot: Snapshot, notice: str) -> None:
     snapshot.withdrawn_at = utcnow()
     snapshot.withdrawal_notice = notice
     db.session.commit()
+    _refresh_pages(db.session.get(Survey, snapshot.survey_id))

@@ -1,18 +1,16 @@
 """Public results: published snapshots only, read from their stored files; nothing is computed
 per request. A version's address (``/results/<slug>/v<N>``) never changes what it shows, except
-that a withdrawn version shows its notice instead. Pages carry an ETag and may be cached.
+that a withdrawn version shows its notice instead. An anonymous visitor's page is a file rendered
+at publishing (static_pages.py), which a web server in front serves without the app; pages carry
+an ETag and may be cached.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from pathlib import Path
 
-import threading
-from collections import OrderedDict
-
-from flask import abort, current_app, g, render_template, request, send_from_directory, session, url_for
+from flask import abort, current_app, g, render_template, send_file, send_from_directory, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,7 +20,7 @@ from ..extensions import db
 from ..i18n import current_language
 from ..models import Snapshot, Survey
 from ..security import as_chart
-from . import bp, document
+from . import bp, document, static_pages
 
 CACHE_SECONDS = 300
 
@@ -53,66 +51,27 @@ def _survey_or_404(slug: str) -> Survey:
     return survey
 
 
-class PageCache:
-    """Rendered public pages of published versions, per worker process (a few, least recently used).
-
-    A version's files never change, so its page changes only with the list of versions and the
-    language, which are in the key. Measured with bench/results_rps.py: rendering the demo's
-    page takes about 20 ms of CPU; a cached one is served in well under a millisecond.
-    """
-
-    def __init__(self, size: int = 32):
-        self.size, self.pages, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.pages:
-                self.pages.move_to_end(key)
-                return self.pages[key]
-        return None
-
-    def put(self, key, body: bytes) -> None:
-        with self.lock:
-            self.pages[key] = body
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
-
-
-pages = PageCache()
-
-
 def _anonymous() -> bool:
     """A visitor whose page is the same as everyone's: not signed in, no message waiting."""
     return not current_user.is_authenticated and "_flashes" not in session
 
 
 def _public_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot]):
-    """The page of a published version: 304 if the browser has it, else from the cache, else rendered."""
-    # What the page shows: this version's files, the list of versions (with their status) and
-    # the language. The digest is the ETag; the cache key adds where the files are.
+    """The page of a published version: for an anonymous visitor, its file (static_pages.py:
+    rendered at publishing, as a web server in front serves it too); for staff, rendered."""
     allow_languages(snapshot_results(snapshot))
-    listing = ",".join(f"{v.version}{v.status[0]}" for v in versions)
-    key = f"{survey.slug}-v{snapshot.version}-" + hashlib.sha256(
-        f"{listing}|{current_language()}|{snapshot.published_at.isoformat()}".encode()).hexdigest()[:16]
-    cache_key = (str(publishing.snapshot_dir(_generated_dir(), snapshot)), key)
     if not _anonymous():
         body, status = results_page(survey, snapshot, versions)
         response = current_app.make_response((body, status))
         response.headers["Cache-Control"] = "private, no-store"  # the page shows staff navigation
         return response
-    if request.if_none_match.contains(key):
-        response = current_app.response_class(status=304)
-    else:
-        body = pages.get(cache_key)
-        if body is None:
-            body = results_page(survey, snapshot, versions)[0].encode("utf-8")
-            pages.put(cache_key, body)
-        response = current_app.response_class(body, mimetype="text/html")
+    page = static_pages.version_page(_generated_dir(), survey, snapshot, current_language())
+    if not page.exists():  # published before pages were files, or removed by hand
+        static_pages.refresh(survey)
+    # send_file answers conditional requests (ETag and Last-Modified of the file) with 304.
+    response = send_file(page, mimetype="text/html", max_age=CACHE_SECONDS, conditional=True, etag=True)
     response.cache_control.public = True
-    response.cache_control.max_age = CACHE_SECONDS
     response.vary.update(("Cookie", "Accept-Language"))
-    response.set_etag(key)
     return response
 
 
@@ -145,7 +104,9 @@ def index():
         current = next((s for s in publishing.versions(survey) if s.status == "published"), None)
         if current is not None:
             listed.append((survey, current, snapshot_results(current)))
-    listed.sort(key=lambda entry: entry[1].published_at, reverse=True)
+    # Every time is UTC; SQLite gives it back without its zone, while a version published in this
+    # session still holds the aware value it was created with (the session keeps it after commit).
+    listed.sort(key=lambda entry: entry[1].published_at.replace(tzinfo=None), reverse=True)
     return render_template("results/index.html", listed=listed)
 
 

@@ -35,6 +35,7 @@ from ..i18n import LANGUAGES
 from ..questionnaire import bank, translation
 from ..questionnaire import settings as settings_rules
 from ..questionnaire.definition import definition_from_survey
+from ..results import static_pages
 from ..questionnaire.demo import COMMUNITY_TRUST
 from ..uploads import ParseRefused, parse_json, upload_limit
 from ..questionnaire.editing import (
@@ -219,6 +220,8 @@ def set_status(survey_id: int):
     if new == "closed":  # answers in progress can never be submitted now: they go at once
         drafts.purge_survey(survey)
     db.session.commit()
+    if new == "draft":  # a draft's results are not public: nor are their page files
+        static_pages.refresh(survey)
     flash(f"The survey is now {new}.", "info")
     return _back(survey)
 
