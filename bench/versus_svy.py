@@ -1,0 +1,125 @@
+"""`flask analyze` against the best peer, svy, on the same data, measured side by side in one run.
+
+    .venv/bin/python bench/versus_svy.py                          # 1,000,000 responses, SQLite, 3 rounds
+    .venv/bin/python bench/versus_svy.py --responses 10000000 --rounds 1
+    .venv/bin/python bench/versus_svy.py --database postgresql://postgres@127.0.0.1:5432/test
+
+Seeds bench/analysis.py's 30-item questionnaire (four population margins) with N responses in a
+child process, and writes what the peer needs from it once, untimed: the respondents as CSV (the
+four margin variables and every 5-point item, one row each) and the margins' controls as the app
+rakes to them. Then, in turns, each as a whole process from its start to its exit:
+
+* the app: ``flask analyze bench-trust`` (loading from the database, raking, indices, every item
+  overall and by four breakdowns with SEs, gaps and disclosure control, a chart per item,
+  results.json);
+* the peer: bench/svy_peer.py (svy as pinned: read the CSV, rake, each 5-point item's mean and
+  percent agreeing overall and by district with SEs), a smaller job.
+
+Prints each side's wall time per round, the app's peak memory, and the ratio app / peer of the
+medians (target: 1.0 or less). The second and later rounds of the app find the closed wave's
+frame cached (analysis/frame_cache.py) as a site's second analysis would; the first is printed
+apart. Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+FLASK = str(ROOT / ".venv" / "bin" / "flask")
+
+
+def export_for_peer(url: str, folder: Path) -> tuple[Path, Path, list[str]]:
+    """The respondents as CSV and the controls as JSON, from the app's own loading and margins."""
+    import numpy as np
+
+    from analysis import make_app
+    from survey_app.analysis.frame import load_codebook, load_survey_data
+    from survey_app.analysis.weighting import build_controls, load_margins, respondent_categories
+    from survey_app.extensions import db
+
+    app = make_app(url, str(folder / "unused"))
+    with app.app_context(), db.engine.connect() as connection:
+        codebook = load_codebook(connection, "bench-trust")
+        data = load_survey_data(connection, codebook)
+        margins = load_margins(connection, codebook.survey_id)
+        db.engine.dispose()
+    categories, controls, _ = build_controls(data.frame, margins, codebook)
+    items = [q.code for q in codebook.questions if q.type == "scale"]
+    import polars as pl
+
+    columns = {variable: respondent_categories(data.frame, variable) for variable in categories}
+    for item in items:
+        values = data.frame[item].astype("float64").to_numpy()
+        columns[item] = np.where(values > 0, values, 0).astype(np.int8)
+    csv_path, controls_path = folder / "respondents.csv", folder / "controls.json"
+    pl.DataFrame(columns).write_csv(csv_path)
+    controls_path.write_text(json.dumps({"items": items, "controls": {
+        v: {str(code): total for code, total in c.items()} for v, c in controls.items()}}), "utf-8")
+    return csv_path, controls_path, items
+
+
+def timed(command: list[str], env: dict, log: Path) -> tuple[float, float, str]:
+    """Wall seconds and peak resident memory (MB) of one child process, and its output."""
+    with open(log, "w") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    output = log.read_text()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{output}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", default=None, help="PostgreSQL server URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    from survey_app.scratch import scratch_database
+
+    with tempfile.TemporaryDirectory(prefix="versus-svy-") as folder, \
+            scratch_database(args.database, Path(folder), prefix="survey_versus") as url:
+        folder = Path(folder)
+        started = time.perf_counter()
+        subprocess.run([PYTHON, str(ROOT / "bench" / "analysis.py"), "--seed-only", url, "--responses",
+                        str(args.responses)], check=True)
+        csv_path, controls_path, items = export_for_peer(url, folder)
+        print(f"{args.responses:,} responses seeded and exported in {time.perf_counter() - started:.0f} s; "
+              f"the peer estimates {len(items)} items", flush=True)
+        env = {**os.environ, "FLASK_APP": "survey_app", "DATABASE_URL": url, "GENERATED_DIR": str(folder / "generated"),
+               "SECRET_KEY": "bench-" + "x" * 40}
+        app_command = [FLASK, "analyze", "bench-trust"]
+        peer_command = [PYTHON, str(ROOT / "bench" / "svy_peer.py"), str(csv_path), str(controls_path)]
+        rounds = {"app": [], "peer": []}
+        peaks = {"app": [], "peer": []}
+        for number in range(args.rounds + 1):
+            for side, command in (("app", app_command), ("peer", peer_command)):
+                seconds, peak, _ = timed(command, env, folder / f"{side}.log")
+                print(f"  round {number}: {side:4} {seconds:7.2f} s   peak {peak:6.0f} MB", flush=True)
+                rounds[side].append(seconds)
+                peaks[side].append(peak)
+        first = rounds["app"][0]
+        app, peer = statistics.median(rounds["app"][1:]), statistics.median(rounds["peer"][1:])
+        print(f"app (flask analyze, whole process): median {app:.2f} s (first analysis, frame not cached: {first:.2f} s), "
+              f"peak {max(peaks['app']):.0f} MB")
+        print(f"peer (svy, whole process): median {peer:.2f} s, peak {max(peaks['peer']):.0f} MB")
+        print(f"app / peer: {app / peer:.2f}x (target 1.0 or less); first analysis / peer: {first / peer:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
