@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from . import audit
+from .analysis import frame_cache
 from .extensions import db
 from .models import Answer, Question, Response, Survey
 from .questionnaire.question_types import question_type
@@ -101,3 +103,4 @@ def remove_response(survey: Survey, response: Response, reason: str, user=None) 
     except Exception:
         db.session.rollback()
         raise
+    frame_cache.forget(current_app.config["GENERATED_DIR"], survey.slug)  # nothing of it stays behind

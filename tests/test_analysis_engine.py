@@ -169,3 +169,80 @@ def test_doubtful_inputs_are_said_to_staff_in_the_cli_and_to_readers(app, client
     public = client.get(f"/results/{survey.slug}").get_data(as_text=True)
     assert "add up to different totals, 3% apart" in public
     assert "Read this score with caution:" in public
+
+
+def test_charts_drawn_by_two_processes_are_the_same_files_as_drawn_one_by_one(app, tmp_path):
+    import copy
+
+    from survey_app.analysis.pipeline import build_results, draw_charts
+    from survey_app.analysis.frame import load_codebook, load_survey_data
+    from survey_app.cli import create_demo_survey
+    import datetime as dt
+
+    survey = create_demo_survey(responses=200, seed=3)
+    with db.engine.connect() as connection:
+        data = load_survey_data(connection, load_codebook(connection, survey.slug))
+    results = build_results(data, dt.datetime(2026, 12, 1))
+    one, two = copy.deepcopy(results), copy.deepcopy(results)
+    draw_charts(one, tmp_path / "one", processes=1)
+    draw_charts(two, tmp_path / "two", processes=2)
+    assert one == two and any(q.get("chart") for q in one["questions"])
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert len(files) > 20
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_a_closed_waves_frame_is_read_from_its_copy_while_nothing_changed(app, monkeypatch):
+    from survey_app.analysis import frame as frame_module
+    from survey_app.analysis import frame_cache
+    from survey_app.analysis.frame import load_codebook, load_survey_data
+    from survey_app.models import Question, Response
+    from survey_app.response_review import remove_response
+
+    survey = _raked_survey(app)
+    generated = app.config["GENERATED_DIR"]
+    copy_path = frame_cache._path(generated, survey.slug)
+
+    def load():
+        with db.engine.connect() as connection:
+            return frame_cache.load(connection, load_codebook(connection, survey.slug), generated)
+
+    load()
+    assert not copy_path.exists()  # open: every submission changes it
+    survey.status = "closed"
+    db.session.commit()
+    first = load()
+    assert copy_path.exists()
+    with db.engine.connect() as connection:
+        fresh = load_survey_data(connection, load_codebook(connection, survey.slug))
+    pd.testing.assert_frame_equal(first.frame, fresh.frame)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the database was read although the copy is current")
+
+    monkeypatch.setattr(frame_cache, "load_survey_data", refuse)
+    again = load()
+    pd.testing.assert_frame_equal(again.frame, fresh.frame)
+    assert again.text_counts == fresh.text_counts and again.left_out == fresh.left_out
+    monkeypatch.setattr(frame_cache, "load_survey_data", frame_module.load_survey_data)
+
+    # A response added (a late paper form keyed in), a question reworded, a response removed:
+    # each is read from the database again.
+    add_response(survey, trust=1, fair=1, district=2, gender=1)
+    assert len(load().frame) == 121
+    db.session.get(Question, survey.questions[0].id).text = "I trust the police in my area."
+    db.session.commit()
+    assert load().codebook.questions[0].text == "I trust the police in my area."
+    response = db.session.scalars(select_first_response(survey)).first()
+    remove_response(survey, response, "entered twice")
+    assert not copy_path.exists()  # at once: the removed answers do not stay behind in the copy
+    assert len(load().frame) == 120
+
+
+def select_first_response(survey):
+    from sqlalchemy import select
+
+    from survey_app.models import Response
+
+    return select(Response).where(Response.survey_id == survey.id).limit(1)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -34,14 +35,14 @@ from sqlalchemy.engine import Connection
 
 from ..questionnaire.question_types import of_published_item, question_type
 from ..questionnaire.types import SLUG_PATTERN
-from . import charts
+from . import charts, frame_cache
 from .breakdowns import groupings, item_estimates
 from .differencing import find_item, load_public_results, newest_published, responses_needed, with_figures
 from .disclosure import is_small
 from .doubts import doubts
 from .estimates import summarise_question
 from .fieldwork import load_fieldwork, margin_of_error
-from .frame import SurveyData, load_codebook, load_survey_data, series_slugs
+from .frame import SurveyData, load_codebook, series_slugs
 from .indices import add_indices
 from .localize import load_content, localized_item, translate
 from .variance import Design
@@ -280,22 +281,52 @@ def series_trends(connection: Connection, codebook, results: dict, generated_dir
     return trend_table(sorted(waves, key=lambda w: w["wave"])) if len(waves) > 1 else []
 
 
-def draw_charts(results: dict, charts_dir: Path) -> None:
+# Charts are a fixed cost per item and language (about 0.15 s each, whatever the number of
+# responses: matplotlib's layout and rendering), all on one core unless spread: above this many,
+# they are drawn by a pool of processes forked from this one, one per core (at most four).
+# Measured with bench/versus_svy.py; the files are the same bytes either way (tested).
+PARALLEL_CHARTS_FROM = 8
+
+
+def draw_charts(results: dict, charts_dir: Path, processes: int | None = None) -> None:
     """Render one chart per question and index with published figures, in English and in every
     language of ``results["translations"]`` (under ``charts/<language>/``); record the file
-    names and the text alternative of each."""
+    names and the text alternative of each. ``processes``: 1 draws them here, one by one."""
+    jobs, records = [], []
     for item in results["questions"] + results["indices"]:
         if not of_published_item(item).chart or "estimates" not in item:
             continue
         overall = item["estimates"]["overall"]
         if not overall or all(r["estimate"] is None for r in overall):
             continue
-        item["chart"], item["chart_alt"] = _chart(item, charts_dir, "en")
+        jobs.append((item, charts_dir, "en"))
+        records.append((item, None))
         for language, block in results.get("translations", {}).items():
-            words = block["items"].setdefault(item["code"], {})
-            files, alt = _chart(localized_item(item, block), charts_dir / language, language)
-            words["chart"] = {fmt: f"{language}/{name}" for fmt, name in files.items()}
-            words["chart_alt"] = alt
+            jobs.append((localized_item(item, block), charts_dir / language, language))
+            records.append((block["items"].setdefault(item["code"], {}), language))
+    if processes is None:
+        processes = min(os.cpu_count() or 1, 4) if len(jobs) >= PARALLEL_CHARTS_FROM else 1
+    if processes > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        # Forked: the children have the modules and fonts already loaded, and leave by os._exit,
+        # never touching the parent's database connections.
+        with concurrent.futures.ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            drawn = list(pool.map(_chart_job, jobs, chunksize=max(1, len(jobs) // (4 * processes))))
+    else:
+        drawn = [_chart_job(job) for job in jobs]
+    for (record, language), (files, alt) in zip(records, drawn):
+        if language is None:
+            record["chart"], record["chart_alt"] = files, alt
+        else:
+            record["chart"] = {fmt: f"{language}/{name}" for fmt, name in files.items()}
+            record["chart_alt"] = alt
+
+
+def _chart_job(job: tuple) -> tuple[dict, str]:
+    item, directory, language = job
+    return _chart(item, directory, language)
 
 
 def _chart(item: dict, directory: Path, language: str) -> tuple[dict, str]:
@@ -325,7 +356,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
 
     started = time.perf_counter()
     codebook = load_codebook(connection, slug)
-    data = load_survey_data(connection, codebook)
+    data = frame_cache.load(connection, codebook, generated_dir)
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
