@@ -37,6 +37,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -64,6 +65,19 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+class UTCDateTime(TypeDecorator):
+    """A moment, stored in UTC and always given back aware of it. PostgreSQL keeps the zone;
+    SQLite keeps none and gives back a naive datetime, which is UTC: without this, an object
+    just created (aware) and the same row read back (naive) could not even be compared."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
 class SurveySeries(db.Model):
     """Surveys repeated over time (waves) that share question codes."""
 
@@ -71,7 +85,7 @@ class SurveySeries(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     surveys: Mapped[list[Survey]] = relationship(back_populates="series", order_by="Survey.wave")
 
@@ -93,8 +107,8 @@ class Survey(db.Model):
     thank_you_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # Optional window inside which an open survey accepts responses.
-    opens_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     access_mode: Mapped[str] = mapped_column(String(16), default="open")
     series_id: Mapped[int | None] = mapped_column(ForeignKey("survey_series.id"))
     wave: Mapped[int] = mapped_column(Integer, default=1)
@@ -105,9 +119,9 @@ class Survey(db.Model):
     min_cell_size: Mapped[int] = mapped_column(Integer, default=10)
     # Optional cap on weights after raking, as a multiple of the mean weight (None: no trimming).
     weight_trim: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UTCDateTime(), default=utcnow, onupdate=utcnow
     )
     # Moved by the database itself: triggers add one whenever a row of the survey, its pages,
     # questions or answer options is inserted, updated or deleted, by the ORM, a bulk
@@ -283,7 +297,7 @@ class Invitation(db.Model):
     # SHA-256 of the normalised code (60 random bits), so a database leak hands out no usable codes.
     code_hash: Mapped[str] = mapped_column(String(128), unique=True)
     batch: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used: Mapped[bool] = mapped_column(default=False)
 
 
@@ -349,9 +363,9 @@ class Snapshot(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     storage_path: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     withdrawal_notice: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -376,9 +390,9 @@ class StaffUser(db.Model):
     # Login throttling for browsers this account has not signed in from (accounts.py): failures
     # and, after too many, until when such sign-ins are refused.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Kept in each session at sign-in; moving it (sign-out, a new password, a new role, the
     # account disabled) ends every session of the account on every server.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -423,7 +437,7 @@ class StaffDevice(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_used_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
 
 
@@ -471,10 +485,10 @@ class Job(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     survey: Mapped["Survey | None"] = relationship()
 
@@ -485,7 +499,7 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
     # Copied so that the entry still says who it was if the account is deleted.
     user_email: Mapped[str] = mapped_column(String(254))
@@ -505,4 +519,4 @@ class BankItem(db.Model):
     definition: Mapped[dict] = mapped_column(JSON)
     construct: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

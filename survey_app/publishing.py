@@ -265,15 +265,15 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
         shutil.rmtree(work, ignore_errors=True)
         raise
     db.session.commit()
-    _refresh_pages(survey)
+    _refresh_pages(survey, generated_dir)
     return snapshot
 
 
-def _refresh_pages(survey: Survey) -> None:
+def _refresh_pages(survey: Survey, generated_dir=None) -> None:
     """Every published version's page files again (their list of versions changed)."""
     from .results import static_pages  # the results pages import this module
 
-    static_pages.refresh(survey)
+    static_pages.refresh(survey, generated_dir)
 
 
 def versions(survey: Survey) -> list[Snapshot]:

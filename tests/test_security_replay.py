@@ -143,6 +143,9 @@ class TestLinksFromConfiguration:
             add_response(survey, trust=1 + number % 5, district=1 + number % 3, contact=1 + number % 2)
         with db.engine.connect() as connection:
             analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+        # Publishing renders the page's file with the site's configuration (here the test's app
+        # publishes for the server, so it takes the server's address), whatever any request says.
+        app.config["PUBLIC_BASE_URL"] = real_server.env["PUBLIC_BASE_URL"]
         publishing.publish(survey, app.config["GENERATED_DIR"])
         first = Browser(real_server.base_url).get("/results/small", headers=forged).text
         later = Browser(real_server.base_url).get("/results/small").text

@@ -35,8 +35,8 @@ def _load(path: str) -> dict:
     return json.loads(Path(path).read_text("utf-8"))
 
 
-def snapshot_results(snapshot: Snapshot) -> dict:
-    path = publishing.snapshot_dir(_generated_dir(), snapshot) / RESULTS_FILE
+def snapshot_results(snapshot: Snapshot, generated_dir=None) -> dict:
+    path = publishing.snapshot_dir(generated_dir or _generated_dir(), snapshot) / RESULTS_FILE
     try:
         return _load(str(path))
     except FileNotFoundError:
@@ -76,9 +76,11 @@ def _public_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot]):
 
 
 def results_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot], draft_results: dict | None = None,
-                 chart_url=None, data_urls=None, status: int = 200):
-    """Render one version (or, for staff review, the unpublished draft) of the results page."""
-    results = draft_results if draft_results is not None else snapshot_results(snapshot)
+                 chart_url=None, data_urls=None, status: int = 200, results: dict | None = None):
+    """Render one version (or, for staff review, the unpublished draft) of the results page;
+    ``results``: the version's results when the caller has them (read from another folder)."""
+    if results is None:
+        results = draft_results if draft_results is not None else snapshot_results(snapshot)
     if chart_url is None:
         def chart_url(name):
             return url_for("results.chart", slug=survey.slug, version=snapshot.version, filename=name)
@@ -104,9 +106,7 @@ def index():
         current = next((s for s in publishing.versions(survey) if s.status == "published"), None)
         if current is not None:
             listed.append((survey, current, snapshot_results(current)))
-    # Every time is UTC; SQLite gives it back without its zone, while a version published in this
-    # session still holds the aware value it was created with (the session keeps it after commit).
-    listed.sort(key=lambda entry: entry[1].published_at.replace(tzinfo=None), reverse=True)
+    listed.sort(key=lambda entry: entry[1].published_at, reverse=True)
     return render_template("results/index.html", listed=listed)
 
 

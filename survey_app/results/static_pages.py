@@ -76,33 +76,36 @@ def languages_of(results: dict) -> list[str]:
     return ["en"] + sorted(code for code in (results.get("translations") or {}) if code in LANGUAGES)
 
 
-def render_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot], language: str) -> bytes:
+def render_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot], language: str,
+                generated_dir=None) -> bytes:
     """The page of a published version as an anonymous visitor reading ``language`` gets it."""
     from .routes import allow_languages, results_page, snapshot_results
 
+    generated_dir = generated_dir or current_app.config["GENERATED_DIR"]
     path = f"/results/{survey.slug}/v{snapshot.version}"
     # A fresh application context too: g (where Flask-Babel keeps the locale it picked, and the
     # page its allowed languages) belongs to it, and the caller's may have served another page.
     app = current_app._get_current_object()
     with app.app_context(), app.test_request_context(path, headers={"Accept-Language": language}):
-        allow_languages(snapshot_results(snapshot))
-        body, _ = results_page(survey, snapshot, versions)
+        results = snapshot_results(snapshot, generated_dir)
+        allow_languages(results)
+        body, _ = results_page(survey, snapshot, versions, results=results)
     return body.encode("utf-8")
 
 
-def refresh(survey: Survey) -> list[Path]:
+def refresh(survey: Survey, generated_dir=None) -> list[Path]:
     """Render every published version's pages of the survey again and remove the others (a
     withdrawn version's, a language no longer offered); the files written. New pages are in
     place before old ones go, so a web server in front never misses one it should have."""
     from .routes import snapshot_results
 
-    generated_dir = current_app.config["GENERATED_DIR"]
+    generated_dir = generated_dir or current_app.config["GENERATED_DIR"]
     versions = publishing.versions(survey)
     published = [v for v in versions if v.status == "published"] if survey.status != "draft" else []
     written = []
     for snapshot in published:
-        for language in languages_of(snapshot_results(snapshot)):
-            body = render_page(survey, snapshot, versions, language)
+        for language in languages_of(snapshot_results(snapshot, generated_dir)):
+            body = render_page(survey, snapshot, versions, language, generated_dir)
             targets = [version_page(generated_dir, survey, snapshot, language)]
             if snapshot is published[0]:  # the newest: /results/<slug> shows it
                 targets.append(current_page(generated_dir, survey, language))
