@@ -12,8 +12,9 @@ rakes to them. Then, in turns, each as a whole process from its start to its exi
 * the app: ``flask analyze bench-trust`` (loading from the database, raking, indices, every item
   overall and by four breakdowns with SEs, gaps and disclosure control, a chart per item,
   results.json);
-* the peer: bench/svy_peer.py (svy as pinned: read the CSV, rake, each 5-point item's mean and
-  percent agreeing overall and by district with SEs), a smaller job.
+* the peer: bench/svy_peer.py (svy as pinned: read the CSV, rake, the mean and percent agreeing
+  of ``--peer-items`` 5-point items (4: the questionnaire's trust items) overall and by district,
+  with SEs), a smaller job: the app does every item, four breakdowns and much more.
 
 Prints each side's wall time per round, the app's peak memory, and the ratio app / peer of the
 medians (target: 1.0 or less). The second and later rounds of the app find the closed wave's
@@ -40,7 +41,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 FLASK = str(ROOT / ".venv" / "bin" / "flask")
 
 
-def export_for_peer(url: str, folder: Path) -> tuple[Path, Path, list[str]]:
+def export_for_peer(url: str, folder: Path, peer_items: int) -> tuple[Path, Path, list[str]]:
     """The respondents as CSV and the controls as JSON, from the app's own loading and margins."""
     import numpy as np
 
@@ -65,6 +66,7 @@ def export_for_peer(url: str, folder: Path) -> tuple[Path, Path, list[str]]:
         columns[item] = np.where(values > 0, values, 0).astype(np.int8)
     csv_path, controls_path = folder / "respondents.csv", folder / "controls.json"
     pl.DataFrame(columns).write_csv(csv_path)
+    items = items[:peer_items]
     controls_path.write_text(json.dumps({"items": items, "controls": {
         v: {str(code): total for code, total in c.items()} for v, c in controls.items()}}), "utf-8")
     return csv_path, controls_path, items
@@ -88,6 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--peer-items", type=int, default=4,
+                        help="5-point items the peer estimates (the questionnaire's first ones: trust in the police)")
     parser.add_argument("--database", default=None, help="PostgreSQL server URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     from survey_app.scratch import scratch_database
@@ -98,7 +102,7 @@ def main() -> None:
         started = time.perf_counter()
         subprocess.run([PYTHON, str(ROOT / "bench" / "analysis.py"), "--seed-only", url, "--responses",
                         str(args.responses)], check=True)
-        csv_path, controls_path, items = export_for_peer(url, folder)
+        csv_path, controls_path, items = export_for_peer(url, folder, args.peer_items)
         print(f"{args.responses:,} responses seeded and exported in {time.perf_counter() - started:.0f} s; "
               f"the peer estimates {len(items)} items", flush=True)
         env = {**os.environ, "FLASK_APP": "survey_app", "DATABASE_URL": url, "GENERATED_DIR": str(folder / "generated"),

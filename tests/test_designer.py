@@ -228,7 +228,7 @@ def test_destructive_edits_are_refused_once_there_are_answers(client, app, edito
                    token_page=district_path)
     assert removed.status_code == 422 and "options cannot be removed ('East')" in html.unescape(
         removed.get_data(as_text=True))
-    delete = post(client, f"/staff/surveys/{survey.id}/questions/{trust.id}/delete")
+    delete = post(client, f"/staff/surveys/{survey.id}/questions/{trust.id}/delete", {"confirmed": "yes"})
     assert delete.status_code == 303
     db.session.expire_all()
     assert db.session.get(Question, trust.id) is not None  # refused, with a message

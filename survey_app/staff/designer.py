@@ -54,7 +54,7 @@ from ..questionnaire.editing import (
     update_question,
     validate_definition,
 )
-from . import bp
+from . import bp, confirmation
 from .access import permission_required, staff_required
 from .survey_lookup import audit_target, survey_or_404
 
@@ -334,6 +334,11 @@ def remove_page(survey_id: int, page_id: int):
     page = _page(survey, page_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmation.confirmed():
+        return confirmation.ask(f"Delete the page “{page.title or 'untitled'}”?",
+                                ["The page will be deleted (it has no questions)."
+                                 + (" Its display condition goes with it." if page.display_condition else "")],
+                                "Delete the page", url_for("staff.survey", survey_id=survey.id))
     try:
         delete_page(survey, page)
     except EditRefused as error:
@@ -416,6 +421,16 @@ def remove_question(survey_id: int, question_id: int):
     question = _question(survey, question_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmation.confirmed():
+        lost = [f"The question “{question.text}” ({question.code}) will be deleted"
+                + (f", with its {len(question.options)} answer options" if question.options else "")
+                + ", its translations and its display condition. This cannot be undone."]
+        if any(q.display_condition and question.code in json.dumps(q.display_condition)
+               for q in survey.questions if q.id != question.id):
+            lost.append("Another question's display condition refers to it: that condition must be "
+                        "changed first, or the deletion will be refused.")
+        return confirmation.ask(f"Delete the question “{question.code}”?", lost, "Delete the question",
+                                url_for("staff.survey", survey_id=survey.id) + f"#question-{question.id}")
     try:
         delete_question(survey, question)
     except EditRefused as error:

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms.staff import ConfirmForm
 from ..i18n import LANGUAGES
 from ..questionnaire import translation
-from . import bp
+from . import bp, confirmation
 from .access import permission_required
 from .survey_lookup import audit_target, survey_or_404
 
@@ -45,6 +45,16 @@ def translations(survey_id: int, language: str):
             if action == "prefill":
                 changed = translation.prefill(survey, language)
                 message = f"Filled in {changed} place(s) from the standard wording. Review them, then save."
+            elif action == "clear" and not confirmation.confirmed():
+                done = translation.coverage(survey, language).done
+                return confirmation.ask(
+                    f"Remove the whole {LANGUAGES[language]} translation?",
+                    [f"All {done} translated texts of “{survey.title}” in {LANGUAGES[language]} will be deleted: "
+                     "questions, answers, pages and messages. The survey's own wording is not touched.",
+                     "This cannot be undone. To keep a copy first, export the survey (its definition holds "
+                     "every translation)."],
+                    f"Remove the {LANGUAGES[language]} translation",
+                    url_for(".translations", survey_id=survey.id, language=language), {"action": "clear"})
             elif action == "clear":
                 changed = translation.translate(survey, language, {e["original"]: "" for e in
                                                                    translation.texts(survey, language)})

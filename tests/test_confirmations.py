@@ -1,0 +1,62 @@
+"""Nothing is lost by one click (issue: staff experience): removing a translation, a question or a
+page first says what will be lost and asks; only the confirmed post removes; the way back keeps it."""
+from __future__ import annotations
+
+import html
+
+from survey_app.extensions import db
+from survey_app.models import Page, Question
+from survey_app.questionnaire import translation
+
+from .factories import make_spanish_demo, make_survey
+from .staff_helpers import make_user, post, sign_in
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_removing_a_translation_asks_first_and_says_how_much_goes(client, app):
+    survey = make_spanish_demo()
+    before = translation.coverage(survey, "es").done
+    assert before > 50
+    sign_in(client, make_user("editor").email)
+    path = f"/staff/surveys/{survey.id}/translations/es"
+    page = text(client.get(path))
+    # The button is apart from "Save the translation", in a form of its own.
+    save_form = page[:page.index("Save the translation")]
+    assert 'value="clear"' not in save_form[save_form.rindex("<form"):]
+    asked = post(client, path, {"action": "clear"}, token_page=path)
+    assert asked.status_code == 200
+    asked_text = text(asked)
+    assert "Remove the whole Español translation?" in asked_text
+    assert f"All {before} translated texts" in asked_text and "Cancel, keep it" in asked_text
+    db.session.expire_all()
+    assert translation.coverage(survey, "es").done == before  # nothing gone yet
+    done = post(client, path, {"action": "clear", "confirmed": "yes"}, token_page=path)
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert translation.coverage(survey, "es").done == 0
+
+
+def test_deleting_a_question_or_a_page_asks_first(client, app):
+    survey = make_survey(status="draft")
+    sign_in(client, make_user("editor").email)
+    question = survey.questions[0]
+    path = f"/staff/surveys/{survey.id}/questions/{question.id}/delete"
+    asked = post(client, path)
+    assert asked.status_code == 200
+    assert f"The question “{question.text}” ({question.code}) will be deleted, with its" in text(asked)
+    assert db.session.get(Question, question.id) is not None
+    assert post(client, path, {"confirmed": "yes"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Question, question.id) is None
+    empty = Page(survey_id=survey.id, position=9, title="Spare")
+    db.session.add(empty)
+    db.session.commit()
+    path = f"/staff/surveys/{survey.id}/pages/{empty.id}/delete"
+    assert "Delete the page “Spare”?" in text(post(client, path))
+    assert db.session.get(Page, empty.id) is not None
+    assert post(client, path, {"confirmed": "yes"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Page, empty.id) is None
