@@ -60,3 +60,22 @@ def test_deleting_a_question_or_a_page_asks_first(client, app):
     assert post(client, path, {"confirmed": "yes"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Page, empty.id) is None
+
+
+def test_the_residents_error_summary_reads_as_sentences_in_every_language(client, app):
+    """'...in my neighbourhood.: Please answer this question.' had a stray colon: a question that
+    ends a sentence is followed by the message as the next one; one that does not, by a colon."""
+    from .factories import submit
+
+    survey = make_survey({"slug": "words", "title": "Words", "pages": [{"title": "P", "questions": [
+        {"code": "trust", "type": "scale", "text": "I trust the police in my neighbourhood.", "required": True},
+        {"code": "focus", "type": "single_choice", "text": "What matters most?", "required": True,
+         "options": [{"code": 1, "label": "Speed"}, {"code": 2, "label": "Respect"}]},
+        {"code": "district", "type": "dropdown", "text": "District", "required": True,
+         "options": [{"code": 1, "label": "North"}, {"code": 2, "label": "South"}]},
+    ]}]})
+    page = text(submit(client, survey, {}))
+    assert "I trust the police in my neighbourhood. Please answer this question." in page
+    assert "What matters most? Please answer this question." in page
+    assert "District: Please answer this question." in page
+    assert ".:" not in page and "?:" not in page
