@@ -31,7 +31,7 @@ from . import spreadsheet_csv
 from .extensions import db
 from .models import PopulationMargin, Survey
 from .questionnaire.question_types import question_type
-from .questionnaire.types import MISSING_CODES
+from .questionnaire.types import DEMOGRAPHICS, MISSING_CODES
 
 COLUMNS = ("variable", "category", "population", "source")
 MAX_ROWS = 10_000
@@ -53,10 +53,12 @@ class WeightingVariable:
 
 
 def weighting_variables(survey: Survey) -> dict[str, WeightingVariable]:
-    """The survey's questions that can be weighted on: single-answer, unordered choice items."""
+    """The survey's questions that can be weighted on: those tagged as demographics (district, age
+    band...: what census tables count) that are single-answer, unordered choice items. Attitude
+    items are never offered, whatever their type."""
     variables = {}
     for question in sorted(survey.questions, key=lambda q: q.position):
-        if not question_type(question.type).breaks_down:
+        if question.construct != DEMOGRAPHICS or not question_type(question.type).breaks_down:
             continue
         options = tuple((o.code, o.label) for o in question.options if o.code not in MISSING_CODES)
         variables[question.code] = WeightingVariable(question.code, question.text, options)

@@ -4,6 +4,7 @@ import html
 import io
 import json
 
+import pytest
 from sqlalchemy import select
 
 from survey_app.cli import create_demo_survey
@@ -94,3 +95,20 @@ def test_editor_cannot_weight(client, app):
     sign_in(client, "editor@city.example")
     assert client.get(f"/staff/surveys/{survey.id}/weighting").status_code == 403
     assert "Weighting and analysis" not in client.get(f"/staff/surveys/{survey.id}").get_data(as_text=True)
+
+
+def test_only_questions_tagged_as_demographics_are_offered_for_weighting(client, app):
+    """An attitude item with one answer among options (contact, a single choice) is not offered,
+    by the page or by a margins file; the district (demographics) is."""
+    from survey_app.population import parse_margins_csv, weighting_variables
+
+    from .factories import make_survey
+    from .staff_helpers import make_user, sign_in
+
+    survey = make_survey()
+    assert list(weighting_variables(survey)) == ["district"]
+    sign_in(client, make_user("analyst").email)
+    page = client.get(f"/staff/surveys/{survey.id}/weighting").get_data(as_text=True)
+    assert 'name="use_district"' in page and 'name="use_contact"' not in page
+    with pytest.raises(ValueError):
+        parse_margins_csv("variable,category,population,source\ncontact,Yes,100,x\ncontact,No,200,x\n", survey)

@@ -63,10 +63,8 @@ COMMUNITY_TRUST = {
         "Taking part is voluntary. You can skip any question that is not marked as required. "
         "Results are published only as totals for groups of at least 10 people."
     ),
-    "thank_you_text": (
-        "Thank you for taking part. The results will be published on the city's website "
-        "once the survey has closed."
-    ),
+    # No promise of when: results may be published while the survey is still open, and again.
+    "thank_you_text": "Thank you for taking part. The results will be published on the city's website.",
     "min_cell_size": 10,
     "pages": [
         {

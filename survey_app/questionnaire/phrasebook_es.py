@@ -132,10 +132,8 @@ PHRASEBOOK_ES: dict[str, str] = {
     "Results are published only as totals for groups of at least 10 people.":
         "Participar es voluntario. Puede omitir cualquier pregunta que no esté marcada como obligatoria. "
         "Los resultados se publican solo como totales de grupos de al menos 10 personas.",
-    "Thank you for taking part. The results will be published on the city's website "
-    "once the survey has closed.":
-        "Gracias por participar. Los resultados se publicarán en el sitio web de la ciudad "
-        "cuando la encuesta haya cerrado.",
+    "Thank you for taking part. The results will be published on the city's website.":
+        "Gracias por participar. Los resultados se publicarán en el sitio web de la ciudad.",
     "Trust and fair treatment": "Confianza y trato justo",
     "Safety and cooperation": "Seguridad y cooperación",
     "Contact with the police": "Contacto con la policía",
