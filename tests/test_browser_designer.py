@@ -21,8 +21,9 @@ def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/staff/$"))
 
-    page.get_by_label("Title").fill("Neighbourhood pulse")
-    page.get_by_label("Web address name").fill("pulse")
+    blank = page.get_by_role("group", name="Or start a blank survey")
+    blank.get_by_label("Title").fill("Neighbourhood pulse")
+    blank.get_by_label("Web address name").fill("pulse")
     page.get_by_role("button", name="Create blank survey").click()
     page.wait_for_url(re.compile(r".*/staff/surveys/\d+"))
 

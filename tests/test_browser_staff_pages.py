@@ -26,6 +26,10 @@ def _overlap(a, b) -> bool:
 def test_the_survey_page_lays_out_without_overlaps_and_removal_asks(app, live_server, page):
     survey = make_spanish_demo()
     _sign_in(page, live_server, make_user("editor").email)
+    # The dashboard: making a survey from the template asks for its title and web address.
+    template = page.get_by_role("group", name=re.compile("template"))
+    expect(template.get_by_label("Title")).to_have_value(re.compile(r"Community Trust in Policing \d{4}"))
+    audit(page, "staff-dashboard")
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"{live_server}/staff/surveys/{survey.id}")

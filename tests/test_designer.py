@@ -302,9 +302,19 @@ def test_next_wave_copies_the_survey_into_its_series(client, app, editor):
 
 
 def test_template_and_question_bank(client, app, editor):
-    assert post(client, "/staff/surveys/template").status_code == 303
+    asked = client.get("/staff/").get_data(as_text=True)  # the form suggests a title and an address
+    assert 'value="Community Trust in Policing 20' in asked and 'value="community-trust-20' in asked
+    assert post(client, "/staff/surveys/template", {"title": "Community Trust in Policing 2027",
+                                                    "slug": "community-trust"}).status_code == 303
     template = db.session.scalar(select(Survey).where(Survey.slug == "community-trust"))
-    assert template.title == "Community Trust in Policing" and len(template.questions) == 21
+    assert template.title == "Community Trust in Policing 2027" and len(template.questions) == 21
+    assert (template.translations or {}).get("es", {}).get("title") == "Confianza de la comunidad en la policía 2027"
+    # The same title again: refused in words, what was typed kept, nothing created.
+    again = post(client, "/staff/surveys/template", {"title": "community trust in policing 2027", "slug": "trust-again"})
+    text = html.unescape(again.get_data(as_text=True))
+    assert again.status_code == 422 and "a survey called “community trust in policing 2027” already exists" in text
+    assert 'value="trust-again"' in text
+    assert db.session.scalar(select(func.count()).select_from(Survey)) == 1
     post(client, "/staff/surveys/new", {"title": "Short", "slug": "short"})
     survey = db.session.scalar(select(Survey).where(Survey.slug == "short"))
     bank_path = f"/staff/surveys/{survey.id}/bank"

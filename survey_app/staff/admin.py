@@ -19,8 +19,22 @@ AUDIT_PAGE_SIZE = 100
 @bp.get("/")
 @staff_required
 def dashboard():
+    return dashboard_page()
+
+
+def dashboard_page(errors: dict | None = None, values: dict | None = None, status: int = 200):
+    """The staff's list of surveys and the forms that create one; ``errors`` and ``values`` by
+    form ("template", "blank") when a creation was refused, so that nothing typed is lost."""
+    import datetime as dt
+
+    from ..questionnaire.demo import COMMUNITY_TRUST
+    from ..questionnaire.editing import free_slug
+
     surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc())).all()
-    return render_template("staff/dashboard.html", surveys=surveys)
+    year = dt.date.today().year
+    suggested = {"title": f"{COMMUNITY_TRUST['title']} {year}", "slug": free_slug(f"{COMMUNITY_TRUST['slug']}-{year}")}
+    return render_template("staff/dashboard.html", surveys=surveys, errors=errors or {}, values=values or {},
+                           suggested=suggested), status
 
 
 @bp.route("/users", methods=["GET", "POST"])

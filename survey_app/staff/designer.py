@@ -9,7 +9,7 @@ import json
 from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit, drafts
 from ..accounts import can
@@ -91,21 +91,42 @@ def _staff_bank_items() -> list[dict]:
 
 # --- Surveys ---------------------------------------------------------------------------------
 
+def _refused_creation(form_name: str, form: NewSurveyForm, messages: list[str]):
+    """The dashboard again, with what was typed and what to change (nothing is created)."""
+    from .admin import dashboard_page
+
+    return dashboard_page({form_name: messages}, {form_name: {"title": form.title.data or "", "slug": form.slug.data or ""}},
+                          422)
+
+
+def _creation_problems(form: NewSurveyForm) -> list[str]:
+    """What stops a new survey with the form's title and web address name, in words."""
+    if not form.validate_on_submit():
+        return [f"{field.label.text}: {error}" for field in (form.title, form.slug) for error in field.errors] or [
+            "The form had expired; press the button again."]
+    title = form.title.data.strip()
+    if db.session.scalar(select(Survey.id).where(func.lower(Survey.title) == title.lower())):
+        return [f"Title: a survey called “{title}” already exists, and the staff list and the public results would "
+                f"show two surveys of the same name. Add what sets this one apart, such as the year or the area "
+                f"(“{title} {dt.date.today().year}”)."]
+    if db.session.scalar(select(Survey.id).where(Survey.slug == form.slug.data)):
+        return [f"Web address name: “{form.slug.data}” is taken by another survey. Choose another, "
+                f"such as “{free_slug(form.slug.data)}”."]
+    return []
+
+
 @bp.post("/surveys/new")
 @permission_required("design")
 def new_survey():
     form = NewSurveyForm()
-    if not form.validate_on_submit():
-        for field in (form.title, form.slug):
-            for error in field.errors:
-                flash(f"{field.label.text}: {error}", "error")
-        return redirect(url_for(".dashboard"), code=303)
+    problems = _creation_problems(form)
+    if problems:
+        return _refused_creation("blank", form, problems)
     try:
-        survey = create_from_definition({"slug": form.slug.data, "title": form.title.data,
+        survey = create_from_definition({"slug": form.slug.data, "title": form.title.data.strip(),
                                          "pages": [{"title": "Page 1", "questions": []}]}, allow_empty_pages=True)
     except EditRefused as error:
-        flash(str(error).replace("slug: ", ""), "error")
-        return redirect(url_for(".dashboard"), code=303)
+        return _refused_creation("blank", form, [str(error).replace("slug: ", "Web address name: ")])
     db.session.flush()
     audit.record("survey.create", audit_target(survey))
     db.session.commit()
@@ -115,17 +136,26 @@ def new_survey():
 @bp.post("/surveys/template")
 @permission_required("design")
 def new_from_template():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    """The "Community Trust in Policing" template as a new draft, under a title and web address
+    staff give it (a second identical title would be two identical surveys on /results/)."""
+    form = NewSurveyForm()
+    problems = _creation_problems(form)
+    if problems:
+        return _refused_creation("template", form, problems)
     definition = copy.deepcopy(COMMUNITY_TRUST)
-    definition["slug"] = free_slug(definition["slug"])
+    definition["slug"], definition["title"] = form.slug.data, form.title.data.strip()
     survey = create_from_definition(definition)
     db.session.flush()
     translation.prefill(survey, "es")  # the template's wording has a reviewed Spanish version
+    template_title = COMMUNITY_TRUST["title"]
+    if survey.title.startswith(template_title):  # "... 2027", "... – North": the same words in Spanish
+        spanish = translation.PHRASEBOOKS["es"].get(template_title)
+        if spanish:
+            translation.translate(survey, "es", {survey.title: spanish + survey.title[len(template_title):]})
     audit.record("survey.create_from_template", audit_target(survey), template="community-trust")
     db.session.commit()
-    flash("Created the \"Community Trust in Policing\" survey from the template. It is a draft: "
-          "review it, then open it.", "info")
+    flash(f"Created “{survey.title}” from the Community Trust in Policing template. It is a draft: "
+          "review it (and its Spanish title: the template's is prefilled), then open it.", "info")
     return _back(survey)
 
 
