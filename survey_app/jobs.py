@@ -46,15 +46,20 @@ UNEXPECTED = "The job stopped on an unexpected error; nothing of it was stored. 
 
 @dataclass(frozen=True)
 class Kind:
-    """What a kind of job is: who may see it, how to name it, and what runs it."""
+    """What a kind of job is: who may see it, how to name it, what runs it, and how its page ends."""
 
     label: str  # "Import of responses"
     permission: str  # accounts.PERMISSIONS entry needed to start and to see it
     handler: str  # "module:function" under survey_app, imported when the job runs
+    back: str  # the staff page its page links back to (an endpoint taking survey_id)
+    outcome: str  # the template that shows what came of it (templates/staff/)
 
 
 KINDS: dict[str, Kind] = {
-    "import": Kind("Import of responses", "collect", "response_import:run_job"),
+    "import": Kind("Import of responses", "collect", "response_import:run_job", "staff.responses",
+                   "staff/_import_outcome.html"),
+    "analysis": Kind("Analysis", "analyse", "analysis_job:run_job", "staff.weighting",
+                     "staff/_analysis_outcome.html"),
 }
 
 

@@ -28,7 +28,7 @@ from survey_app.questionnaire.types import (
 
 from .factories import SMALL_SURVEY, add_response, make_survey, option_id, question
 from .http_browser import Browser
-from .staff_helpers import PASSWORD, make_user, post, sign_in
+from .staff_helpers import PASSWORD, finished_job_page, make_user, post, sign_in
 
 # A number question without bounds of its own (the attack's "numeric question without a maximum"),
 # with a written answer on the same page, so that a refused page can be seen to keep it.
@@ -301,7 +301,7 @@ def test_flask_analyze_and_the_staff_button_complete_with_a_note(runner, client,
     assert "years (5 outside its range)" in staff_page
 
 
-def test_the_staff_button_over_gunicorn_after_1e400_got_into_the_table(real_server, app):
+def test_the_staff_button_over_gunicorn_after_1e400_got_into_the_table(real_server, job_worker, app):
     """The attack as reported: infinity stored for a number without a maximum (before the check),
     then every analysis failed. Now the analysis completes and says what it left out."""
     survey = make_survey(OPEN_NUMBER)
@@ -318,6 +318,8 @@ def test_the_staff_button_over_gunicorn_after_1e400_got_into_the_table(real_serv
     assert signed.status == 302
     ran = staff.submit(f"/staff/surveys/{survey.id}/analyze", {}, token_from=f"/staff/surveys/{survey.id}/weighting")
     assert ran.status == 303, ran.text[:500]
+    _, outcome = finished_job_page(staff, ran.location)  # the analysis runs as a background job
+    assert "Analysed 7 responses" in html.unescape(outcome.text)
     draft = html.unescape(staff.get(f"/staff/surveys/{survey.id}/results/draft").text)
     assert "“How many people live with you?”: fewer than 3 answers, not a finite number." in draft
     assert "Infinity" not in draft and ">inf<" not in draft

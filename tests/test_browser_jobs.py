@@ -49,3 +49,40 @@ def test_a_large_import_shows_its_progress_then_its_outcome(real_server, job_wor
     page.get_by_role("link", name=survey.title).click()
     expect(page.get_by_text("20,000 imported")).to_be_visible()  # waits for the page the click opens
     audit(page, "staff-fieldwork")
+
+
+def test_the_analysis_runs_in_the_background_and_shows_its_stages(real_server, job_worker, app, page):
+    """Weighting page, "Run the analysis now": the job's page names each stage as the worker
+    reaches it (a survey of 20,000 responses, so that there is time to see one), then the outcome
+    with the way to the draft; axe on both."""
+    from survey_app.cli import create_demo_survey
+
+    survey = create_demo_survey(responses=20_000, seed=7)
+    analyst = make_user("analyst")
+    base = real_server.base_url
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Email").fill(analyst.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/staff/$"))
+    page.goto(f"{base}/staff/surveys/{survey.id}/weighting")
+    page.get_by_role("button", name="Run the analysis now").click()
+    page.wait_for_url(re.compile(r".*/staff/jobs/\d+$"))
+    job_page = page.url
+    phase = page.locator("#job-phase")
+    seen, audited = set(), False
+    deadline = time.monotonic() + 120
+    while not page.get_by_text("Review the draft and publish it").is_visible():
+        assert time.monotonic() < deadline, phase.text_content() if phase.count() else page.content()[:500]
+        if phase.count():
+            text = phase.text_content() or ""
+            seen.update(stage for stage in ("Loading the responses", "Weighting and estimating",
+                                            "Drawing the charts") if stage in text)
+            if seen and not audited:
+                audit(page, "staff-analysis-running")
+                audited = True
+                page.goto(job_page)
+        time.sleep(0.1)
+    assert seen, "no stage of the analysis was shown while it ran"
+    expect(page.get_by_text("Analysed 20,000 responses")).to_be_visible()
+    audit(page, "staff-analysis-done")

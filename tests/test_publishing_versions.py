@@ -25,7 +25,7 @@ from survey_app.results.routes import snapshot_results
 
 from .factories import add_response, make_survey
 from .http_browser import Browser
-from .staff_helpers import PASSWORD, make_user
+from .staff_helpers import PASSWORD, finished_job_page, make_user
 
 K = 10
 
@@ -157,8 +157,11 @@ def sign_in_staff(server) -> Browser:
 
 
 def analyse_over_http(staff: Browser, survey_id: int) -> None:
+    """The staff button: the analysis runs as a background job (the test's ``job_worker``)."""
     reply = staff.submit(f"/staff/surveys/{survey_id}/analyze", {}, token_from=f"/staff/surveys/{survey_id}/weighting")
     assert reply.status == 303, reply.text[:500]
+    _, outcome = finished_job_page(staff, reply.location)
+    assert "Analysed" in outcome.text, outcome.text[:2000]
 
 
 def publish_over_http(staff: Browser, survey_id: int):
@@ -166,7 +169,7 @@ def publish_over_http(staff: Browser, survey_id: int):
                         token_from=f"/staff/surveys/{survey_id}/weighting")
 
 
-def test_two_versions_over_gunicorn_give_nobody_away(real_server, app):
+def test_two_versions_over_gunicorn_give_nobody_away(real_server, job_worker, app):
     survey = make_survey()
     first_forty(survey)
     make_user("analyst")

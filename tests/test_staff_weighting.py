@@ -3,9 +3,10 @@ the analysis; editors may not."""
 import html
 import io
 import json
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey_app.cli import create_demo_survey
 from survey_app.extensions import db
@@ -50,7 +51,9 @@ def test_analyst_enters_margins_by_form_and_runs_the_analysis(client, app):
     db.session.refresh(survey)
     assert survey.weight_trim == 4.0
     ran = post(client, f"/staff/surveys/{survey.id}/analyze", token_page=path)
-    assert ran.status_code == 303
+    assert ran.status_code == 303 and "/staff/jobs/" in ran.location  # a background job (run at once in tests)
+    outcome = html.unescape(client.get(ran.location).get_data(as_text=True))
+    assert re.search(r"Analysed [\d,]+ responses \(weighted\)\.", outcome), outcome[:2000]
     with open(f"{app.config['GENERATED_DIR']}/{survey.slug}/results.json") as handle:
         results = json.load(handle)
     assert results["weighted"] and results["methodology"]["weighting"]["variables"] == ["district"]
@@ -85,8 +88,9 @@ def test_a_weighting_error_is_explained_and_keeps_the_results(client, app):
     sign_in(client, "analyst@city.example")
     path = f"/staff/surveys/{survey.id}/weighting"
     response = post(client, f"/staff/surveys/{survey.id}/analyze", token_page=path)
-    assert response.status_code == 422
-    assert "The results were not updated: No respondent is in" in html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 303
+    outcome = html.unescape(client.get(response.location).get_data(as_text=True))
+    assert "The results were not updated" in outcome and "No respondent is in" in outcome
 
 
 def test_editor_cannot_weight(client, app):
@@ -112,3 +116,23 @@ def test_only_questions_tagged_as_demographics_are_offered_for_weighting(client,
     assert 'name="use_district"' in page and 'name="use_contact"' not in page
     with pytest.raises(ValueError):
         parse_margins_csv("variable,category,population,source\ncontact,Yes,100,x\ncontact,No,200,x\n", survey)
+
+
+def test_one_analysis_per_survey_at_a_time(client, app):
+    """A second press while an analysis of the survey is running shows that one, starts nothing."""
+    from survey_app import analysis_job
+    from survey_app.models import Job
+
+    survey = create_demo_survey(responses=30, seed=3)
+    running = Job(kind="analysis", survey_id=survey.id, status="running", done=1, total=5, attempts=1,
+                  phase="Weighting and estimating", params={}, active_key=analysis_job.active_key(survey.id))
+    db.session.add(running)
+    db.session.commit()
+    make_user("analyst")
+    sign_in(client, "analyst@city.example")
+    path = f"/staff/surveys/{survey.id}/weighting"
+    again = post(client, f"/staff/surveys/{survey.id}/analyze", token_page=path)
+    assert again.status_code == 303 and again.location.endswith(f"/staff/jobs/{running.id}")
+    page = html.unescape(client.get(again.location).get_data(as_text=True))
+    assert "An analysis of this survey is already running" in page and "Weighting and estimating: 1 of 5." in page
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 1

@@ -348,17 +348,26 @@ def _swap_in(new_dir: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+# The stages of an analysis, as the staff page of a running one names them (analysis_job.py).
+STAGES = ("Loading the responses", "Weighting and estimating", "Comparing with earlier waves", "Drawing the charts",
+          "Writing the results")
+
+
 def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
-                   now: dt.datetime | None = None) -> AnalysisRun:
+                   now: dt.datetime | None = None, on_stage=None) -> AnalysisRun:
+    """Analyse a survey into its draft results; ``on_stage(name)`` is told each of STAGES as it starts."""
     generated_dir = Path(generated_dir)
     generated_dir.mkdir(parents=True, exist_ok=True)
     timings = {}
+    on_stage = on_stage or (lambda name: None)
 
+    on_stage(STAGES[0])
     started = time.perf_counter()
     codebook = load_codebook(connection, slug)
     data = frame_cache.load(connection, codebook, generated_dir)
     timings["load"] = time.perf_counter() - started
 
+    on_stage(STAGES[1])
     started = time.perf_counter()
     margins = load_margins(connection, codebook.survey_id)
     public = load_public_results(connection, codebook.survey_id, generated_dir)
@@ -369,6 +378,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
         connection, codebook.survey_id, codebook.min_cell_size,
         [p["methodology"].get("fieldwork") or {} for p in public if "methodology" in p])
     results["translations"] = translate(results, load_content(connection, codebook.survey_id))
+    on_stage(STAGES[2])
     started = time.perf_counter()
     if not results["suppressed"]:
         results["trends"] = series_trends(connection, codebook, results, generated_dir)
@@ -376,10 +386,12 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
 
     work_dir = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=generated_dir))
     try:
+        on_stage(STAGES[3])
         started = time.perf_counter()
         draw_charts(results, work_dir / CHARTS_DIR)
         timings["charts"] = time.perf_counter() - started
 
+        on_stage(STAGES[4])
         started = time.perf_counter()
         (work_dir / RESULTS_FILE).write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")
         target = generated_dir / slug

@@ -33,8 +33,8 @@ def _state(job: Job) -> dict:
 @staff_required
 def job(job_id: int):
     job = _job(job_id)
-    report = ImportReport.from_dict(job.result) if job.kind == "import" and job.result else None
-    return render_template("staff/job.html", job=job, kind=jobs.KINDS[job.kind], state=_state(job), report=report)
+    return render_template("staff/job.html", job=job, kind=jobs.KINDS[job.kind], state=_state(job),
+                           import_report=ImportReport.from_dict)
 
 
 @bp.get("/jobs/<int:job_id>/state")

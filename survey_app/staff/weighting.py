@@ -2,13 +2,11 @@
 the analysis. Thin views: parsing and checks are in population.py, the work in analysis/."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from .. import audit
+from .. import analysis_job, audit, jobs
 from ..analysis import doubts
-from ..analysis.frame import SurveyNotFound
-from ..analysis.pipeline import analyze_survey
-from ..analysis.weighting import WeightingError
 from ..extensions import db
 from ..forms.staff import ConfirmForm
 from ..questionnaire import settings
@@ -105,19 +103,15 @@ def upload_margins(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/analyze")
 @permission_required("analyse")
 def run_analysis(survey_id: int):
-    """Run the analysis now (the same as `flask analyze`; a few seconds up to about 100,000 responses)."""
+    """Start the analysis (the same as `flask analyze`) as a background job, and show its page: it
+    takes a minute at a million responses, longer than a request may."""
     survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired. Please press the button again."], None, 400)
     try:
-        with db.engine.connect() as connection:
-            run = analyze_survey(connection, survey.slug, current_app.config["GENERATED_DIR"])
-    except (WeightingError, SurveyNotFound) as error:
-        return _page(survey, [f"The results were not updated: {error}"], None, 422)
-    audit.record("analysis.run", audit_target(survey), weighted=run.results["weighted"],
-                 responses=run.results["n_responses"])
-    db.session.commit()
-    flash(f"Analysed {run.results['n_responses']:,} responses "
-          f"({'weighted' if run.results['weighted'] else 'unweighted'}). Review the draft page and "
-          "publish it when it is right.", "info")
-    return redirect(url_for(".results", survey_id=survey.id), code=303)
+        job = jobs.submit("analysis", survey_id=survey.id, created_by_id=current_user.id,
+                          active_key=analysis_job.active_key(survey.id))
+    except jobs.JobAlreadyActive as active:
+        flash("An analysis of this survey is already running: here is how far it has got.", "info")
+        return redirect(url_for(".job", job_id=active.job_id), code=303)
+    return redirect(url_for(".job", job_id=job.id), code=303)
