@@ -34,19 +34,82 @@ class ResponsePage:
     responses: list[Response]
     page: int
     pages: int
-    total: int
+    total: int  # responses matching the filters
+    everyone: int  # responses of the survey
 
 
-def response_page(survey: Survey, page: int = 1) -> ResponsePage:
-    """One page of a survey's responses, newest date first (ids are random: they only break ties)."""
-    total = db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == survey.id))
+@dataclass
+class ResponseFilters:
+    """What the list is narrowed to (all optional): mode, language, dates, and an answer to each
+    question tagged as demographics (district, age band...) by its code. ``problems`` says, in
+    words, which filter could not be read (that one is left out, the others apply)."""
+
+    mode: str = ""
+    language: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    groups: dict[str, int] | None = None  # question code -> option code
+    problems: list[str] | None = None
+
+    @classmethod
+    def from_args(cls, args, survey: Survey, modes, languages) -> "ResponseFilters":
+        from .population import weighting_variables
+
+        found = cls(groups={}, problems=[])
+        if args.get("mode", "") in modes:
+            found.mode = args["mode"]
+        if args.get("language", "") in languages:
+            found.language = args["language"]
+        for name, label in (("since", "From"), ("until", "To")):
+            raw = (args.get(name) or "").strip()
+            if raw:
+                try:
+                    setattr(found, name, dt.date.fromisoformat(raw))
+                except ValueError:
+                    found.problems.append(f"{label}: “{raw}” is not a date; write it as YYYY-MM-DD, e.g. 2026-11-30.")
+        for code, variable in weighting_variables(survey).items():
+            raw = args.get(f"g_{code}", "")
+            if raw and raw.lstrip("-").isdigit() and int(raw) in {c for c, _ in variable.options}:
+                found.groups[code] = int(raw)
+        return found
+
+    def active(self) -> bool:
+        return bool(self.mode or self.language or self.since or self.until or self.groups)
+
+    def as_args(self) -> dict:
+        """The filters as the list's address carries them (for the pages' links)."""
+        args = {"mode": self.mode, "language": self.language,
+                "since": self.since.isoformat() if self.since else "", "until": self.until.isoformat() if self.until else "",
+                **{f"g_{code}": value for code, value in (self.groups or {}).items()}}
+        return {key: value for key, value in args.items() if value != ""}
+
+
+def response_page(survey: Survey, page: int = 1, filters: ResponseFilters | None = None) -> ResponsePage:
+    """One page of a survey's responses matching ``filters``, newest date first (ids are random:
+    they only break ties)."""
+    where = [Response.survey_id == survey.id]
+    filters = filters or ResponseFilters()
+    if filters.mode:
+        where.append(Response.mode == filters.mode)
+    if filters.language:
+        where.append(Response.language == filters.language)
+    if filters.since:
+        where.append(Response.submitted_on >= filters.since)
+    if filters.until:
+        where.append(Response.submitted_on <= filters.until)
+    questions = {q.code: q.id for q in survey.questions}
+    for code, value in (filters.groups or {}).items():
+        where.append(Response.id.in_(select(Answer.response_id).where(Answer.question_id == questions[code],
+                                                                      Answer.value == value)))
+    everyone = db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == survey.id))
+    total = db.session.scalar(select(func.count()).select_from(Response).where(*where)) if len(where) > 1 else everyone
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     rows = db.session.scalars(
-        select(Response).where(Response.survey_id == survey.id)
+        select(Response).where(*where)
         .order_by(Response.submitted_on.desc(), Response.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return ResponsePage(list(rows), page, pages, total)
+    return ResponsePage(list(rows), page, pages, total, everyone)
 
 
 def find_response(survey: Survey, response_id: int) -> Response | None:

@@ -50,3 +50,16 @@ def test_the_survey_page_lays_out_without_overlaps_and_removal_asks(app, live_se
     page.get_by_role("link", name="Cancel, keep it").click()
     page.wait_for_url(re.compile(r".*/translations/es$"))
     expect(page.locator(".untranslated")).to_have_count(0)  # nothing was removed
+
+
+def test_the_responses_list_filters_and_passes_axe(app, live_server, page):
+    from survey_app.cli import create_demo_survey
+
+    survey = create_demo_survey(responses=120, seed=5)
+    _sign_in(page, live_server, make_user("analyst").email)
+    page.goto(f"{live_server}/staff/surveys/{survey.id}/responses/list")
+    page.get_by_label("Mode").select_option("web")
+    page.get_by_label("Which police district do you live in?").select_option(label="North")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#matching")).to_contain_text("of 120 responses match.")
+    audit(page, "staff-responses-filtered")

@@ -199,3 +199,35 @@ def test_the_tally_is_per_staff_member(client, survey):
         select(AuditEntry).where(AuditEntry.action == "responses.enter"))}
     assert tallies == {"ana@city.example": 3, "ben@city.example": 1}
     assert count(AuditEntry, AuditEntry.action == "responses.enter") == 2  # one entry each, not one per response
+
+
+def test_the_list_filters_by_mode_language_dates_and_district(client, survey):
+    first = dt.date(2026, 10, 1)
+    for day in range(30):
+        mode, language = ("paper" if day % 3 == 0 else "web"), ("es" if day % 5 == 0 else "en")
+        store_response(survey.id, [], mode, language, submitted_on=first + dt.timedelta(days=day))
+    db.session.commit()
+    north = [add_response(survey, district=1) for _ in range(4)]  # today, web, English
+    sign_in(client, make_user("analyst").email)
+    path = f"/staff/surveys/{survey.id}/responses/list"
+    listed = page_text(client.get(f"{path}?mode=paper&since=2026-10-05&until=2026-10-20"))
+    dates = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>", listed)
+    expected = [(str(first + dt.timedelta(days=d)), "paper") for d in range(29, -1, -1)
+                if d % 3 == 0 and dt.date(2026, 10, 5) <= first + dt.timedelta(days=d) <= dt.date(2026, 10, 20)]
+    assert dates == expected and f"{len(expected)} of 34 responses match." in listed
+    assert len(re.findall(r"<tr><td>", page_text(client.get(f"{path}?language=es")))) == 6
+    district = page_text(client.get(f"{path}?g_district=1"))
+    assert "4 of 34 responses match." in district
+    assert set(re.findall(rf"/responses/(\d+)\"", district)) == {str(i) for i in north}
+    # A date that cannot be read is said in words; the other filters still apply; paging keeps them.
+    bad = page_text(client.get(f"{path}?mode=web&since=30/11/2026"))
+    assert "From: “30/11/2026” is not a date; write it as YYYY-MM-DD" in bad and "of 34 responses match." in bad
+    assert 'value="30/11/2026"' in bad
+    for day in range(40):  # more than a page of web responses: the pages' links keep the filter
+        store_response(survey.id, [], "web", "en", submitted_on=first)
+    db.session.commit()
+    many = page_text(client.get(f"{path}?mode=web&g_district=2"))
+    assert "0 of 74 responses match." in many and "No response matches these filters." in many
+    many = page_text(client.get(f"{path}?mode=web"))
+    nav = re.search(r'<nav aria-label="Pages of responses">.*?</nav>', many, re.S)[0]
+    assert "Page 1 of 2" in nav and "mode=web" in nav and "page=2" in nav

@@ -30,9 +30,15 @@ def _response(survey, response_id: int):
 @bp.get("/surveys/<int:survey_id>/responses/list")
 @permission_required("collect")
 def response_list(survey_id: int):
+    from ..i18n import LANGUAGES
+    from ..models import RESPONSE_MODES
+    from ..population import weighting_variables
+
     survey = survey_or_404(survey_id)
-    listing = response_review.response_page(survey, request.args.get("page", 1, type=int))
-    return render_template("staff/response_list.html", survey=survey, listing=listing,
+    filters = response_review.ResponseFilters.from_args(request.args, survey, RESPONSE_MODES, LANGUAGES)
+    listing = response_review.response_page(survey, request.args.get("page", 1, type=int), filters)
+    return render_template("staff/response_list.html", survey=survey, listing=listing, filters=filters,
+                           modes=RESPONSE_MODES, languages=LANGUAGES, groups=weighting_variables(survey),
                            may_remove=can(current_user, "remove_responses"))
 
 
