@@ -68,6 +68,9 @@ def _public_page(survey: Survey, snapshot: Snapshot, versions: list[Snapshot]):
     page = static_pages.version_page(_generated_dir(), survey, snapshot, current_language())
     if not page.exists():  # published before pages were files, or removed by hand
         static_pages.refresh(survey)
+    if not page.exists():  # GENERATED_DIR not writable, say: the page as it is, uncached here
+        body, status = results_page(survey, snapshot, versions)
+        return current_app.make_response((body, status))
     # send_file answers conditional requests (ETag and Last-Modified of the file) with 304.
     response = send_file(page, mimetype="text/html", max_age=CACHE_SECONDS, conditional=True, etag=True)
     response.cache_control.public = True
