@@ -79,3 +79,33 @@ def test_the_residents_error_summary_reads_as_sentences_in_every_language(client
     assert "What matters most? Please answer this question." in page
     assert "District: Please answer this question." in page
     assert ".:" not in page and "?:" not in page
+
+
+def test_any_survey_can_be_duplicated_as_a_survey_of_its_own(client, app):
+    from sqlalchemy import func, select
+
+    from survey_app.analysis.weighting import Margin
+    from survey_app.models import PopulationMargin, Response, Survey
+    from survey_app.population import save_margins
+    from survey_app.questionnaire.definition import definition_from_survey
+
+    from .factories import add_response
+
+    survey = make_spanish_demo()
+    save_margins(survey, [Margin("district", {1: 10.0, 2: 20.0, 3: 30.0, 4: 40.0, 5: 50.0}, "Census")])
+    add_response(survey, trust_overall=4)
+    sign_in(client, make_user("editor").email)
+    path = f"/staff/surveys/{survey.id}"
+    taken = post(client, f"{path}/duplicate", {"title": survey.title, "slug": "copy-of-trust"}, token_page=path)
+    assert taken.status_code == 303 and "dup_slug=copy-of-trust" in taken.location
+    page = text(client.get(taken.location))
+    assert "The survey was not duplicated. Title: a survey called" in page and 'value="copy-of-trust"' in page
+    done = post(client, f"{path}/duplicate", {"title": "Trust in the North 2027", "slug": "north-2027"}, token_page=path)
+    assert done.status_code == 303
+    copy_ = db.session.scalar(select(Survey).where(Survey.slug == "north-2027"))
+    original, copied = definition_from_survey(survey), definition_from_survey(copy_)
+    assert copied["pages"] == original["pages"] and copy_.series_id is None and copy_.status == "draft"
+    assert translation.coverage(copy_, "es").done >= translation.coverage(survey, "es").done - 1  # all but the title
+    assert db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == copy_.id)) == 0
+    assert [(m.variable, m.population) for m in db.session.scalars(
+        select(PopulationMargin).where(PopulationMargin.survey_id == copy_.id))][:1] == [("district", 10.0)]

@@ -353,6 +353,23 @@ def next_wave(survey: Survey, slug: str) -> Survey:
     return copy_
 
 
+def duplicate(survey: Survey, title: str, slug: str) -> Survey:
+    """A draft copy of ``survey`` as a survey of its own (not a wave of its series): its pages,
+    questions, options, translations and settings, and its population margins as a starting
+    point; no response, no result."""
+    definition = copy.deepcopy(definition_from_survey(survey))
+    definition["slug"], definition["title"] = slug, title
+    copy_ = create_from_definition(definition)
+    copy_.weight_trim = survey.weight_trim
+    copy_.access_mode = survey.access_mode
+    db.session.flush()
+    for margin in db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)):
+        db.session.add(PopulationMargin(survey_id=copy_.id, variable=margin.variable,
+                                        category_code=margin.category_code, population=margin.population,
+                                        source=margin.source))
+    return copy_
+
+
 def options_from_lines(text: str, existing: list[tuple[int, str]] = ()) -> list[dict]:
     """Options from the editor's lines: "code | label" keeps a code; a bare label gets the next free one."""
     parsed, used = [], set()

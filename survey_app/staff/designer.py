@@ -45,6 +45,7 @@ from ..questionnaire.editing import (
     create_from_definition,
     delete_page,
     delete_question,
+    duplicate,
     free_code,
     free_slug,
     move_question,
@@ -274,6 +275,33 @@ def start_next_wave(survey_id: int):
     audit.record("survey.next_wave", audit_target(copy_), source=survey.slug, wave=copy_.wave)
     db.session.commit()
     flash(f"Created wave {copy_.wave} as a draft copy of '{survey.title}'.", "info")
+    return _back(copy_)
+
+
+@bp.post("/surveys/<int:survey_id>/duplicate")
+@permission_required("design")
+def duplicate_survey(survey_id: int):
+    """Any survey as a new draft of its own, under a title and web address staff give it."""
+    survey = survey_or_404(survey_id)
+    form = NewSurveyForm()
+    problems = _creation_problems(form)
+    if not problems:
+        try:
+            copy_ = duplicate(survey, form.title.data.strip(), form.slug.data)
+        except EditRefused as error:
+            db.session.rollback()
+            problems = [str(error).replace("slug: ", "Web address name: ")]
+    if problems:
+        for problem in problems:
+            flash(f"The survey was not duplicated. {problem}", "error")
+        # What was typed comes back in the form.
+        return redirect(url_for(".survey", survey_id=survey_id, dup_title=form.title.data or "",
+                                dup_slug=form.slug.data or "") + "#duplicate", code=303)
+    db.session.flush()
+    audit.record("survey.duplicate", audit_target(copy_), source=survey.slug)
+    db.session.commit()
+    flash(f"Created “{copy_.title}” as a draft copy of “{survey.title}” (questions, translations, settings and "
+          "population margins; no responses).", "info")
     return _back(copy_)
 
 
