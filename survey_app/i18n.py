@@ -27,8 +27,10 @@ babel = Babel()
 
 
 def _language_code() -> str:
-    if not has_request_context() or request.blueprint == "staff":  # staff pages, and their background jobs
+    if not has_request_context():  # background jobs
         return DEFAULT_LANGUAGE
+    if request.blueprint == "staff":  # staff pages; a preview may ask for a resident's language
+        return getattr(request, "preview_language", None) or DEFAULT_LANGUAGE
     allowed = g.get("allowed_languages") or list(LANGUAGES)
     chosen = session.get("lang")
     if chosen in allowed:

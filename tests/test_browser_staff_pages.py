@@ -47,6 +47,13 @@ def test_the_survey_page_lays_out_without_overlaps_and_removal_asks(app, live_se
     expect(page.get_by_role("heading", name="Remove the whole Español translation?")).to_be_visible()
     expect(page.locator("#what-is-lost")).to_contain_text("translated texts")
     audit(page, "staff-confirm-removal")
+    page.goto(f"{live_server}/staff/surveys/{survey.id}/preview?page=1&lang=es&width=phone")
+    expect(page.locator(".phone-frame h1")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "es"
+    audit(page, "staff-preview-phone-es")
+    page.goto(f"{live_server}/staff/surveys/{survey.id}/translations/es")
+    page.locator("summary", has_text="Remove this translation").click()
+    page.get_by_role("button", name="Remove the whole translation…").click()
     page.get_by_role("link", name="Cancel, keep it").click()
     page.wait_for_url(re.compile(r".*/translations/es$"))
     expect(page.locator(".untranslated")).to_have_count(0)  # nothing was removed

@@ -109,3 +109,20 @@ def test_any_survey_can_be_duplicated_as_a_survey_of_its_own(client, app):
     assert db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == copy_.id)) == 0
     assert [(m.variable, m.population) for m in db.session.scalars(
         select(PopulationMargin).where(PopulationMargin.survey_id == copy_.id))][:1] == [("district", 10.0)]
+
+
+def test_the_preview_shows_one_page_in_a_residents_language_at_phone_width(client, app):
+    survey = make_spanish_demo()
+    sign_in(client, make_user("editor").email)
+    path = f"/staff/surveys/{survey.id}/preview"
+    page = text(client.get(f"{path}?page=2&lang=es&width=phone"))
+    assert '<html lang="es">' in page and 'class="phone-frame"' in page
+    second = survey.pages[1]
+    spanish_title = (second.translations or {}).get("es", {}).get("title")
+    assert f'<h2 id="page-2">{spanish_title}</h2>' in page and 'id="page-1"' not in page
+    assert "page 2 of" in page and '<strong aria-current="page">Español</strong>' in page
+    # Checking one page asks only for that page's questions.
+    first = text(client.get(f"{path}?page=1"))
+    assert 'id="page-2"' not in first
+    staff_page = text(client.get(f"/staff/surveys/{survey.id}"))
+    assert '<html lang="en">' in staff_page  # other staff pages stay in English

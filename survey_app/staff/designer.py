@@ -604,16 +604,37 @@ def new_bank_item():
 @bp.route("/surveys/<int:survey_id>/preview", methods=["GET", "POST"])
 @staff_required
 def preview(survey_id: int):
-    """The resident's page exactly, for any status; submitting checks the answers but stores nothing."""
+    """The resident's page exactly, for any status; submitting checks the answers but stores nothing.
+    ``?page=N`` shows one page as residents get them, ``?lang=es`` the survey in a language it is
+    translated into, ``?width=phone`` the page at a phone's width (375 px)."""
+    from ..forms.response import page_questions
+
     survey = survey_or_404(survey_id)
+    languages = translation.available_languages(survey, LANGUAGES)
+    if request.args.get("lang") in languages:
+        request.preview_language = request.args["lang"]  # i18n: this page in the resident's language
+    pages = list(survey.pages)
+    number = request.args.get("page", type=int)
+    shown = [pages[number - 1]] if number and 1 <= number <= len(pages) else pages
+    questions = None if shown == pages else page_questions(shown[0])
     hidden = hidden_questions(survey, request.form) if request.method == "POST" else frozenset()
-    form = build_response_form(survey, hidden)()
+    form = build_response_form(survey, hidden, questions)()
     checked = False
     status = 200
     if request.method == "POST":
         checked = form.validate()
         status = 200 if checked else 422
     token_expired = bool(form.csrf_token.errors)
+    options = {key: request.args[key] for key in ("page", "lang", "width") if request.args.get(key)}
+
+    def preview_url(**changes) -> str:
+        """This preview with some of its options changed (None: left out)."""
+        wanted = {key: value for key, value in {**options, **changes}.items() if value is not None}
+        return url_for(".preview", survey_id=survey.id, **wanted)
+
     return render_template("respond/survey.html", survey=survey, form=form, field_name=field_name,
                            token_expired=token_expired, preview=True, preview_ok=checked,
-                           action=url_for(".preview", survey_id=survey.id)), status
+                           shown_pages=shown, preview_page=number if questions is not None else None,
+                           preview_options=options, preview_languages=languages,
+                           phone_width=request.args.get("width") == "phone", preview_url=preview_url,
+                           action=url_for(".preview", survey_id=survey.id, **options)), status
