@@ -126,3 +126,29 @@ def test_the_preview_shows_one_page_in_a_residents_language_at_phone_width(clien
     assert 'id="page-2"' not in first
     staff_page = text(client.get(f"/staff/surveys/{survey.id}"))
     assert '<html lang="en">' in staff_page  # other staff pages stay in English
+
+
+def test_display_conditions_read_in_words_and_a_typo_says_what_to_write(client, app):
+    from survey_app.questionnaire.logic import describe
+
+    questions = {"contact_12m": ("Any contact in the past 12 months?", {1: "Yes", 2: "No"}),
+                 "years": ("Years in the city?", {})}
+    assert describe({"question": "contact_12m", "in": [1]}, questions) == "“Any contact in the past 12 months?” is “Yes”"
+    assert describe({"any": [{"question": "years", "min": 5}, {"not": {"question": "contact_12m", "answered": True}}]},
+                    questions) == "(“Years in the city?” is at least 5 or not “Any contact in the past 12 months?” is answered)"
+    survey = make_spanish_demo()
+    sign_in(client, make_user("editor").email)
+    page = text(client.get(f"/staff/surveys/{survey.id}"))
+    assert "Shown only when “In the past 12 months, have you had any contact with the police in the city?” is “Yes”." in page
+    from .staff_helpers import question_form
+
+    question = next(q for q in survey.questions if q.display_condition)
+    path = f"/staff/surveys/{survey.id}/questions/new"
+    typo = post(client, path, question_form(display_condition="contact_12m = yes", page_id=str(survey.pages[0].id)),
+                token_page=path)
+    assert typo.status_code == 422
+    assert 'Write it like {"question": "contact_12m", "in": [1]}' in text(typo)
+    later = post(client, path, question_form(code="early", display_condition='{"question": "nowhere", "in": [1]}',
+                                             page_id=str(survey.pages[0].id)), token_page=path)
+    assert "is not a question before this one (a condition can only use answers given earlier" in text(later)
+    assert question.display_condition

@@ -208,7 +208,10 @@ def condition_from_text(text: str | None):
     try:
         return parse_json(text)
     except ParseRefused as error:
-        raise EditRefused(f"display condition: {error}") from None
+        raise EditRefused(
+            f"display condition: this is not a condition the survey can read ({error}). Write it like "
+            '{"question": "contact_12m", "in": [1]} (shown when the question contact_12m is answered 1), '
+            "or leave the box empty to show the question always.") from None
 
 
 def fill_question_form(form: QuestionForm, question) -> None:

@@ -60,7 +60,9 @@ def check(condition: Any, earlier: dict[str, dict], path: str = "display_conditi
         return
     code = condition.get("question")
     if code not in earlier:
-        raise ConditionError(f"{path}.question: {code!r} is not a question before this one")
+        raise ConditionError(f"{path}.question: {code!r} is not a question before this one (a condition can only "
+                             "use answers given earlier in the survey: check the code, and that the question "
+                             "comes first)")
     spec = earlier[code]
     tests = [k for k in ("in", "any_of", "min", "max", "answered") if k in condition]
     if not tests:
@@ -78,6 +80,38 @@ def check(condition: Any, earlier: dict[str, dict], path: str = "display_conditi
             raise ConditionError(f"{path}.{key}: must be a number")
     if "answered" in condition and not isinstance(condition["answered"], bool):
         raise ConditionError(f"{path}.answered: must be true or false")
+
+
+def describe(condition: dict | None, questions: dict[str, tuple[str, dict]]) -> str:
+    """A condition in words, for staff: "“Any contact in the past 12 months?” is “Yes”".
+
+    ``questions``: code -> (text, {option code: label}) of the survey's questions.
+    """
+    if not condition:
+        return "always"
+    if "all" in condition or "any" in condition:
+        joiner = " and " if "all" in condition else " or "
+        return "(" + joiner.join(describe(c, questions) for c in condition.get("all", condition.get("any", []))) + ")"
+    if "not" in condition:
+        return f"not {describe(condition['not'], questions)}"
+    text, labels = questions.get(condition.get("question"), (condition.get("question"), {}))
+
+    def names(codes) -> str:
+        return " or ".join(f"“{labels.get(c, c)}”" for c in codes)
+
+    subject = f"“{text}”"
+    if "answered" in condition:
+        return f"{subject} is {'answered' if condition['answered'] else 'not answered'}"
+    if "in" in condition:
+        return f"{subject} is {names(condition['in'])}"
+    if "any_of" in condition:
+        return f"{subject} includes {names(condition['any_of'])}"
+    bounds = []
+    if "min" in condition:
+        bounds.append(f"at least {condition['min']:g}")
+    if "max" in condition:
+        bounds.append(f"at most {condition['max']:g}")
+    return f"{subject} is {' and '.join(bounds)}"
 
 
 def evaluate(condition: dict | None, answers: dict[str, Any]) -> bool:

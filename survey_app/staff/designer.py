@@ -90,6 +90,14 @@ def _staff_bank_items() -> list[dict]:
             for item in db.session.scalars(select(BankItem).order_by(BankItem.id))]
 
 
+@bp.app_template_filter("condition_words")
+def condition_words(condition: dict | None, survey: Survey) -> str:
+    """A display condition in words, with the survey's question texts and option labels."""
+    from ..questionnaire.logic import describe
+
+    return describe(condition, {q.code: (q.text, {o.code: o.label for o in q.options}) for q in survey.questions})
+
+
 # --- Surveys ---------------------------------------------------------------------------------
 
 def _refused_creation(form_name: str, form: NewSurveyForm, messages: list[str]):
