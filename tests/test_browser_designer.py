@@ -10,6 +10,7 @@ from survey_app.models import Survey
 
 from .conftest import screenshot
 from .staff_helpers import PASSWORD, make_user
+from .test_browser_resident import audit
 
 
 def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):
@@ -39,9 +40,17 @@ def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):
     survey = db.session.scalar(select(Survey).where(Survey.slug == "pulse"))
     satisfaction = next(q for q in survey.questions if q.code == "contact_satisfaction")
     page.goto(f"{live_server}/staff/surveys/{survey.id}/questions/{satisfaction.id}")
-    page.get_by_label("Show only when (optional JSON condition)").fill('{"question": "contact_12m", "in": [1]}')
+    # With the rule builder, no JSON: the question, the test, the answer.
+    page.get_by_label("Only when the rules below hold").check()
+    rule = page.get_by_role("group", name="Rule 1")
+    rule.get_by_label("Question").select_option("contact_12m")
+    rule.get_by_label("Test").select_option("is")
+    rule.get_by_label("Answers (for").select_option(label="Yes")
+    audit(page, "staff-logic-builder")
     page.get_by_role("button", name="Save question").click()
     page.wait_for_url(re.compile(r".*/staff/surveys/\d+"))
+    expect(page.get_by_text("Shown only when “In the past 12 months, have you had any contact with the police "
+                            "in the city?” is “Yes”.")).to_be_visible()
 
     page.get_by_role("link", name="Preview as a resident sees it").click()
     assert page.get_by_text("This is what residents see").is_visible()

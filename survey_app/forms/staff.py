@@ -6,9 +6,13 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -30,6 +34,8 @@ from wtforms.validators import (
 from ..accounts import MIN_PASSWORD_LENGTH
 from ..models import STAFF_ROLES
 from ..questionnaire.bank import CONSTRUCTS
+from ..questionnaire.logic_builder import MAX_RULES, BuilderError, Rule, condition_from_rules, rules_from_condition
+from ..questionnaire.logic_builder import TESTS as LOGIC_TESTS
 from ..questionnaire import settings
 from ..questionnaire.question_types import QUESTION_TYPES, question_type, settings_groups
 from ..questionnaire.types import CODE_PATTERN
@@ -136,6 +142,16 @@ QUESTION_TYPE_CHOICES = choices((name, t.label) for name, t in QUESTION_TYPES.it
 CONSTRUCT_CHOICES = choices([("", "None")] + list(CONSTRUCTS.items()))
 
 
+class RuleForm(Form):
+    """One rule of the display-logic builder (questionnaire/logic_builder.py); its choices are the
+    survey's questions and their answers, which the template lists."""
+
+    question = SelectField("Question", validate_choice=False)
+    test = SelectField("Test", choices=choices([("", "choose")] + list(LOGIC_TESTS.items())), validate_choice=False)
+    values = SelectMultipleField("Answers", validate_choice=False)
+    number = StringField("Number", validators=[Optional(), Length(max=40)])
+
+
 class QuestionForm(FlaskForm):
     code = StringField("Variable name", description="Used in results and open data; a-z, 0-9 and _.",
                        validators=[DataRequired("Enter a variable name."),
@@ -146,8 +162,13 @@ class QuestionForm(FlaskForm):
     required = BooleanField("Required")
     construct = SelectField("Construct (which index it feeds)", choices=CONSTRUCT_CHOICES, validate_choice=False)
     reverse_coded = BooleanField("Reverse-coded (agreeing means less trust)")
-    display_condition = TextAreaField("Show only when (optional JSON condition)",
-                                      validators=[Optional(), Length(max=5000)])
+    logic_mode = RadioField("Show this question", default="always", validate_choice=False,
+                            choices=choices([("always", "Always"), ("rules", "Only when the rules below hold"),
+                                             ("json", "Only when a condition written as JSON holds (for experts)")]))
+    logic_join = SelectField("Combine the rules", default="all", validate_choice=False,
+                             choices=choices([("all", "every rule must hold"), ("any", "at least one rule must hold")]))
+    rules = FieldList(FormField(RuleForm), min_entries=MAX_RULES, max_entries=MAX_RULES)
+    display_condition = TextAreaField("Condition as JSON", validators=[Optional(), Length(max=5000)])
     page_id = SelectField("Page", coerce=int, validate_choice=False)
 
 
@@ -181,7 +202,35 @@ class ConfirmForm(FlaskForm):
     """A button that changes data: the form carries only the CSRF token."""
 
 
-def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] = ()) -> dict:
+def logic_questions(survey, exclude: str = "") -> dict[str, tuple[str, dict]]:
+    """The questions a display rule may be about: code -> (text, {option code: label})."""
+    return {q.code: (q.text, {o.code: o.label for o in q.options})
+            for q in sorted(survey.questions, key=lambda q: (q.page.position if q.page else 0, q.position))
+            if q.code != exclude and question_type(q.type).stores_answers
+            and question_type(q.type).condition_target([]) is not None}
+
+
+def condition_from_form(form: QuestionForm, survey) -> dict | None:
+    """The display condition the form describes: by its rules, as JSON, or none. A post without
+    the builder's choice (an older form, a script) is read by its JSON box."""
+    from ..questionnaire.editing import EditRefused
+
+    mode = form.logic_mode.data if form.logic_mode.raw_data else ("json" if (form.display_condition.data or "").strip()
+                                                                    else "always")
+    if mode == "rules":
+        rules = [Rule(r.question.data or "", r.test.data or "",
+                      [int(v) for v in (r.values.data or []) if str(v).lstrip("-").isdigit()], r.number.data or "")
+                 for r in form.rules]
+        try:
+            return condition_from_rules(form.logic_join.data, rules, logic_questions(survey, form.code.data.strip()))
+        except BuilderError as error:
+            raise EditRefused(f"display logic: {error}") from None
+    if mode == "json":
+        return condition_from_text(form.display_condition.data)
+    return None
+
+
+def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] = (), survey=None) -> dict:
     """The question the editor describes, in the definition format (EditRefused if a field is unusable)."""
     qtype = form.type.data
     item = {"code": form.code.data.strip(), "type": qtype, "text": form.text.data.strip(),
@@ -191,7 +240,8 @@ def item_from_form(form: QuestionForm, existing_options: list[tuple[int, str]] =
     if form.reverse_coded.data:
         item["reverse_coded"] = True
     item.update(question_type(qtype).item_settings(form, existing_options))
-    condition = condition_from_text(form.display_condition.data)
+    condition = condition_from_form(form, survey) if survey is not None else condition_from_text(
+        form.display_condition.data)
     if condition is not None:
         item["display_condition"] = condition
     return item
@@ -223,6 +273,16 @@ def fill_question_form(form: QuestionForm, question) -> None:
     form.construct.data, form.reverse_coded.data = question.construct or "", question.reverse_coded
     question_type(question.type).fill_settings(form, question)
     form.display_condition.data = json.dumps(question.display_condition) if question.display_condition else ""
+    built = rules_from_condition(question.display_condition)
+    if built is None:  # more than rules can say: kept as JSON
+        form.logic_mode.data = "json"
+    else:
+        join, rules = built
+        form.logic_mode.data = "rules" if rules else "always"
+        form.logic_join.data = join
+        for entry, rule in zip(form.rules, rules):
+            entry.question.data, entry.test.data = rule.question, rule.test
+            entry.values.data, entry.number.data = [str(v) for v in rule.values], rule.number
     form.page_id.data = question.page_id
 
 

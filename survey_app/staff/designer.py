@@ -29,6 +29,7 @@ from ..forms.staff import (
     condition_from_text,
     fill_question_form,
     item_from_form,
+    logic_questions,
 )
 from ..models import BankItem, Page, Question, Survey
 from ..i18n import LANGUAGES
@@ -419,7 +420,8 @@ def remove_page(survey_id: int, page_id: int):
 
 def _question_page(survey, form, question=None, error=None, status=200):
     return render_template("staff/question.html", survey=survey, form=form, question=question, error=error,
-                           answered=bool(question and response_count(survey))), status
+                           answered=bool(question and response_count(survey)),
+                           logic_questions=logic_questions(survey, question.code if question else "")), status
 
 
 @bp.route("/surveys/<int:survey_id>/questions/new", methods=["GET", "POST"])
@@ -439,7 +441,7 @@ def new_question(survey_id: int):
     if not form.validate_on_submit():
         return _question_page(survey, form, status=422)
     try:
-        item = item_from_form(form)
+        item = item_from_form(form, survey=survey)
         question = add_question(survey, _page(survey, form.page_id.data), item)
         db.session.flush()
     except EditRefused as error:
@@ -465,7 +467,7 @@ def edit_question(survey_id: int, question_id: int):
     if not form.validate_on_submit():
         return _question_page(survey, form, question, status=422)
     try:
-        item = item_from_form(form, [(o.code, o.label) for o in question.options])
+        item = item_from_form(form, [(o.code, o.label) for o in question.options], survey=survey)
         change = update_question(survey, question, item, _page(survey, form.page_id.data))
         db.session.flush()
     except EditRefused as error:
