@@ -16,15 +16,18 @@ from .test_browser_resident import audit
 from .test_jobs import responses_csv
 
 
-def test_a_large_import_shows_its_progress_then_its_outcome(real_server, job_worker, app, page, tmp_path):
-    survey = make_survey()
-    editor = make_user("editor")
-    base = real_server.base_url
+def sign_in(page, base: str, email: str) -> None:
     page.goto(f"{base}/staff/login")
-    page.get_by_label("Email").fill(editor.email)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/staff/$"))
+
+
+def test_a_large_import_shows_its_progress_then_its_outcome(real_server, job_worker, app, page, tmp_path):
+    survey = make_survey()
+    base = real_server.base_url
+    sign_in(page, base, make_user("editor").email)
 
     page.goto(f"{base}/staff/surveys/{survey.id}/responses")
     big = tmp_path / "paper-forms.csv"
@@ -58,13 +61,8 @@ def test_the_analysis_runs_in_the_background_and_shows_its_stages(real_server, j
     from survey_app.cli import create_demo_survey
 
     survey = create_demo_survey(responses=20_000, seed=7)
-    analyst = make_user("analyst")
     base = real_server.base_url
-    page.goto(f"{base}/staff/login")
-    page.get_by_label("Email").fill(analyst.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/staff/$"))
+    sign_in(page, base, make_user("analyst").email)
     page.goto(f"{base}/staff/surveys/{survey.id}/weighting")
     page.get_by_role("button", name="Run the analysis now").click()
     page.wait_for_url(re.compile(r".*/staff/jobs/\d+$"))

@@ -65,18 +65,20 @@ def frequency_table(series: pd.Series, question: QuestionInfo) -> pd.DataFrame:
 
 def multiple_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataFrame:
     masks = series.dropna().to_numpy(dtype=np.int64)
-    answered = len(masks)
-    counts = [int(np.count_nonzero(masks & multi_bit(code))) for code, _ in question.options]
-    return pd.DataFrame(
-        {
-            "code": [code for code, _ in question.options],
-            "label": [label for _, label in question.options],
-            "count": counts,
-            "missing_code": False,
-            "unweighted_percent": [_percent(c, answered) for c in counts],
-            "unweighted_valid_percent": [_percent(c, answered) for c in counts],
-        }
-    )
+    return _counts_table(question, [int(np.count_nonzero(masks & multi_bit(code))) for code, _ in question.options],
+                         len(masks))
+
+
+def _counts_table(question: QuestionInfo, counts: list[int], answered: int) -> pd.DataFrame:
+    """A count per option with its share of those who answered (no non-answers among them)."""
+    return pd.DataFrame({
+        "code": [code for code, _ in question.options],
+        "label": [label for _, label in question.options],
+        "count": counts,
+        "missing_code": False,
+        "unweighted_percent": [_percent(c, answered) for c in counts],
+        "unweighted_valid_percent": [_percent(c, answered) for c in counts],
+    })
 
 
 def scale_summary(series: pd.Series, question: QuestionInfo) -> dict:
@@ -349,16 +351,7 @@ def first_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataFram
     from ..questionnaire.question_types.ranking import MAX_CODE
 
     first = series.dropna().to_numpy(dtype=np.int64) & MAX_CODE  # the first place: the lowest bits
-    counts = [int(np.count_nonzero(first == code)) for code, _ in question.options]
-    answered = len(first)
-    return pd.DataFrame({
-        "code": [code for code, _ in question.options],
-        "label": [label for _, label in question.options],
-        "count": counts,
-        "missing_code": False,
-        "unweighted_percent": [_percent(c, answered) for c in counts],
-        "unweighted_valid_percent": [_percent(c, answered) for c in counts],
-    })
+    return _counts_table(question, [int(np.count_nonzero(first == code)) for code, _ in question.options], len(first))
 
 
 def estimated_options(question: QuestionInfo) -> list[int]:

@@ -346,11 +346,16 @@ def next_wave(survey: Survey, slug: str) -> Survey:
     copy_.weight_trim = survey.weight_trim
     copy_.access_mode = survey.access_mode
     db.session.flush()
-    for margin in db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)):
-        db.session.add(PopulationMargin(survey_id=copy_.id, variable=margin.variable,
+    _copy_margins(survey, copy_)
+    return copy_
+
+
+def _copy_margins(source: Survey, target: Survey) -> None:
+    """The source's population margins, as the target's starting point."""
+    for margin in db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == source.id)):
+        db.session.add(PopulationMargin(survey_id=target.id, variable=margin.variable,
                                         category_code=margin.category_code, population=margin.population,
                                         source=margin.source))
-    return copy_
 
 
 def duplicate(survey: Survey, title: str, slug: str) -> Survey:
@@ -363,10 +368,7 @@ def duplicate(survey: Survey, title: str, slug: str) -> Survey:
     copy_.weight_trim = survey.weight_trim
     copy_.access_mode = survey.access_mode
     db.session.flush()
-    for margin in db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == survey.id)):
-        db.session.add(PopulationMargin(survey_id=copy_.id, variable=margin.variable,
-                                        category_code=margin.category_code, population=margin.population,
-                                        source=margin.source))
+    _copy_margins(survey, copy_)
     return copy_
 
 
