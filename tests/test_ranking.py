@@ -296,6 +296,11 @@ def test_the_whole_rank_table_is_published_whole_or_not_at_all():
     shifted = np.array([[30, 0, 20, 0], [10, 10, 0, 0]])  # group 1: 40 -> 50 people in a 2-option table
     o, g = protect_whole(np.array([40, 10, 20, 0]), shifted, 10, [before], row_sizes=2)
     assert g.mean.all()
+    # An option added since a version that showed the table: the tables no longer compare, so not shown.
+    wider = Release(n_responses=57, cells=np.full((2, 6), 10.0), rows=np.full(2, np.nan), tops=np.full(2, np.nan),
+                    overall=np.full(6, 20.0), total=np.nan, overall_top=np.nan)
+    o, g = protect_whole(overall, groups, 10, [wider])
+    assert o.mean[0] and g.mean.all()
 
 
 def _published(app, survey, responses):

@@ -375,8 +375,10 @@ def protect_whole(overall_counts, group_counts, k: int = DEFAULT_MIN_CELL_SIZE, 
             return False
         now = people(counts.astype(np.float64))
         for then in earlier_counts:
-            if then.shape != counts.shape or np.isnan(then).all():
-                continue
+            if np.isnan(then).all():
+                continue  # that version showed nothing of this table
+            if then.shape != counts.shape:
+                return False  # the table changed shape since (an option added): not comparable, not shown
             change = np.abs(now - people(then))
             if is_small(change[~np.isnan(change)], k).any():
                 return False
