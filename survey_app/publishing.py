@@ -276,11 +276,14 @@ def _refresh_pages(survey: Survey, generated_dir=None) -> None:
     static_pages.refresh(survey, generated_dir)
 
 
-def versions(survey: Survey) -> list[Snapshot]:
-    """The survey's published and withdrawn versions, newest first."""
-    return db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id,
-                                                     Snapshot.status.in_(("published", "withdrawn")))
-                              .order_by(Snapshot.version.desc())).all()
+def versions(survey: Survey, fresh: bool = False) -> list[Snapshot]:
+    """The survey's published and withdrawn versions, newest first; ``fresh``: as the database has
+    them now, even for versions this session read before (another process may have withdrawn one)."""
+    query = (select(Snapshot).where(Snapshot.survey_id == survey.id, Snapshot.status.in_(("published", "withdrawn")))
+             .order_by(Snapshot.version.desc()))
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalars(query).all()
 
 
 def withdraw(snapshot: Snapshot, notice: str) -> None:

@@ -25,6 +25,7 @@ Accept-Language as the app does. The files carry no cookie, token or anything pe
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -100,17 +101,25 @@ def refresh(survey: Survey, generated_dir=None) -> list[Path]:
     from .routes import snapshot_results
 
     generated_dir = generated_dir or current_app.config["GENERATED_DIR"]
-    versions = publishing.versions(survey)
-    published = [v for v in versions if v.status == "published"] if survey.status != "draft" else []
-    written = []
-    for snapshot in published:
-        for language in languages_of(snapshot_results(snapshot, generated_dir)):
-            body = render_page(survey, snapshot, versions, language, generated_dir)
-            targets = [version_page(generated_dir, survey, snapshot, language)]
-            if snapshot is published[0]:  # the newest: /results/<slug> shows it
-                targets.append(current_page(generated_dir, survey, language))
-            for target in targets:
-                _write(target, body)
-                written.append(target)
-    _remove_others(survey_pages_dir(generated_dir, survey), set(written))
+    folder = survey_pages_dir(generated_dir, survey)
+    folder.mkdir(parents=True, exist_ok=True)
+    # One refresh of a survey at a time, each reading the versions as they are once it holds the
+    # lock: a publication and a withdrawal moments apart (two staff, two processes) cannot leave
+    # the earlier one's page of a version since withdrawn. The kernel releases the lock if the
+    # process dies.
+    with open(folder / ".lock", "a") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        versions = publishing.versions(survey, fresh=True)
+        published = [v for v in versions if v.status == "published"] if survey.status != "draft" else []
+        written = []
+        for snapshot in published:
+            for language in languages_of(snapshot_results(snapshot, generated_dir)):
+                body = render_page(survey, snapshot, versions, language, generated_dir)
+                targets = [version_page(generated_dir, survey, snapshot, language)]
+                if snapshot is published[0]:  # the newest: /results/<slug> shows it
+                    targets.append(current_page(generated_dir, survey, language))
+                for target in targets:
+                    _write(target, body)
+                    written.append(target)
+        _remove_others(folder, set(written))
     return written
