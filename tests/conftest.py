@@ -42,6 +42,20 @@ def make_test_config(database_url: str, generated_dir) -> dict:
     }
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_leg: tests nothing of the database (a page in a browser, a "
+                                       "computation): run once, on the SQLite leg, not again on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason="database-independent: runs on the SQLite leg (CI runs both legs)")
+    for item in items:
+        if "sqlite_leg" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """One migrated database for the whole run."""

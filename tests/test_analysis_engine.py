@@ -6,7 +6,6 @@ together) are said to staff, in the CLI and, where it matters, to readers."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -44,10 +43,9 @@ def _check_margins(weights) -> None:
             assert abs(achieved - target) <= 1e-9 * target, (variable, code, achieved, target)
 
 
+@pytest.mark.sqlite_leg  # no database in it
 @pytest.mark.parametrize("n", [1_000_000, 10_000_000])
 def test_raking_converges_at_a_million_and_ten_million_respondents(n):
-    if n == 10_000_000 and os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("no database in it: run once, on the SQLite leg")
     weights = rake(skewed_sample(n, seed=n % 97), BIG_MARGINS)
     assert weights.rake_error <= rake_tolerance(n)
     _check_margins(weights)

@@ -2,6 +2,7 @@
 (display logic hiding and showing a question as a resident answers) and opens it."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -11,6 +12,8 @@ from survey_app.models import Survey
 from .conftest import screenshot
 from .staff_helpers import PASSWORD, make_user
 from .test_browser_resident import audit
+
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 
 def test_editor_builds_previews_and_opens_a_survey(app, live_server, page):

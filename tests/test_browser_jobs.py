@@ -4,6 +4,7 @@ and sees the outcome when it ends; axe-core audits both states and the fieldwork
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -14,6 +15,8 @@ from .factories import make_survey
 from .staff_helpers import PASSWORD, make_user
 from .test_browser_resident import audit
 from .test_jobs import responses_csv
+
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 
 def sign_in(page, base: str, email: str) -> None:

@@ -3,6 +3,7 @@ shown only for low scores appears and goes as the answer changes (static/js/logi
 widget the type names), and axe-core finds nothing on the page."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -11,6 +12,8 @@ from survey_app.models import Answer
 
 from .factories import make_survey
 from .test_browser_resident import audit
+
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 SCORE_FOLLOW_UP = {"slug": "score", "title": "Trust score", "pages": [{"title": "Your view", "questions": [
     {"code": "trust_score", "type": "scale_0_10", "text": "How much do you trust the police, 0 to 10?",

@@ -15,6 +15,8 @@ from survey_app.models import Answer, Question, Response
 from .conftest import screenshot
 from .factories import make_spanish_demo, make_survey
 
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
+
 # WCAG 2.0 and 2.1, levels A and AA, plus axe's best practices (landmarks, headings).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 

@@ -1,10 +1,14 @@
 """The published results page in headless Chromium: charts load, axe-core finds nothing, screenshots."""
+import pytest
+
 from survey_app import publishing
 from survey_app.analysis.pipeline import analyze_survey
 from survey_app.cli import create_demo_survey
 from survey_app.extensions import db
 
 from .test_browser_resident import audit
+
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 
 def test_results_page_renders_its_charts_and_passes_the_audit(page, live_server, app):

@@ -5,11 +5,15 @@ axe-core audits and screenshots of each page (instance/screenshots/)."""
 import re
 from urllib.parse import urlsplit
 
+import pytest
+
 from survey_app import invitations
 from survey_app.extensions import db
 
 from .factories import make_survey
 from .test_browser_resident import audit
+
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 
 def answer_first_page(page) -> None:

@@ -3,11 +3,14 @@ desktop or phone width, number inputs are full size, and removing a translation 
 page that says what will be lost, both passing axe (WCAG 2.1 AA)."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from .factories import make_spanish_demo
 from .staff_helpers import PASSWORD, make_user
 from .test_browser_resident import audit
+
+pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 
 def _sign_in(page, live_server, email):
