@@ -73,3 +73,19 @@ def test_the_responses_list_filters_and_passes_axe(app, live_server, page):
     page.get_by_role("button", name="Show").click()
     expect(page.locator("#matching")).to_contain_text("of 120 responses match.")
     audit(page, "staff-responses-filtered")
+
+
+def test_the_question_form_shows_the_settings_of_the_chosen_type(app, live_server, page):
+    from .factories import make_survey
+
+    survey = make_survey(status="draft")
+    _sign_in(page, live_server, make_user("editor").email)
+    page.goto(f"{live_server}/staff/surveys/{survey.id}/questions/new?type=scale")
+    ranking = page.locator("fieldset.type-settings", has_text="How many places to rank")
+    scale = page.locator("fieldset.type-settings", has=page.locator("legend", has_text=re.compile(r"^Scale")))
+    expect(ranking).to_be_hidden()  # once the form's script (deferred) has run
+    expect(scale).to_be_visible()
+    page.get_by_label("Type").select_option("ranking")
+    expect(ranking).to_be_visible()
+    expect(page.get_by_label("How many places to rank (2 to 7, at most the number of options)")).to_have_value("3")
+    audit(page, "staff-question-ranking")
