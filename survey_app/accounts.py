@@ -36,7 +36,7 @@ from sqlalchemy import func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import STAFF_ROLES, StaffDevice, StaffUser, utcnow
+from .models import STAFF_ROLES, StaffDevice, StaffUser, as_utc, utcnow
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -121,12 +121,6 @@ class LoginResult:
     second_factor: int | None = None
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -185,7 +179,7 @@ def authenticate(email: str, password: str, device_token: str | None = None,
         db.session.commit()
         return LoginResult(None, REFUSED)
     if user.totp_secret and user.active:
-        paused = _aware((device or user).locked_until)
+        paused = as_utc((device or user).locked_until)
         if paused and paused > now:
             return LoginResult(None, REFUSED)
         return LoginResult(None, second_factor=user.id)
@@ -204,7 +198,7 @@ def complete_second_factor(user_id: int, code: str, device_token: str | None = N
     if user is None or not user.totp_secret:
         return LoginResult(None, REFUSED)
     counted, row_id = _counter(user, device)
-    paused = _aware((device or user).locked_until)
+    paused = as_utc((device or user).locked_until)
     if (paused and paused > now) or not two_factor.use_code(user.id, user.totp_secret, code, now.timestamp()):
         db.session.rollback()
         if not (paused and paused > now):
@@ -225,7 +219,7 @@ def confirm_identity(user: StaffUser, password: str | None = None, code: str | N
     now = now or utcnow()
     row, device = _rows(StaffUser.__table__.c.id == user.id, device_token)
     counted, row_id = _counter(row, device)
-    paused = _aware((device or row).locked_until)
+    paused = as_utc((device or row).locked_until)
     if code is not None:
         right = bool(row.totp_secret) and two_factor.use_code(row.id, row.totp_secret, code, now.timestamp())
     else:

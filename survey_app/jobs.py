@@ -35,7 +35,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import Job, utcnow
+from .models import Job, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +146,7 @@ def finished(job: Job) -> bool:
 def waiting_too_long(job: Job, stalled_after: float, now: dt.datetime | None = None) -> bool:
     """Queued for longer than a worker would take to pick it up: is a worker running?"""
     now = now or utcnow()
-    return job.status == "queued" and _aware(job.created_at) < now - dt.timedelta(seconds=stalled_after)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return job.status == "queued" and as_utc(job.created_at) < now - dt.timedelta(seconds=stalled_after)
 
 
 # --- running -----------------------------------------------------------------------------------

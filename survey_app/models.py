@@ -143,9 +143,9 @@ class Survey(db.Model):
         if self.status != "open":
             return self.status
         now = now or utcnow()
-        if self.opens_at and now < _aware(self.opens_at):
+        if self.opens_at and now < as_utc(self.opens_at):
             return "not_yet_open"
-        if self.closes_at and now >= _aware(self.closes_at):
+        if self.closes_at and now >= as_utc(self.closes_at):
             return "closed"
         return "open"
 
@@ -153,8 +153,11 @@ class Survey(db.Model):
         return f"<Survey {self.slug}>"
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite returns naive datetimes; everything is stored in UTC.
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A moment aware of UTC. What the database gives back already is (UTCDateTime); a value set
+    in Python without a zone (an older backup's times, a script) is taken as UTC, as stored."""
+    if moment is None:
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 

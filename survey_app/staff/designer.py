@@ -31,7 +31,7 @@ from ..forms.staff import (
     item_from_form,
     logic_questions,
 )
-from ..models import BankItem, Page, Question, Survey
+from ..models import BankItem, Page, Question, Survey, as_utc
 from ..i18n import LANGUAGES
 from ..questionnaire import bank, translation
 from ..questionnaire import settings as settings_rules
@@ -217,7 +217,7 @@ def settings(survey_id: int):
             setattr(survey, key, after)
     for key, value in (("opens_at", opens), ("closes_at", closes)):
         before = getattr(survey, key)
-        before = before.replace(tzinfo=dt.timezone.utc) if before and not before.tzinfo else before
+        before = as_utc(before)
         if before != value:
             changes[key] = [before.isoformat() if before else None, value.isoformat() if value else None]
             setattr(survey, key, value)
