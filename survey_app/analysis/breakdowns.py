@@ -33,7 +33,8 @@ from ..questionnaire.types import DEMOGRAPHICS
 from . import variance
 from .differencing import item_release
 from .disclosure import protect_breakdown, protect_whole
-from .estimates import _clean, _groups, estimate_records, estimated_options, linearise_item, scaled_gaps
+from .estimates import (Grouping, _clean, estimate_records, estimated_options, groups_of, linearise_groupings,
+                        scaled_gaps)
 from .frame import Codebook, QuestionInfo
 
 
@@ -41,9 +42,10 @@ def breakdown_variables(codebook: Codebook) -> list[QuestionInfo]:
     return [q for q in codebook.questions if q.construct == DEMOGRAPHICS and question_type(q.type).breaks_down]
 
 
-def groupings(frame: pd.DataFrame, codebook: Codebook) -> dict[str, tuple[np.ndarray, list]]:
-    """Each breakdown variable's group index per respondent, computed once for all items."""
-    return {q.code: _groups(frame, q.code, codebook) for q in breakdown_variables(codebook)}
+def groupings(frame: pd.DataFrame, codebook: Codebook, design: variance.Design | None = None) -> dict[str, Grouping]:
+    """Each breakdown variable's group index per respondent, computed once for all items (with
+    the design: whether the groups follow its cells, which lets every item share one pass)."""
+    return {q.code: groups_of(frame, q.code, codebook, design) for q in breakdown_variables(codebook)}
 
 
 def _count_tables(records: list[dict], question: QuestionInfo, groups: list) -> list[np.ndarray]:
@@ -102,10 +104,11 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     kind = question_type(question.type)
     if not kind.has_estimates():
         raise ValueError(f"{question.code}: free text has no estimates")
-    cache = grouping_cache if grouping_cache is not None else groupings(frame, codebook)
-    variables = breakdown_variables(codebook) if with_breakdowns else []
-    overall_grouping = (np.zeros(len(frame), dtype=np.int64), [None])
-    overall_lins = linearise_item(frame, design, question, grouping=overall_grouping)
+    cache = grouping_cache if grouping_cache is not None else groupings(frame, codebook, design)
+    variables = [by for by in (breakdown_variables(codebook) if with_breakdowns else []) if by.code != question.code]
+    everyone = Grouping(np.zeros(len(frame), dtype=np.int64), [None], np.zeros(design.n_cells, dtype=np.int64))
+    overall_lins, *breakdown_lins = linearise_groupings(frame, design, question,
+                                                        [everyone] + [cache[by.code] for by in variables])
     overall_table = estimate_records(overall_lins, [None], question)
     overall_counts = _count_tables(overall_table, question, [None])
     top = _top(question)
@@ -134,15 +137,12 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     overall_hidden_cells = [np.zeros_like(c[0], dtype=bool) for c in overall_counts]
     overall_hidden_rows = [False] * len(overall_counts)
     overall_top_hidden = False
-    for by in variables:
-        if by.code == question.code:
-            continue
+    for by, lins in zip(variables, breakdown_lins):
         grouping = cache[by.code]
-        lins = linearise_item(frame, design, question, by.code, codebook, grouping)
-        table = estimate_records(lins, grouping[1], question)
+        table = estimate_records(lins, grouping.groups, question)
         protections, done = [], []
-        for u, (overall_c, group_c) in enumerate(zip(overall_counts, _count_tables(table, question, grouping[1]))):
-            overall_p, group_p = protect(u, overall_c[0], group_c, by.code, grouping[1], done)
+        for u, (overall_c, group_c) in enumerate(zip(overall_counts, _count_tables(table, question, grouping.groups))):
+            overall_p, group_p = protect(u, overall_c[0], group_c, by.code, grouping.groups, done)
             done.append((overall_p, group_p))
             overall_hidden_cells[u] |= overall_p.cells[0]
             overall_hidden_rows[u] |= bool(overall_p.rows[0])
@@ -167,7 +167,8 @@ def item_estimates(frame: pd.DataFrame, design: variance.Design, question: Quest
     }
 
     headline = kind.headline_statistic
-    for by, (_, groups), lins, table, protections in computed:
+    for by, grouping, lins, table, protections in computed:
+        groups = grouping.groups
         hidden = _hidden_rows(table, question, groups, protections)
         group_hidden = {g: _group_hidden(question, protections, i) for i, g in enumerate(groups)}
         entry = {

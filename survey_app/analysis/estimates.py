@@ -21,6 +21,7 @@ The weighted estimates with standard errors (below) are what the results publish
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -82,14 +83,17 @@ def _counts_table(question: QuestionInfo, counts: list[int], answered: int) -> p
 
 
 def scale_summary(series: pd.Series, question: QuestionInfo) -> dict:
-    points = substantive(series).dropna().astype(int)
-    valid = len(points)
+    # From the count of each answer (a categorical's counts are one pass over its small codes).
+    counts = {int(code): int(count) for code, count in series.value_counts(dropna=True).items()}
+    points = {code: count for code, count in counts.items() if code not in MISSING_CODES and count}
+    valid = sum(points.values())
+    top = top_codes(question.type)
     return {
         "n_valid": valid,
-        "n_dont_know": int((series == MISSING_CODES[0]).sum()),
-        "n_prefer_not_to_say": int((series == MISSING_CODES[1]).sum()),
-        "unweighted_mean": _clean(points.mean()) if valid else None,
-        "unweighted_percent_agree": _percent(int(points.isin(top_codes(question.type)).sum()), valid),
+        "n_dont_know": counts.get(MISSING_CODES[0], 0),
+        "n_prefer_not_to_say": counts.get(MISSING_CODES[1], 0),
+        "unweighted_mean": _clean(sum(code * count for code, count in points.items()) / valid) if valid else None,
+        "unweighted_percent_agree": _percent(sum(count for code, count in points.items() if code in top), valid),
     }
 
 
@@ -168,6 +172,80 @@ def _groups(frame: pd.DataFrame, by: str | None, codebook) -> tuple[np.ndarray, 
     return index, codes
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """Respondents' groups for one breakdown (or one group: everyone)."""
+
+    index: np.ndarray  # per respondent: position of its group in ``groups``, -1 for none
+    groups: list
+    # Per cell of the design: the group of every respondent of the cell, when they all share one
+    # (a breakdown by a weighting variable, or everyone); then sums by cell give sums by group.
+    of_cell: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.groups)
+
+
+def groups_of(frame: pd.DataFrame, by: str | None, codebook=None, design: variance.Design | None = None) -> Grouping:
+    """The groups of ``by`` (everyone with None); with the design, whether they follow its cells."""
+    index, groups = _groups(frame, by, codebook)
+    of_cell = None
+    if design is not None and len(index) == design.n:
+        member = np.zeros(design.n_cells, dtype=np.int64)
+        member[design.cell] = np.arange(design.n)  # one respondent of each cell
+        if np.array_equal(index[member][design.cell], index):
+            of_cell = index[member]
+    return Grouping(index, groups, of_cell)
+
+
+def _tallies(design: variance.Design, groupings: list[Grouping], valid: np.ndarray, key=None, size: int = 1,
+             y=None, squares: bool = False) -> list[list[np.ndarray]]:
+    """Per grouping: the sums every estimator is made of, by cell, group and ``key`` (0 to
+    size - 1), each cells x groups x size: respondents, sum of w y and of w^2 y (of 1 without
+    ``y``), with ``squares`` also of w^2 y^2. Over the respondents in ``valid`` (``key`` and
+    ``y`` are given for those only) who are in a group.
+
+    An item is estimated overall and by several breakdowns. A grouping whose groups follow the
+    design's cells (everyone; a weighting variable) is read off one pass over the respondents by
+    cell, made once for all of them; any other grouping takes a pass of its own. Measured at a
+    million respondents, 30 items and four breakdowns by weighting variables: 3.4 s with a pass
+    per grouping, 0.9 s with this.
+    """
+    cells = design.n_cells
+    w = design.weights[valid]
+    cell = design.cell[valid]
+    key = np.zeros(len(w), dtype=np.int64) if key is None else key
+
+    def sums(rows, total, selected=None):
+        ws = w if selected is None else w[selected]
+        ys = None if y is None else (y if selected is None else y[selected])
+        out = list(_sums(rows, ws, total, ys))
+        if squares:
+            out.append(np.bincount(rows, ws * ws * ys * ys, minlength=total))
+        return out
+
+    by_cell = None
+    result = []
+    for g in groupings:
+        if g.of_cell is not None:
+            if by_cell is None:
+                by_cell = [s.reshape(cells, size) for s in sums(cell * size + key, cells * size)]
+            inside = np.flatnonzero(g.of_cell >= 0)
+            tallies = []
+            for per_cell in by_cell:
+                tally = np.zeros((cells, g.n, size))
+                tally[inside, g.of_cell[inside]] = per_cell[inside]
+                tallies.append(tally)
+        else:
+            group = g.index[valid]
+            inside = group >= 0
+            rows = (cell[inside] * g.n + group[inside]) * size + key[inside]
+            tallies = [s.reshape(cells, g.n, size) for s in sums(rows, cells * g.n * size, inside)]
+        result.append(tallies)
+    return result
+
+
 def _rows(lin, groups, statistic, options, scale, proportion) -> list[dict]:
     se = lin.se
     est = lin.estimate
@@ -213,97 +291,101 @@ def _sums(key, weights, size, y=None):
 
 
 def linearise_item(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
-                   by: str | None = None, codebook=None, grouping=None) -> dict[str, variance.Linearised]:
+                   by: str | None = None, codebook=None, grouping: Grouping | None = None) -> dict[str, variance.Linearised]:
     """Linearised estimates of one item, per group of ``by``; keyed by statistic.
 
     Which statistics, the item's type says (``QuestionType.linearise``, with one of the
     estimators below): "percent" (one estimate per group and option), and for scales "mean"
     and "percent_agree"; for numbers "mean". Estimates are ordered group by group.
-    ``grouping``: ``_groups(frame, by, codebook)`` computed once by a caller that reuses it.
+    ``grouping``: ``groups_of(frame, by, codebook)`` computed once by a caller that reuses it.
     """
-    group, groups = grouping if grouping is not None else _groups(frame, by, codebook)
-    return question_type(question.type).linearise(frame, design, question, group, len(groups))
+    return linearise_groupings(frame, design, question, [grouping or groups_of(frame, by, codebook)])[0]
 
 
-def option_estimates(frame, design, question, group, n_groups, top_codes=None) -> dict[str, variance.Linearised]:
+def linearise_groupings(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
+                        groupings: list[Grouping]) -> list[dict[str, variance.Linearised]]:
+    """``linearise_item`` for several groupings of the same item at once (overall and every
+    breakdown), which shares the passes over the respondents between them."""
+    return question_type(question.type).linearise(frame, design, question, groupings)
+
+
+def option_estimates(frame, design, question, groupings, top_codes=None) -> list[dict[str, variance.Linearised]]:
     """One answer of several: the percent choosing each substantive option; with ``top_codes``
     (an ordered scale), also the mean of the points and the percent at its favourable end."""
-    cells = design.n_cells
-    w = design.weights
-    out = {}
     options = [c for c, _ in question.options if c not in MISSING_CODES]
     option_index = _option_index(frame[question.code], options)
-    valid = (option_index >= 0) & (group >= 0)
+    valid = option_index >= 0
     n_opts = len(options)
-    key = (design.cell[valid] * n_groups + group[valid]) * n_opts + option_index[valid]
-    shape = (cells, n_groups, n_opts)
-    a, cw, b = (s.reshape(shape) for s in _sums(key, w[valid], cells * n_groups * n_opts))
-    flat = (cells, n_groups * n_opts)
+    points = np.asarray(options, dtype=np.float64)
+    top = np.isin(points, top_codes).astype(np.float64) if top_codes else None
+    out = []
+    for grouping, (a, cw, b) in zip(groupings, _tallies(design, groupings, valid, option_index[valid], n_opts)):
+        cells = design.n_cells
+        flat = (cells, grouping.n * n_opts)
 
-    def per_option(x):  # cells x groups x options -> cells x (groups * options)
-        return x.reshape(flat)
+        def per_option(x):  # cells x groups x options -> cells x (groups * options)
+            return x.reshape(flat)
 
-    def repeated(x):  # cells x groups -> the same total for every option of the group
-        return np.repeat(x, n_opts, axis=1)
+        def repeated(x):  # cells x groups -> the same total for every option of the group
+            return np.repeat(x, n_opts, axis=1)
 
-    a_total, cw_total, b_total = a.sum(axis=2), cw.sum(axis=2), b.sum(axis=2)
-    n_group = a_total.sum(axis=0)
-    out["percent"] = variance.ratio_means(
-        design, repeated(a_total), per_option(a), repeated(cw_total), per_option(cw),
-        repeated(b_total), per_option(b), per_option(b), np.repeat(n_group, n_opts))
-    if top_codes:
-        points = np.asarray(options, dtype=np.float64)
-        out["mean"] = variance.ratio_means(
-            design, a_total, a @ points, cw_total, cw @ points, b_total, b @ points,
-            b @ points ** 2, n_group)
-        top = np.isin(points, top_codes).astype(np.float64)
-        agree = b @ top
-        out["percent_agree"] = variance.ratio_means(
-            design, a_total, a @ top, cw_total, cw @ top, b_total, agree, agree, n_group)
+        a_total, cw_total, b_total = a.sum(axis=2), cw.sum(axis=2), b.sum(axis=2)
+        n_group = a_total.sum(axis=0)
+        lins = {"percent": variance.ratio_means(
+            design, repeated(a_total), per_option(a), repeated(cw_total), per_option(cw),
+            repeated(b_total), per_option(b), per_option(b), np.repeat(n_group, n_opts))}
+        if top is not None:
+            lins["mean"] = variance.ratio_means(
+                design, a_total, a @ points, cw_total, cw @ points, b_total, b @ points,
+                b @ points ** 2, n_group)
+            agree = b @ top
+            lins["percent_agree"] = variance.ratio_means(
+                design, a_total, a @ top, cw_total, cw @ top, b_total, agree, agree, n_group)
+        out.append(lins)
     return out
 
 
-def mask_estimates(frame, design, question, group, n_groups) -> dict[str, variance.Linearised]:
+def mask_estimates(frame, design, question, groupings) -> list[dict[str, variance.Linearised]]:
     """Several answers (a bit mask): the percent choosing each option, of those answering."""
     cells = design.n_cells
-    w = design.weights
     masks = frame[question.code]
-    answered = masks.notna().to_numpy()
-    mask_values = masks.fillna(0).to_numpy(dtype=np.int64)
-    valid = answered & (group >= 0)
-    key = design.cell[valid] * n_groups + group[valid]
-    size = cells * n_groups
-    n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+    valid = masks.notna().to_numpy()
+    mask_values = masks.fillna(0).to_numpy(dtype=np.int64)[valid]
     codes = [c for c, _ in question.options]
-    sums = [[s.reshape(cells, n_groups) for s in
-             _sums(key, w[valid], size, ((mask_values[valid] & multi_bit(c)) != 0).astype(np.float64))]
-            for c in codes]
-    stack = [np.stack([s[i] for s in sums], axis=2).reshape(cells, -1) for i in range(3)]
-    n_group = n_z.sum(axis=0)
+    bases = _tallies(design, groupings, valid)
+    chosen = [_tallies(design, groupings, valid, y=((mask_values & multi_bit(c)) != 0).astype(np.float64))
+              for c in codes]
+    out = []
+    for g, grouping in enumerate(groupings):
+        n_z, wz, q0 = (s.reshape(cells, grouping.n) for s in bases[g])
+        stack = [np.stack([per_code[g][i].reshape(cells, grouping.n) for per_code in chosen], axis=2)
+                 .reshape(cells, -1) for i in range(3)]
 
-    def repeated(x):
-        return np.repeat(x, len(codes), axis=1)
+        def repeated(x):
+            return np.repeat(x, len(codes), axis=1)
 
-    return {"percent": variance.ratio_means(
-        design, repeated(n_z), stack[0], repeated(wz), stack[1], repeated(q0), stack[2], stack[2],
-        np.repeat(n_group, len(codes)))}
+        out.append({"percent": variance.ratio_means(
+            design, repeated(n_z), stack[0], repeated(wz), stack[1], repeated(q0), stack[2], stack[2],
+            np.repeat(n_z.sum(axis=0), len(codes)))})
+    return out
 
 
-def number_estimates(frame, design, question, group, n_groups) -> dict[str, variance.Linearised]:
+def number_estimates(frame, design, question, groupings) -> list[dict[str, variance.Linearised]]:
     """A number: its mean, of those answering."""
     cells = design.n_cells
-    w = design.weights
     y = frame[question.code].to_numpy(dtype=np.float64)
-    valid = ~np.isnan(y) & (group >= 0)
-    key = design.cell[valid] * n_groups + group[valid]
-    size = cells * n_groups
-    n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
-    t_y, wy, q1 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size, y[valid]))
-    q2 = np.bincount(key, w[valid] ** 2 * y[valid] ** 2, minlength=size).reshape(cells, n_groups)
-    return {"mean": variance.ratio_means(design, n_z, t_y, wz, wy, q0, q1, q2, n_z.sum(axis=0))}
+    valid = ~np.isnan(y)
+    bases = _tallies(design, groupings, valid)
+    totals = _tallies(design, groupings, valid, y=y[valid], squares=True)
+    out = []
+    for grouping, base, total in zip(groupings, bases, totals):
+        n_z, wz, q0 = (s.reshape(cells, grouping.n) for s in base)
+        t_y, wy, q1, q2 = (s.reshape(cells, grouping.n) for s in total)
+        out.append({"mean": variance.ratio_means(design, n_z, t_y, wz, wy, q0, q1, q2, n_z.sum(axis=0))})
+    return out
 
 
-def ranking_estimates(frame, design, question, group, n_groups, ranks: int) -> dict[str, variance.Linearised]:
+def ranking_estimates(frame, design, question, groupings, ranks: int) -> list[dict[str, variance.Linearised]]:
     """A ranking (packed codes, question_types/ranking.py), per group and option, of those who
     answered: "percent", the percent ranking the option first, and "mean_rank", its mean place
     (1 to ``ranks``; an option not ranked counts as ``ranks + 1``). The mean ranks carry the
@@ -311,39 +393,37 @@ def ranking_estimates(frame, design, question, group, n_groups, ranks: int) -> d
     from ..questionnaire.question_types.ranking import places
 
     cells = design.n_cells
-    w = design.weights
     column = frame[question.code]
-    valid = column.notna().to_numpy() & (group >= 0)
+    valid = column.notna().to_numpy()
     codes = [c for c, _ in question.options]
     place = places(column.to_numpy(dtype=np.int64, na_value=0)[valid], codes, ranks)  # answers x options
-    key = design.cell[valid] * n_groups + group[valid]
-    size = cells * n_groups
-    n_z, wz, q0 = (s.reshape(cells, n_groups) for s in _sums(key, w[valid], size))
+    # Per option: respondents by place (1..ranks, then unranked), whose sums give everything.
+    by_place = [_tallies(design, groupings, valid, place[:, o] - 1, ranks + 1) for o in range(len(codes))]
+    rank = np.arange(1, ranks + 2, dtype=np.float64)
+    out = []
+    for g, grouping in enumerate(groupings):
+        tallies = [per_option[g] for per_option in by_place]  # options x [a, cw, b], cells x groups x places
+        a, cw, b = tallies[0][0].sum(axis=2), tallies[0][1].sum(axis=2), tallies[0][2].sum(axis=2)
 
-    def per_option(y, squared):  # sums of y (answers x options) as cells x (groups * options)
-        sums = [_sums(key, w[valid], size, y[:, o]) for o in range(len(codes))]
-        squares = [np.bincount(key, w[valid] ** 2 * squared[:, o], minlength=size) for o in range(len(codes))]
-        return [np.stack([s[i].reshape(cells, n_groups) for s in sums], axis=2).reshape(cells, -1)
-                for i in range(3)] + [np.stack([q.reshape(cells, n_groups) for q in squares], axis=2)
-                                      .reshape(cells, -1)]
+        def stacked(f):  # cells x (groups * options)
+            return np.stack([f(t) for t in tallies], axis=2).reshape(cells, -1)
 
-    def repeated(x):
-        return np.repeat(x, len(codes), axis=1)
+        def repeated(x):
+            return np.repeat(x, len(codes), axis=1)
 
-    n_group = np.repeat(n_z.sum(axis=0), len(codes))
-    first = (place == 1).astype(np.float64)
-    t_first, w_first, q_first, _ = per_option(first, first)
-    rank = place.astype(np.float64)
-    t_rank, w_rank, q_rank, q2_rank = per_option(rank, rank ** 2)
-    mean_rank = variance.ratio_means(design, repeated(n_z), t_rank, repeated(wz), w_rank, repeated(q0), q_rank,
-                                     q2_rank, n_group)
-    # Respondents per group, option and place (1..ranks, then unranked): the whole table.
-    table = np.zeros((n_groups, len(codes), ranks + 1), dtype=np.int64)
-    np.add.at(table, (group[valid][:, None], np.arange(len(codes))[None, :], place - 1), 1)
-    mean_rank.cell_counts = table.reshape(n_groups * len(codes), ranks + 1)
-    return {"percent": variance.ratio_means(design, repeated(n_z), t_first, repeated(wz), w_first, repeated(q0),
-                                            q_first, q_first, n_group),
-            "mean_rank": mean_rank}
+        n_group = np.repeat(a.sum(axis=0), len(codes))
+        first = [stacked(lambda t, i=i: t[i][:, :, 0]) for i in range(3)]
+        t_rank, w_rank, q_rank = (stacked(lambda t, i=i: t[i] @ rank) for i in range(3))
+        q2_rank = stacked(lambda t: t[2] @ rank ** 2)
+        mean_rank = variance.ratio_means(design, repeated(a), t_rank, repeated(cw), w_rank, repeated(b), q_rank,
+                                         q2_rank, n_group)
+        # Respondents per group, option and place (1..ranks, then unranked): the whole table.
+        table = np.stack([t[0].sum(axis=0) for t in tallies], axis=1)  # groups x options x places
+        mean_rank.cell_counts = np.rint(table).astype(np.int64).reshape(grouping.n * len(codes), ranks + 1)
+        out.append({"percent": variance.ratio_means(design, repeated(a), first[0], repeated(cw), first[1],
+                                                    repeated(b), first[2], first[2], n_group),
+                    "mean_rank": mean_rank})
+    return out
 
 
 def first_choice_table(series: pd.Series, question: QuestionInfo) -> pd.DataFrame:
@@ -383,8 +463,8 @@ def tidy_estimates(lins: dict[str, variance.Linearised], groups: list, question:
 def estimate_item(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo,
                   by: str | None = None, codebook=None) -> pd.DataFrame:
     """Every estimate of one item (per group of ``by``) with SE, 95% CI, n and df, as a tidy frame."""
-    grouping = _groups(frame, by, codebook)
-    return tidy_estimates(linearise_item(frame, design, question, by, codebook, grouping), grouping[1], question)
+    groups = groups_of(frame, by, codebook)
+    return tidy_estimates(linearise_item(frame, design, question, grouping=groups), groups.groups, question)
 
 
 def group_gap(frame: pd.DataFrame, design: variance.Design, question: QuestionInfo, by: str,

@@ -88,13 +88,18 @@ def define_indices(codebook: Codebook) -> list[IndexDefinition]:
 def item_scores(series: pd.Series, question: QuestionInfo) -> np.ndarray:
     """One item on 0-100 (favourable end high, reverse coding applied); NaN where missing."""
     points = question_type(question.type).index_points(question)  # least favourable first
-    position = {code: p for p, code in enumerate(points)}
+    score_of = {code: 100.0 * p / (len(points) - 1) for p, code in enumerate(points)}
+    if question.reverse_coded:
+        score_of = {code: 100.0 - score for code, score in score_of.items()}
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # A lookup through the categorical's small-integer codes (the last entry serves code -1,
+        # missing), rather than a comparison of every respondent per point.
+        lookup = np.array([score_of.get(code, np.nan) for code in series.cat.categories] + [np.nan])
+        return lookup[series.cat.codes.to_numpy()]
     values = series.astype("float64").to_numpy()
     scores = np.full(len(values), np.nan)
-    for code, p in position.items():
-        scores[values == code] = 100.0 * p / (len(points) - 1)
-    if question.reverse_coded:
-        scores = 100.0 - scores
+    for code, score in score_of.items():
+        scores[values == code] = score
     return scores
 
 
@@ -103,9 +108,10 @@ def item_matrix(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:
     return np.column_stack([item_scores(frame[q.code], q) for q in definition.items])
 
 
-def index_scores(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:
-    """Each respondent's index score, or NaN with half of the items or fewer answered."""
-    matrix = item_matrix(frame, definition)
+def index_scores(frame: pd.DataFrame, definition: IndexDefinition, matrix: np.ndarray | None = None) -> np.ndarray:
+    """Each respondent's index score, or NaN with half of the items or fewer answered
+    (``matrix``: its ``item_matrix``, if the caller has it)."""
+    matrix = item_matrix(frame, definition) if matrix is None else matrix
     answered = (~np.isnan(matrix)).sum(axis=1)
     with np.errstate(invalid="ignore"):
         means = np.nanmean(np.where(answered[:, None] > 0, matrix, 0.0), axis=1)
@@ -129,8 +135,10 @@ def add_indices(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
     definitions = define_indices(codebook)
     columns, described = {}, []
     for definition in definitions:
-        columns[definition.code] = index_scores(frame, definition)
-        alpha, n_alpha = cronbach_alpha(item_matrix(frame, definition))
+        matrix = item_matrix(frame, definition)
+        columns[definition.code] = index_scores(frame, definition, matrix)
+        alpha, n_alpha = cronbach_alpha(matrix)
+        del matrix
         described.append({
             "code": definition.code, "construct": definition.construct, "label": definition.label,
             "items": [{"code": q.code, "text": q.text, "reverse_coded": q.reverse_coded}

@@ -150,7 +150,7 @@ def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], b
     """
     codebook = data.codebook
     k = codebook.min_cell_size
-    cache = groupings(frame, codebook) if breakdowns else {}
+    cache = groupings(frame, codebook, design) if breakdowns else {}
 
     def before(code: str) -> list[tuple[dict, int]]:
         found = [(find_item(document, code), document["n_responses"]) for document in earlier]

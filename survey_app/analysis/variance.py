@@ -37,7 +37,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special  # the t distribution, without importing all of scipy.stats (1 s)
 
-from .weighting import Weights
+from .weighting import Weights, dense_rank
 
 SWEEP_ITERATIONS = 10  # as R's svyrecvar for raking
 Z_CONFIDENCE = 0.95
@@ -70,7 +70,7 @@ class Design:
         n_cells = int(cell.max()) + 1 if len(cell) else 1
         levels = []
         for codes in weights.categories.values():
-            _, index = np.unique(codes, return_inverse=True)
+            index, _ = dense_rank(np.asarray(codes, dtype=np.int64))
             per_cell = np.zeros(n_cells, dtype=np.int64)
             per_cell[cell] = index  # constant within a cell by construction
             levels.append(per_cell)

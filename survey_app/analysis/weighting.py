@@ -82,6 +82,7 @@ class Weights:
     rake_error: float = 0.0  # largest |achieved - target| / target over the margins' categories
     trim: float | None = None  # cap on weights, times the mean weight, if trimmed
     n_trimmed: int = 0  # weights that were over the cap
+    _cells: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict:
         """What the methodology reports about the weights (JSON-ready)."""
@@ -118,11 +119,34 @@ class Weights:
 
     def cells(self) -> np.ndarray:
         """Cell id of every respondent in the cross-classification of the margins (0 if unweighted)."""
-        cell = np.zeros(self.n, dtype=np.int64)
-        for variable in self.categories:
-            _, index = np.unique(self.categories[variable], return_inverse=True)
-            cell = cell * (index.max() + 1 if self.n else 1) + index
-        return np.unique(cell, return_inverse=True)[1] if self.n else cell
+        if self._cells is None:
+            self._cells = cell_index(self.categories, self.n)
+        return self._cells
+
+
+def dense_rank(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each value's rank among the distinct values present (as np.unique's inverse), and how many
+    there are; through a table over the values' range when it is small (codes, cells), which
+    takes one pass where np.unique sorts (seconds at ten million respondents)."""
+    if len(codes) == 0:
+        return codes.astype(np.int64), 0
+    low, high = int(codes.min()), int(codes.max())
+    if high - low > 4 * len(codes) + 1_000_000:
+        present, index = np.unique(codes, return_inverse=True)
+        return index.astype(np.int64), len(present)
+    present = np.bincount(codes - low, minlength=high - low + 1) > 0
+    rank = np.cumsum(present) - 1
+    return rank[codes - low].astype(np.int64), int(present.sum())
+
+
+def cell_index(categories: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Cell id of every respondent in the cross-classification of the variables' categories,
+    cells numbered in the order of their categories' codes; all zeros without variables."""
+    cell = np.zeros(n, dtype=np.int64)
+    for codes in categories.values():
+        index, levels = dense_rank(np.asarray(codes, dtype=np.int64))
+        cell = cell * max(levels, 1) + index
+    return dense_rank(cell)[0] if n else cell
 
 
 def unweighted(n: int) -> Weights:
@@ -239,11 +263,24 @@ def margin_errors(values: np.ndarray, categories: dict, controls: dict) -> tuple
 
 
 def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> tuple[np.ndarray, float]:
-    """Weights raked from ``start`` to the controls, and their largest relative margin error."""
+    """Weights raked from ``start`` to the controls, and their largest relative margin error.
+
+    Raking multiplies every weight by one factor per category of each margin, so respondents of
+    the same cell (the same category of every margin) keep the ratio of their starting weights:
+    svy rakes the cells, one row each with its respondents' summed starting weight, and each
+    respondent gets its cell's factor. The same iterations on a few hundred rows instead of
+    millions (measured at a million respondents: 1.9 s raking the respondents, most of it in
+    svy's Python around its kernel); tests check the weights against svy raking respondents.
+    """
     import polars as pl
     import svy
 
-    data = pl.DataFrame({**{v: c for v, c in categories.items()}, "_w": start})
+    cell = cell_index(categories, len(start))
+    n_cells = int(cell.max()) + 1 if len(cell) else 0
+    start_sums = np.bincount(cell, start, minlength=n_cells)
+    member = np.zeros(n_cells, dtype=np.int64)
+    member[cell] = np.arange(len(cell))  # one respondent of each cell (any: they share categories)
+    data = pl.DataFrame({**{v: np.asarray(c)[member] for v, c in categories.items()}, "_w": start_sums})
     sample = svy.Sample(data, svy.Design(wgt="_w"))
     try:
         raked = sample.weighting.rake(
@@ -255,7 +292,9 @@ def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> tuple[np.
             f"The responses could not be weighted to these margins ({error}). Check that the "
             "population figures are consistent, or weight on fewer variables."
         ) from error
-    values = raked.data["_raked"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factors = raked.data["_raked"].to_numpy() / start_sums
+    values = start * factors[cell]
     relative, absolute = margin_errors(values, categories, controls)
     if not np.isfinite(values).all() or (relative > rake_tolerance(len(start)) and not absolute < R_EPSILON):
         raise WeightingError(

@@ -291,10 +291,11 @@ class QuestionType:
         """Whether disclosure control hides this estimate record of group ``g``."""
         raise NotImplementedError(f"{self.name} questions have no estimates")
 
-    def linearise(self, frame, design, question, group, n_groups: int) -> dict:
+    def linearise(self, frame, design, question, groupings: list) -> list[dict]:
         """Its weighted estimates, linearised (analysis/variance.py), by statistic, for every
-        group (``group``: each respondent's group index, -1 for none)."""
-        return {}
+        group of each grouping (``analysis/estimates.Grouping``: each respondent's group index,
+        -1 for none), one dict per grouping."""
+        return [{} for _ in groupings]
 
     # --- CSV import (response_import.py) -----------------------------------------------------------
 

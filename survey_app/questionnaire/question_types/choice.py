@@ -178,10 +178,10 @@ class OneChoice(QuestionType):
 
             protect_scale_summary(summary, estimates, hide_missing)
 
-    def linearise(self, frame, design, question, group, n_groups):
+    def linearise(self, frame, design, question, groupings):
         from ...analysis import estimates
 
-        return estimates.option_estimates(frame, design, question, group, n_groups,
+        return estimates.option_estimates(frame, design, question, groupings,
                                           top_codes=self.top_codes if self.ordered_points else None)
 
     def count_tables(self, records, n_groups):

@@ -140,10 +140,10 @@ class MultipleChoice(QuestionType):
 
         return estimates.column_summary(data, question, base, estimates.multiple_choice_table)
 
-    def linearise(self, frame, design, question, group, n_groups):
+    def linearise(self, frame, design, question, groupings):
         from ...analysis import estimates
 
-        return estimates.mask_estimates(frame, design, question, group, n_groups)
+        return estimates.mask_estimates(frame, design, question, groupings)
 
     def count_tables(self, records, n_groups):
         """One table per option: respondents choosing it and not, by group."""

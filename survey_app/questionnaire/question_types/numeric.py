@@ -107,10 +107,10 @@ class Numeric(QuestionType):
 
         protect_number_summary(summary, estimates, earlier, k)
 
-    def linearise(self, frame, design, question, group, n_groups):
+    def linearise(self, frame, design, question, groupings):
         from ...analysis import estimates
 
-        return estimates.number_estimates(frame, design, question, group, n_groups)
+        return estimates.number_estimates(frame, design, question, groupings)
 
     def frame_column(self, values, usable, question):
         return values  # float64, NaN where not answered

@@ -214,10 +214,10 @@ class Ranking(QuestionType):
         return {**estimates.column_summary(data, question, base, estimates.first_choice_table),
                 "ranks": self.ranks(question)}
 
-    def linearise(self, frame, design, question, group, n_groups):
+    def linearise(self, frame, design, question, groupings):
         from ...analysis import estimates
 
-        return estimates.ranking_estimates(frame, design, question, group, n_groups, self.ranks(question))
+        return estimates.ranking_estimates(frame, design, question, groupings, self.ranks(question))
 
     def protected_units(self, options: list) -> list[int]:
         return [0, 1]  # the first choices; every option at every place
