@@ -75,6 +75,28 @@ def test_frame_has_one_row_per_response_and_typed_columns(hand_survey):
     assert data.text_counts == {"comment": 3}
 
 
+@pytest.mark.parametrize("stored_in_between", [0, 5, 11])
+def test_answers_of_a_response_stored_after_the_responses_were_read_are_left_out(hand_survey, monkeypatch,
+                                                                                 stored_in_between):
+    """The answers are read after the responses, each query its own snapshot: a response stored
+    in between (here: its id left out of what the responses' query gave) must not land in
+    another respondent's row; everyone else's answers load as they are."""
+    from survey_app.analysis import frame as frame_module
+
+    late = hand_survey.response_ids[stored_in_between]
+    read = frame_module._response_ids
+    monkeypatch.setattr(frame_module, "_response_ids", lambda *a: (ids := read(*a))[ids != late])
+    frame = load().frame
+    assert len(frame) == 11 and late not in frame.index
+    for i, response_id in enumerate(hand_survey.response_ids):
+        if response_id == late:
+            continue
+        row = frame.loc[response_id]
+        assert (row["trust"], row["district"]) == (TRUST[i], DISTRICT[i])
+        assert (None if pd.isna(row["contact"]) else row["contact"]) == CONTACT[i]
+        assert (None if pd.isna(row["years"]) else row["years"]) == YEARS[i]
+
+
 def test_tables_equal_counts_made_by_hand(hand_survey):
     results = {q["code"]: q for q in summarise_survey(load())}
 

@@ -78,7 +78,7 @@ def test_cronbach_alpha_two_ways():
     latent = rng.normal(size=200)
     matrix = np.column_stack([latent + rng.normal(scale=s, size=200) for s in (0.5, 0.8, 1.0, 1.5)]) * 20
     matrix[rng.random(matrix.shape) < 0.05] = np.nan
-    alpha, n = cronbach_alpha(matrix)
+    alpha, n = cronbach_alpha(matrix.T)
     complete = matrix[~np.isnan(matrix).any(axis=1)]
     assert n == len(complete)
     # Second method: from the covariance matrix, alpha = k * mean covariance / (mean variance
@@ -94,11 +94,11 @@ def test_cronbach_alpha_by_hand():
     # Two items, three people: item variances 1 and 1, totals 2, 4, 6 with variance 4:
     # alpha = 2 * (1 - 2/4) = 1.
     matrix = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
-    assert cronbach_alpha(matrix) == (pytest.approx(1.0), 3)
+    assert cronbach_alpha(matrix.T) == (pytest.approx(1.0), 3)
     # Uncorrelated items: totals' variance is the sum of the item variances: alpha 0.
     matrix = np.array([[1.0, 1.0], [1.0, 3.0], [3.0, 1.0], [3.0, 3.0]])
-    assert cronbach_alpha(matrix)[0] == pytest.approx(0.0)
-    assert cronbach_alpha(np.array([[1.0, 2.0]]))[0] is None
+    assert cronbach_alpha(matrix.T)[0] == pytest.approx(0.0)
+    assert cronbach_alpha(np.array([[1.0, 2.0]]).T)[0] is None  # one respondent
 
 
 def test_index_estimate_is_the_mean_of_scores_with_its_se():
@@ -118,7 +118,7 @@ def test_index_estimate_is_the_mean_of_scores_with_its_se():
     assert row["se"] == pytest.approx(scores.std(ddof=1) / math.sqrt(len(scores)), rel=1e-9)
     assert row["n"] == len(scores)
     assert info["alpha"] == pytest.approx(cronbach_alpha(
-        np.column_stack([item_scores(frame[q.code], q) for q in TRUST]))[0])
+        np.column_stack([item_scores(frame[q.code], q) for q in TRUST]).T)[0])
 
 
 def test_demo_survey_indices(demo):

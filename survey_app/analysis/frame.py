@@ -257,28 +257,25 @@ def _response_ids(connection: Connection, survey_id: int) -> np.ndarray:
     return np.sort(_parse(joined, np.int64))
 
 
-def _row_lookup(response_ids: np.ndarray):
-    """A function from response ids to frame rows.
+def _rows_of(response_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frame rows of answers' response ids (``response_ids`` sorted), and which of the ids are
+    among them.
 
-    A survey's ids are nearly contiguous (one id sequence, other surveys
-    interleaved), so a table indexed by id - min is a direct lookup, several
-    times faster than a binary search at a million rows; ids spread too thinly
-    for that fall back to the search.
+    The answers are read by queries after the responses' own, each its own snapshot of the
+    database: on a live site a response stored in between has answers whose id is not among
+    the rows. They are left out (the next analysis has them), never written into another
+    respondent's row, which is where a bare binary search would put them.
     """
     if len(response_ids) == 0:
-        return lambda ids: np.searchsorted(response_ids, ids)
-    low, high = int(response_ids[0]), int(response_ids[-1])
-    if high - low + 1 > 4 * len(response_ids) + 1024:
-        return lambda ids: np.searchsorted(response_ids, ids)
-    table = np.empty(high - low + 1, dtype=np.int64)
-    table[response_ids - low] = np.arange(len(response_ids))
-    return lambda ids: table[ids - low]
+        return np.zeros(0, dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    rows = np.minimum(np.searchsorted(response_ids, ids), len(response_ids) - 1)
+    found = response_ids[rows] == ids
+    return rows[found], found
 
 
 def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
     response_ids = _response_ids(connection, codebook.survey_id)
     n = len(response_ids)
-    row_of = _row_lookup(response_ids)
     stored_in = {q.code: question_type(q.type).stored_in for q in codebook.questions}
     coded = [q for q in codebook.questions if stored_in[q.code] == "value"]
     numeric = [q for q in codebook.questions if stored_in[q.code] == "number"]
@@ -293,25 +290,35 @@ def load_survey_data(connection: Connection, codebook: Codebook) -> SurveyData:
                                                   (numeric, "number", np.float64, np.nan)):
         if not questions:
             continue
-        arrays = {q.id: np.full(n, empty, dtype=dtype) for q in questions}
-        answered = {q.id: np.zeros(n, dtype=bool) for q in questions}
-        for question_id, ids, values in _answers_by_question(connection, list(arrays), value_column, dtype):
-            rows = row_of(ids)
-            arrays[question_id][rows] = values
-            answered[question_id][rows] = True
-        for question in questions:
+        by_id = {q.id: q for q in questions}
+
+        def column(question, ids=(), values=()):
+            """The question's frame column; made as its answers arrive, so that only one
+            question's full-length arrays are in memory at a time (at ten million respondents
+            each is 80 MB before it becomes a column of small codes)."""
             kind = question_type(question.type)
-            values, usable = arrays[question.id], answered[question.id]
+            full = np.full(n, empty, dtype=dtype)
+            answered = np.zeros(n, dtype=bool)
+            rows, found = _rows_of(response_ids, np.asarray(ids, dtype=np.int64))
+            full[rows] = np.asarray(values, dtype=dtype)[found]
+            answered[rows] = True
+            usable = answered
             # What the type's answer check refuses on the way in, in case the table holds it
             # anyway (written before the check, or straight into the database).
-            for reason, unusable in kind.unusable(question, values, answered[question.id]).items():
+            for reason, unusable in kind.unusable(question, full, answered).items():
                 if unusable.any():
                     left_out.setdefault(question.code, {})[reason] = int(unusable.sum())
-                    values[unusable] = empty
+                    full[unusable] = empty
                     usable = usable & ~unusable
             if value_column == "value":
-                values = values.astype(np.int32)
-            columns[question.code] = kind.frame_column(values, usable, question)
+                full = full.astype(np.int32)
+            return kind.frame_column(full, usable, question)
+
+        for question_id, ids, values in _answers_by_question(connection, list(by_id), value_column, dtype):
+            columns[by_id[question_id].code] = column(by_id[question_id], ids, values)
+        for question in questions:  # no answer at all
+            if question.code not in columns:
+                columns[question.code] = column(question)
 
     text_counts = {q.code: 0 for q in texts}
     if texts:

@@ -55,6 +55,7 @@ def _key(connection: Connection, codebook: Codebook) -> dict | None:
 def load(connection: Connection, codebook: Codebook, generated_dir) -> SurveyData:
     """The survey's frame: from its copy if that is current, else from the database (and, for a
     closed survey, kept for next time)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     key = _key(connection, codebook)
@@ -66,7 +67,12 @@ def load(connection: Connection, codebook: Codebook, generated_dir) -> SurveyDat
         except (OSError, KeyError, ValueError):
             stored = None
         if stored is not None and stored["key"] == key:
-            frame = table.to_pandas()
+            # Column by column, each Arrow buffer freed as soon as it is converted, and Arrow's
+            # pool handed back what it kept: at ten million respondents the copy otherwise
+            # stays beside the frame (1.56 GB resident against 0.56 GB for the frame).
+            frame = table.to_pandas(split_blocks=True, self_destruct=True)
+            del table
+            pa.default_memory_pool().release_unused()
             for column, (categories, ordered) in stored["categorical"].items():
                 frame[column] = pd.Categorical.from_codes(frame[column].to_numpy(), categories, ordered=ordered)
             return SurveyData(codebook=codebook, frame=frame, text_counts=stored["text_counts"],

@@ -22,6 +22,7 @@ How a score is made, as the methodology says:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,29 +106,62 @@ def item_scores(series: pd.Series, question: QuestionInfo) -> np.ndarray:
 
 def item_matrix(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:
     """Respondents x items, each item on 0-100."""
-    return np.column_stack([item_scores(frame[q.code], q) for q in definition.items])
+    return np.column_stack(ItemColumns(frame, definition))
 
 
-def index_scores(frame: pd.DataFrame, definition: IndexDefinition, matrix: np.ndarray | None = None) -> np.ndarray:
-    """Each respondent's index score, or NaN with half of the items or fewer answered
-    (``matrix``: its ``item_matrix``, if the caller has it)."""
-    matrix = item_matrix(frame, definition) if matrix is None else matrix
-    answered = (~np.isnan(matrix)).sum(axis=1)
-    with np.errstate(invalid="ignore"):
-        means = np.nanmean(np.where(answered[:, None] > 0, matrix, 0.0), axis=1)
-    return np.where(answered >= definition.min_items, means, np.nan)
+class ItemColumns(Sequence):
+    """An index's items on 0-100, one column at a time, made when asked for: the index and its
+    alpha need each item once or twice, never all at once (at ten million respondents the
+    matrix of six items is 480 MB, and NaN-aware means over it copied it twice more)."""
+
+    def __init__(self, frame: pd.DataFrame, definition: IndexDefinition):
+        self.frame, self.items = frame, definition.items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return item_scores(self.frame[self.items[i].code], self.items[i])
 
 
-def cronbach_alpha(matrix: np.ndarray) -> tuple[float | None, int]:
-    """Alpha over complete cases, and how many there were (None with fewer than 2, or no variance)."""
-    complete = matrix[~np.isnan(matrix).any(axis=1)]
-    n, k = complete.shape
+def index_scores(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:
+    """Each respondent's index score: the mean of the items answered, or NaN with half of the
+    items or fewer answered."""
+    total = np.zeros(len(frame))
+    answered = np.zeros(len(frame), dtype=np.int64)
+    for scores in ItemColumns(frame, definition):
+        present = ~np.isnan(scores)
+        total += np.where(present, scores, 0.0)
+        answered += present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(answered >= definition.min_items, total / answered, np.nan)
+
+
+def cronbach_alpha(columns) -> tuple[float | None, int]:
+    """Alpha over complete cases, and how many there were (None with fewer than 2, or no variance).
+
+    ``columns``: each item's scores (NaN where missing), a sequence read twice, one item at a
+    time: ``ItemColumns``, or a respondents x items matrix's transpose."""
+    k = len(columns)
+    if k == 0:
+        return None, 0
+    complete = None
+    for scores in columns:
+        complete = ~np.isnan(scores) if complete is None else complete & ~np.isnan(scores)
+    n = int(complete.sum())
     if n < 2 or k < 2:
         return None, n
-    total_variance = complete.sum(axis=1).var(ddof=1)
+    total, item_variance = np.zeros(n), 0.0
+    for scores in columns:
+        answered = scores[complete]
+        item_variance += answered.var(ddof=1)
+        total += answered
+    total_variance = total.var(ddof=1)
     if total_variance == 0:
         return None, n
-    return float(k / (k - 1) * (1 - complete.var(axis=0, ddof=1).sum() / total_variance)), n
+    return float(k / (k - 1) * (1 - item_variance / total_variance)), n
 
 
 def add_indices(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, list[dict]]:
@@ -135,10 +169,8 @@ def add_indices(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, 
     definitions = define_indices(codebook)
     columns, described = {}, []
     for definition in definitions:
-        matrix = item_matrix(frame, definition)
-        columns[definition.code] = index_scores(frame, definition, matrix)
-        alpha, n_alpha = cronbach_alpha(matrix)
-        del matrix
+        columns[definition.code] = index_scores(frame, definition)
+        alpha, n_alpha = cronbach_alpha(ItemColumns(frame, definition))
         described.append({
             "code": definition.code, "construct": definition.construct, "label": definition.label,
             "items": [{"code": q.code, "text": q.text, "reverse_coded": q.reverse_coded}
