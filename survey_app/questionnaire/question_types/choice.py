@@ -33,6 +33,22 @@ def _options_fields() -> dict:
 OPTIONS = SettingsGroup("options", "Options", _options_fields)
 
 
+def option_positions(values: np.ndarray, question) -> np.ndarray:
+    """Each stored value's position among the question's options, -1 for a value that is none of
+    them. Through a table over the options' codes (a handful of small integers): one pass over
+    the answers, where a search or ``np.isin`` per value took 0.4 s a question at ten million."""
+    codes = np.array([code for code, _ in question.options], dtype=np.int64)
+    position = np.full(len(values), -1, dtype=np.int64)
+    if len(codes) == 0:
+        return position
+    low, high = int(codes.min()), int(codes.max())
+    table = np.full(high - low + 1, -1, dtype=np.int64)
+    table[codes - low] = np.arange(len(codes))
+    inside = (values >= low) & (values <= high)
+    position[inside] = table[values[inside] - low]
+    return position
+
+
 def check_random_order(merged: dict, path: str) -> None:
     from .base import require
 
@@ -163,8 +179,7 @@ class OneChoice(QuestionType):
                                                f"({', '.join(str(c) for c in sorted(codes))})")
 
     def unusable(self, question, values, answered) -> dict:
-        codes = np.array([code for code, _ in question.options], dtype=np.int64)
-        return {NOT_AN_OPTION: answered & ~np.isin(values, codes)}
+        return {NOT_AN_OPTION: answered & (option_positions(values, question) < 0)}
 
     def summary(self, data, question, base):
         from ...analysis import estimates
@@ -222,10 +237,8 @@ class OneChoice(QuestionType):
         import pandas as pd
 
         categories = np.array([code for code, _ in question.options], dtype=np.int64)
-        order = np.argsort(categories)
-        position = np.searchsorted(categories[order], values).clip(0, len(categories) - 1)
-        matches = usable & (categories[order][position] == values)
-        codes = np.where(matches, order[position], -1).astype(np.int8 if len(categories) < 127 else np.int16)
+        position = option_positions(values, question)
+        codes = np.where(usable, position, -1).astype(np.int8 if len(categories) < 127 else np.int16)
         return pd.Categorical.from_codes(codes, categories=categories, ordered=self.ordered_points)
 
     def synthetic(self, question, synthesis):
