@@ -39,7 +39,8 @@ def new_secret() -> str:
 def enrolment_qr_svg(user: StaffUser, secret: str) -> str:
     """The otpauth:// address of the secret as an inline SVG QR code."""
     address = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    return segno.make(address, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff",
+    # Sized by the page (a viewBox, no fixed width): it shrinks to fit a 320 px screen.
+    return segno.make(address, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff", omitsize=True,
                                                       title="QR code for your authenticator app")
 
 
