@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -20,6 +21,14 @@ def _render(code: int, title: str, message: str):
 
 
 def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def expired_form(error: CSRFError):
+        # Flask-WTF refuses a form whose token is missing or from another session before any
+        # view runs: most often a page left open past the end of a staff session.
+        return _render(400, _l("This form had expired"),
+                       _l("Nothing was changed. Go back, reload the page and do it again; if you were "
+                          "signed in, you may have to sign in again first."))
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         title, message = MESSAGES.get(error.code, (error.name, error.description))

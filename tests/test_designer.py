@@ -448,3 +448,28 @@ def test_designer_builds_and_guards_a_matrix(client, app, editor):
     # A statement's own edit link leads to its matrix.
     row_page = client.get(f"/staff/surveys/{survey.id}/questions/{listen.id}")
     assert row_page.status_code == 302 and row_page.headers["Location"].endswith(f"/questions/{officers.id}")
+
+
+def test_refused_staff_forms_say_which_field_and_what_to_do(client, app):
+    """A page title over its limit, a status not offered, a form whose token expired: nothing
+    changes and the page says what was wrong and what to do (never a bare "Bad request")."""
+    survey = make_survey()
+    status = survey.status
+    sign_in(client, make_user("editor").email)
+    page = survey.pages[0]
+    reply = post(client, f"/staff/surveys/{survey.id}/pages/{page.id}", {"title": "x" * 201, "display_condition": ""})
+    assert reply.status_code == 303
+    shown = html.unescape(client.get(reply.headers["Location"]).get_data(as_text=True))
+    assert "Nothing was changed. Page title: Field cannot be longer than 200 characters. Correct it and try again." in shown
+    db.session.expire_all()
+    assert db.session.get(type(page), page.id).title == page.title
+    reply = post(client, f"/staff/surveys/{survey.id}/status", {"status": "published"})
+    assert reply.status_code == 303
+    assert "Nothing was changed. Status: Not a valid choice." in html.unescape(
+        client.get(reply.headers["Location"]).get_data(as_text=True))
+    assert db.session.get(Survey, survey.id).status == status
+    expired = client.post(f"/staff/surveys/{survey.id}/status", data={"status": "open", "csrf_token": "old"})
+    assert expired.status_code == 400
+    text = html.unescape(expired.get_data(as_text=True))
+    assert "This form had expired" in text and "Nothing was changed. Go back, reload the page" in text
+    assert 'href="/staff/"' in text  # the way back is to the staff pages, not the residents' list

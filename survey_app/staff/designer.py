@@ -82,6 +82,15 @@ def _back(survey: Survey, anchor: str = ""):
     return redirect(url_for(".survey", survey_id=survey.id) + (f"#{anchor}" if anchor else ""), code=303)
 
 
+def _refused(form, survey: Survey, anchor: str = ""):
+    """A form whose checks failed (text over its limit, a choice not offered): nothing is
+    changed, and the survey page says which field and what to do."""
+    problems = " ".join(f"{getattr(form, name).label.text}: {errors[0].rstrip('.')}."
+                        for name, errors in form.errors.items())
+    flash(f"Nothing was changed. {problems} Correct it and try again.", "error")
+    return _back(survey, anchor)
+
+
 def _page_choices(survey: Survey):
     return choices((p.id, f"Page {i + 1}: {p.title or 'untitled'}") for i, p in enumerate(survey.pages))
 
@@ -234,7 +243,7 @@ def set_status(survey_id: int):
     survey = survey_or_404(survey_id)
     form = StatusForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _refused(form, survey)
     new = form.status.data
     if new == survey.status:
         return _back(survey)
@@ -365,7 +374,7 @@ def new_page(survey_id: int):
     survey = survey_or_404(survey_id)
     form = PageForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _refused(form, survey)
     page = add_page(survey, (form.title.data or "").strip())
     db.session.flush()
     audit.record("page.create", audit_target(survey), page=page.title)
@@ -380,7 +389,7 @@ def edit_page(survey_id: int, page_id: int):
     page = _page(survey, page_id)
     form = PageForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _refused(form, survey, f"page-{page_id}")
     try:
         change = update_page(survey, page, (form.title.data or "").strip(),
                              condition_from_text(form.display_condition.data))
