@@ -76,6 +76,23 @@ class ResponseFilters:
     def active(self) -> bool:
         return bool(self.mode or self.language or self.since or self.until or self.groups)
 
+    def conditions(self, survey: Survey) -> list:
+        """SQL conditions on ``Response`` for the survey's responses these filters keep."""
+        where = [Response.survey_id == survey.id]
+        if self.mode:
+            where.append(Response.mode == self.mode)
+        if self.language:
+            where.append(Response.language == self.language)
+        if self.since:
+            where.append(Response.submitted_on >= self.since)
+        if self.until:
+            where.append(Response.submitted_on <= self.until)
+        questions = {q.code: q.id for q in survey.questions}
+        for code, value in (self.groups or {}).items():
+            where.append(Response.id.in_(select(Answer.response_id).where(Answer.question_id == questions[code],
+                                                                          Answer.value == value)))
+        return where
+
     def as_args(self) -> dict:
         """The filters as the list's address carries them (for the pages' links)."""
         args = {"mode": self.mode, "language": self.language,
@@ -87,20 +104,7 @@ class ResponseFilters:
 def response_page(survey: Survey, page: int = 1, filters: ResponseFilters | None = None) -> ResponsePage:
     """One page of a survey's responses matching ``filters``, newest date first (ids are random:
     they only break ties)."""
-    where = [Response.survey_id == survey.id]
-    filters = filters or ResponseFilters()
-    if filters.mode:
-        where.append(Response.mode == filters.mode)
-    if filters.language:
-        where.append(Response.language == filters.language)
-    if filters.since:
-        where.append(Response.submitted_on >= filters.since)
-    if filters.until:
-        where.append(Response.submitted_on <= filters.until)
-    questions = {q.code: q.id for q in survey.questions}
-    for code, value in (filters.groups or {}).items():
-        where.append(Response.id.in_(select(Answer.response_id).where(Answer.question_id == questions[code],
-                                                                      Answer.value == value)))
+    where = (filters or ResponseFilters()).conditions(survey)
     everyone = db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == survey.id))
     total = db.session.scalar(select(func.count()).select_from(Response).where(*where)) if len(where) > 1 else everyone
     pages = max(1, -(-total // PAGE_SIZE))

@@ -138,6 +138,7 @@ def test_every_staff_page_passes_axe_at_phone_and_desktop_width(app, live_server
         "staff.weighting": f"/staff/surveys/{with_responses.id}/weighting",
         "staff.results": f"/staff/surveys/{with_responses.id}/results",
         "staff.results_draft": f"/staff/surveys/{with_responses.id}/results/draft",
+        "staff.written_answers": f"/staff/surveys/{with_responses.id}/written/top_problem",
     }
     staff_pages = {rule.endpoint for rule in app.url_map.iter_rules()
                    if rule.endpoint.startswith("staff.") and "GET" in rule.methods}
@@ -147,3 +148,24 @@ def test_every_staff_page_passes_axe_at_phone_and_desktop_width(app, live_server
         expect(page.locator("main h1")).to_be_visible()
         assert page.url.endswith(path), (endpoint, page.url)  # the page itself, not a redirect
         audit(page, "staff-all-" + endpoint.removeprefix("staff.").replace("_", "-"))
+
+
+def test_reading_what_residents_wrote_searching_and_filtering(app, live_server, page):
+    """An editor opens the written answers from the fieldwork page, searches a word and narrows
+    to one district, as a staff member would; the words found are marked; axe on the result."""
+    from survey_app.cli import create_demo_survey
+
+    survey = create_demo_survey(responses=300, seed=11)
+    _sign_in(page, live_server, make_user("editor").email)
+    page.goto(f"{live_server}/staff/surveys/{survey.id}/responses")
+    page.get_by_role("link", name="What is the most important safety problem in your neighbourhood?").click()
+    expect(page.get_by_role("heading", name="What residents wrote")).to_be_visible()
+    first = page.locator(".written-answers blockquote").first.inner_text()
+    word = max(first.split(), key=len).strip(".,;:!?")
+    page.get_by_label("Answers containing").fill(word)
+    page.get_by_label("Which police district do you live in?").select_option(label="North")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#matching")).to_contain_text("answers match.")
+    assert word.lower() in page.locator(".written-answers mark").first.inner_text().lower()
+    assert word not in page.url  # posted: the words stay out of the address
+    audit(page, "staff-written-answers-searched")

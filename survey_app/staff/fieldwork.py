@@ -14,7 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import audit, invitations, jobs, response_import
+from .. import audit, invitations, jobs, response_import, written_answers
 from ..accounts import can
 from ..extensions import db
 from ..links import public_url
@@ -52,7 +52,8 @@ def _page(survey, invitation_form=None, import_form=None, status=200):
         import_form=import_form or ResponseImportForm(), entry_modes=ENTRY_MODES,
         imports=db.session.scalars(select(Job).where(Job.survey_id == survey.id, Job.kind == "import")
                                    .order_by(Job.id.desc()).limit(5)).all(),
-        languages=LANGUAGES, may_remove=can(current_user, "remove_responses")), status
+        languages=LANGUAGES, may_remove=can(current_user, "remove_responses"),
+        written=written_answers.text_questions(survey) if can(current_user, "read_text") else []), status
 
 
 @bp.get("/surveys/<int:survey_id>/responses")
