@@ -198,19 +198,15 @@ def _parse(joined: str | None, dtype) -> np.ndarray:
     return np.empty(0, dtype=dtype) if not joined else np.fromstring(joined, dtype=dtype, sep=",")
 
 
-def _id_list(ids) -> str:
-    return ", ".join(str(int(i)) for i in ids)
-
-
 def _answers_by_question(connection: Connection, question_ids, column: str, dtype):
     """Yield (question id, response ids, values) of every non-null answer in ``column``.
 
     Each question's answers come back as two comma-separated strings joined
-    inside the database (one row per question, from the question_id index)
+    inside the database (one query per question, from the answer table's key)
     and parsed by numpy's C parser. Measured on 2.6 million answers (SQLite):
     0.6 s, against 2.1 s for fetching them as rows and converting the tuples,
     which was most of the time of a whole analysis at a million responses.
-    The two aggregates of a group see its rows in the same order, so ids and
+    The two aggregates of a query see its rows in the same order, so ids and
     values stay aligned. The SQL carries only integers we formatted ourselves.
     """
     dialect = connection.dialect.name
@@ -233,15 +229,21 @@ def _answers_by_question(connection: Connection, question_ids, column: str, dtyp
 
 
 def _joined_answers(connection: Connection, question_ids, column: str, stored: str):
+    """Per question, its answers' response ids and values as two joined strings: one query per
+    question, so that only one question's strings are in memory at a time (a driver fetches a
+    result whole: one query for every question held 6.6 GB at ten million respondents on
+    PostgreSQL)."""
     dialect = connection.dialect.name
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(
-            f"SELECT question_id, {_concat(dialect, 'response_id')}, {_concat(dialect, stored)} FROM answer "
-            f"WHERE question_id IN ({_id_list(question_ids)}) AND {column} IS NOT NULL GROUP BY question_id"
-        )
-        while (row := cursor.fetchone()) is not None:
-            yield int(row[0]), row[1], row[2]
+        for question_id in question_ids:
+            cursor.execute(
+                f"SELECT {_concat(dialect, 'response_id')}, {_concat(dialect, stored)} FROM answer "
+                f"WHERE question_id = {int(question_id)} AND {column} IS NOT NULL"
+            )
+            ids, values = cursor.fetchone()
+            if ids is not None:
+                yield int(question_id), ids, values
     finally:
         cursor.close()
 
