@@ -29,7 +29,7 @@ import pandas as pd
 from ..questionnaire.types import MISSING_CODES, multi_bit
 from ..questionnaire.question_types import question_type, top_codes
 from . import variance
-from .frame import QuestionInfo, SurveyData, substantive
+from .frame import QuestionInfo, SurveyData
 
 
 def _percent(part, whole) -> float | None:
