@@ -33,6 +33,15 @@ def text_questions(survey: Survey) -> list[Question]:
     return [q for q in survey.questions if question_type(q.type).stored_in == "text"]
 
 
+def other_waves(survey: Survey, question: Question) -> list[Survey]:
+    """The series' other waves that ask the same written question (by its code), by wave: the
+    same question read wave by wave."""
+    if survey.series is None:
+        return []
+    return [other for other in survey.series.surveys if other.id != survey.id
+            and any(q.code == question.code for q in text_questions(other))]
+
+
 @dataclass(frozen=True)
 class Written:
     response_id: int

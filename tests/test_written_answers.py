@@ -125,3 +125,25 @@ def test_only_written_questions_have_the_page(client, written):
     assert client.get(f"/staff/surveys/{written.id}/written/trust").status_code == 404
     assert client.get(f"/staff/surveys/{written.id}/written/nonexistent").status_code == 404
     assert client.get(f"/staff/surveys/{written.id + 999}/written/comment").status_code == 404
+
+
+def test_the_same_question_in_the_other_waves_is_one_click_away(client, app):
+    from survey_app.extensions import db
+    from survey_app.models import SurveySeries
+
+    series = SurveySeries(name="Trust series")
+    db.session.add(series)
+    db.session.commit()
+    waves = [make_survey(slug=f"wave-{n}", series_id=series.id, wave=n) for n in (1, 2, 3)]
+    for n, survey in enumerate(waves, start=1):
+        record_response(survey, [AnswerValue(question(survey, "trust").id, value=3),
+                                 AnswerValue(question(survey, "district").id, value=1),
+                                 AnswerValue(question(survey, "comment").id, text=f"Said in wave {n}")])
+    sign_in(client, make_user("editor").email)
+    reply = client.get(f"/staff/surveys/{waves[1].id}/written/comment")
+    page = reply.get_data(as_text=True)
+    assert _shown(reply) == ["Said in wave 2"]  # this wave's answers only
+    assert "wave 2 of “Trust series”" in html.unescape(page)
+    for other in (waves[0], waves[2]):
+        assert f'href="/staff/surveys/{other.id}/written/comment"' in page
+    assert f'href="/staff/surveys/{waves[1].id}/written/comment"' not in page

@@ -35,4 +35,5 @@ def written_answers(survey_id: int, code: str):
     return render_template("staff/written.html", survey=survey, question=question, listing=listing, form=form,
                            filters=filters, search=search, modes=RESPONSE_MODES, languages=LANGUAGES,
                            groups=weighting_variables(survey), page_size=reading.PAGE_SIZE,
-                           others=[q for q in questions if q.code != code]), 200, {"Cache-Control": "no-store"}
+                           others=[q for q in questions if q.code != code],
+                           waves=reading.other_waves(survey, question)), 200, {"Cache-Control": "no-store"}
