@@ -131,41 +131,22 @@ def seed(url: str, responses: int) -> None:
 
 
 def _bulk_insert(connection, survey_id, questions, batch, ids, postgres: bool) -> None:
-    import numpy as np
-
-    from survey_app.synthetic import NOT_ANSWERED
+    """The batch's responses with the ids given, then their answers as seeding stores them: with
+    ids in order, each question's answers go in in the answer table's key order."""
+    from survey_app.seeding import insert_answers
 
     cursor = connection.connection.driver_connection.cursor()
     responses = [(i, survey_id, day, "web", "en") for i, day in zip(ids.tolist(), batch.submitted_on)]
-    columns = {"response": "id, survey_id, submitted_on, mode, language"}
+    columns = "id, survey_id, submitted_on, mode, language"
     if postgres:
         cursor.execute("SET session_replication_role = replica")  # no foreign-key triggers for the load
-        with cursor.copy(f"COPY response ({columns['response']}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY response ({columns}) FROM STDIN") as copy:
             for row in responses:
                 copy.write_row(row)
     else:
-        cursor.executemany(f"INSERT INTO response ({columns['response']}) VALUES (?, ?, ?, ?, ?)", responses)
-    for question in questions:
-        if question.code in batch.values:
-            column, values = "value", batch.values[question.code]
-            keep = values != NOT_ANSWERED
-        elif question.code in batch.numbers:
-            column, values = "number", batch.numbers[question.code]
-            keep = ~np.isnan(values)
-        elif question.code in batch.texts:
-            column = "text"
-            keep = np.array([t is not None for t in batch.texts[question.code]], dtype=bool)
-            values = np.array(batch.texts[question.code], dtype=object)
-        else:
-            continue
-        rows = zip(ids[keep].tolist(), [question.id] * int(keep.sum()), values[keep].tolist())
-        if postgres:
-            with cursor.copy(f"COPY answer (response_id, question_id, {column}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO answer (response_id, question_id, {column}) VALUES (?, ?, ?)", rows)
+        cursor.executemany(f"INSERT INTO response ({columns}) VALUES (?, ?, ?, ?, ?)", responses)
     cursor.close()
+    insert_answers(connection, questions, batch, ids)
 
 
 def reset_peak() -> None:

@@ -50,8 +50,15 @@ def insert_synthetic_responses(connection: Connection, survey: Survey, batch: Sy
         ]
         response_ids.extend(insert_responses(connection, rows))
     ids = np.asarray(response_ids, dtype=np.int64)
-    rows = _answer_rows(list(survey.questions), batch, ids)
+    insert_answers(connection, list(survey.questions), batch, ids)
+    return len(ids)
 
+
+def insert_answers(connection: Connection, questions: list[Question], batch: SyntheticResponses,
+                   response_ids: np.ndarray) -> None:
+    """Insert a batch's answers, question by question, for responses already stored with
+    ``response_ids`` (in the batch's order)."""
+    rows = _answer_rows(questions, batch, response_ids)
     dbapi = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
         with dbapi.cursor() as cursor:
@@ -65,4 +72,3 @@ def insert_synthetic_responses(connection: Connection, survey: Survey, batch: Sy
         cursor = dbapi.cursor()
         cursor.executemany(statement, rows)
         cursor.close()
-    return len(ids)

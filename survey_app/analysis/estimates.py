@@ -29,7 +29,8 @@ import pandas as pd
 from ..questionnaire.types import MISSING_CODES, multi_bit
 from ..questionnaire.question_types import question_type, top_codes
 from . import variance
-from .frame import QuestionInfo, SurveyData
+from .frame import QuestionInfo, SurveyData, code_lookup
+from .weighting import cell_members
 
 
 def _percent(part, whole) -> float | None:
@@ -192,8 +193,7 @@ def groups_of(frame: pd.DataFrame, by: str | None, codebook=None, design: varian
     index, groups = _groups(frame, by, codebook)
     of_cell = None
     if design is not None and len(index) == design.n:
-        member = np.zeros(design.n_cells, dtype=np.int64)
-        member[design.cell] = np.arange(design.n)  # one respondent of each cell
+        member = cell_members(design.cell, design.n_cells)
         if np.array_equal(index[member][design.cell], index):
             of_cell = index[member]
     return Grouping(index, groups, of_cell)
@@ -267,19 +267,7 @@ def _rows(lin, groups, statistic, options, scale, proportion) -> list[dict]:
 
 def _option_index(column: pd.Series, options: list[int]) -> np.ndarray:
     """Position of every respondent's answer among ``options`` (-1: missing or not among them)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        # Through the categorical's own small-integer codes: a lookup, not a comparison per option.
-        categories = list(column.cat.categories)
-        lookup = np.full(len(categories) + 1, -1, dtype=np.int64)  # the last entry serves code -1
-        for k, code in enumerate(options):
-            if code in categories:
-                lookup[categories.index(code)] = k
-        return lookup[column.cat.codes.to_numpy()]
-    values = column.astype("float64").to_numpy()
-    index = np.full(len(values), -1, dtype=np.int64)
-    for k, code in enumerate(options):
-        index[values == code] = k
-    return index
+    return code_lookup(column, {code: k for k, code in enumerate(options)}, -1, np.int64)
 
 
 def _sums(key, weights, size, y=None):

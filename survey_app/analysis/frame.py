@@ -345,6 +345,20 @@ def substantive(series: pd.Series) -> pd.Series:
     return series
 
 
+def code_lookup(series: pd.Series, mapping: dict, default, dtype) -> np.ndarray:
+    """``mapping[code]`` for every respondent's answer code, ``default`` for a code not in it or
+    no answer. For a categorical column through its small-integer codes (one lookup, the last
+    entry serving code -1, missing) rather than a comparison of every respondent per code."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        lookup = np.array([mapping.get(code, default) for code in series.cat.categories] + [default], dtype=dtype)
+        return lookup[series.cat.codes.to_numpy()]
+    values = series.astype("float64").to_numpy()
+    out = np.full(len(values), default, dtype=dtype)
+    for code, mapped in mapping.items():
+        out[values == code] = mapped
+    return out
+
+
 def series_slugs(connection: Connection, series_id: int) -> list[tuple[int, str]]:
     """(wave, slug) of every survey in a series, oldest wave first."""
     return [(int(w), s) for w, s in connection.execute(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..questionnaire.question_types import question_type
 from ..questionnaire.types import DEMOGRAPHICS
-from .frame import Codebook, QuestionInfo
+from .frame import Codebook, QuestionInfo, code_lookup
 
 INDEX_PREFIX = "index_"
 INDEX_LABELS = {
@@ -92,16 +92,7 @@ def item_scores(series: pd.Series, question: QuestionInfo) -> np.ndarray:
     score_of = {code: 100.0 * p / (len(points) - 1) for p, code in enumerate(points)}
     if question.reverse_coded:
         score_of = {code: 100.0 - score for code, score in score_of.items()}
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        # A lookup through the categorical's small-integer codes (the last entry serves code -1,
-        # missing), rather than a comparison of every respondent per point.
-        lookup = np.array([score_of.get(code, np.nan) for code in series.cat.categories] + [np.nan])
-        return lookup[series.cat.codes.to_numpy()]
-    values = series.astype("float64").to_numpy()
-    scores = np.full(len(values), np.nan)
-    for code, score in score_of.items():
-        scores[values == code] = score
-    return scores
+    return code_lookup(series, score_of, np.nan, np.float64)
 
 
 def item_matrix(frame: pd.DataFrame, definition: IndexDefinition) -> np.ndarray:

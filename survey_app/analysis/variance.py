@@ -37,7 +37,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special  # the t distribution, without importing all of scipy.stats (1 s)
 
-from .weighting import Weights, dense_rank
+from .weighting import Weights, cell_members, dense_rank
 
 SWEEP_ITERATIONS = 10  # as R's svyrecvar for raking
 Z_CONFIDENCE = 0.95
@@ -68,12 +68,8 @@ class Design:
         w = np.asarray(weights.values, dtype=np.float64)
         cell = weights.cells() if weights.weighted else np.zeros(len(w), dtype=np.int64)
         n_cells = int(cell.max()) + 1 if len(cell) else 1
-        levels = []
-        for codes in weights.categories.values():
-            index, _ = dense_rank(np.asarray(codes, dtype=np.int64))
-            per_cell = np.zeros(n_cells, dtype=np.int64)
-            per_cell[cell] = index  # constant within a cell by construction
-            levels.append(per_cell)
+        member = cell_members(cell, n_cells)  # categories are constant within a cell by construction
+        levels = [dense_rank(np.asarray(codes, dtype=np.int64))[0][member] for codes in weights.categories.values()]
         return cls(
             weights=w,
             cell=cell,

@@ -139,6 +139,13 @@ def dense_rank(codes: np.ndarray) -> tuple[np.ndarray, int]:
     return rank[codes - low].astype(np.int64), int(present.sum())
 
 
+def cell_members(cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """One respondent of each cell (any: what is constant within a cell is read off it)."""
+    member = np.zeros(n_cells, dtype=np.int64)
+    member[cell] = np.arange(len(cell))
+    return member
+
+
 def cell_index(categories: dict[str, np.ndarray], n: int) -> np.ndarray:
     """Cell id of every respondent in the cross-classification of the variables' categories,
     cells numbered in the order of their categories' codes; all zeros without variables."""
@@ -278,8 +285,7 @@ def _rake_from(start: np.ndarray, categories: dict, controls: dict) -> tuple[np.
     cell = cell_index(categories, len(start))
     n_cells = int(cell.max()) + 1 if len(cell) else 0
     start_sums = np.bincount(cell, start, minlength=n_cells)
-    member = np.zeros(n_cells, dtype=np.int64)
-    member[cell] = np.arange(len(cell))  # one respondent of each cell (any: they share categories)
+    member = cell_members(cell, n_cells)
     data = pl.DataFrame({**{v: np.asarray(c)[member] for v, c in categories.items()}, "_w": start_sums})
     sample = svy.Sample(data, svy.Design(wgt="_w"))
     try:
