@@ -50,10 +50,11 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
 
 # What each role may do. Admins may do everything. Residents' written answers (read_text) and
-# removing a response (remove_responses) are for editors and admins, not analysts.
+# removing a response (remove_responses) are for editors and admins, not analysts; a survey's
+# whole backup from the staff pages (backup: every answer, free text included), for admins.
 PERMISSIONS = {
     "admin": {"manage_staff", "read_audit", "design", "collect", "analyse", "publish", "read_text",
-              "remove_responses"},
+              "remove_responses", "backup"},
     "editor": {"design", "collect", "read_text", "remove_responses"},
     "analyst": {"collect", "analyse", "publish"},
 }

@@ -1,6 +1,7 @@
 """The analysis as a background job (``jobs.KINDS["analysis"]``): what ``flask analyze`` does, run
 by the job worker, with each stage on the job's page. One at a time per survey (the job's active
-key), so two staff pressing the button do not race to write the same draft."""
+key, shared with publishing: ``jobs.results_key``), so two staff pressing the button do not race to
+write the same draft."""
 from __future__ import annotations
 
 from flask import current_app
@@ -10,10 +11,6 @@ from .analysis.frame import SurveyNotFound
 from .analysis.pipeline import STAGES, analyze_survey
 from .analysis.weighting import WeightingError
 from .extensions import db
-
-
-def active_key(survey_id: int) -> str:
-    return f"analysis:{survey_id}"
 
 
 def run_job(job, progress) -> dict:

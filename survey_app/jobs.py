@@ -19,7 +19,10 @@ every minute), a duplicate message is harmless, and no job's work is committed t
 A handler (``KINDS``) gets the job and a ``Progress`` and returns the result to keep (a dict
 for the page); it writes through ``db.session`` and never commits. It reports progress only
 before its first write: progress goes through its own short transaction, which on SQLite
-would wait for the handler's write transaction.
+would wait for the handler's write transaction. What a handler does outside the database
+(files put in place) it undoes in ``progress.on_rollback(step)``, run before the rollback when
+its run does not commit (an error, or the job taken over); what may only follow the commit it
+leaves to ``progress.after_commit(step)`` (publishing: the public pages).
 """
 from __future__ import annotations
 
@@ -60,7 +63,17 @@ KINDS: dict[str, Kind] = {
                    "staff/_import_outcome.html"),
     "analysis": Kind("Analysis", "analyse", "analysis_job:run_job", "staff.weighting",
                      "staff/_analysis_outcome.html"),
+    "publish": Kind("Publishing the results", "publish", "publishing_job:run_job", "staff.results",
+                    "staff/_publish_outcome.html"),
+    "backup": Kind("Backup of the survey", "backup", "backup_job:run_job", "staff.survey",
+                   "staff/_backup_outcome.html"),
 }
+
+
+def results_key(survey_id: int) -> str:
+    """The active key of a survey's analysis and publishing jobs: one of them at a time, so that two
+    analyses do not race to write the draft, nor a publication copy a draft being rewritten."""
+    return f"results:{survey_id}"
 
 
 class JobTakenOver(Exception):
@@ -100,6 +113,16 @@ def make_queue(app):
     def recover_task() -> None:
         with app.app_context():
             recover_stalled()
+
+    @huey.periodic_task(crontab(minute="7"), name="remove_expired_backups")
+    def remove_backups_task() -> None:
+        from .backup_job import remove_expired
+
+        with app.app_context():
+            removed = remove_expired()
+            db.session.remove()
+        if removed:
+            log.info("removed expired backups: %s", removed)
 
     huey.run_job = run_task
     return huey
@@ -183,6 +206,23 @@ class Progress:
         self.token = token
         self._written_at = 0.0
         self._phase = None
+        self.undo_steps: list[Callable[[], None]] = []
+        self.after_commit_steps: list[Callable[[], None]] = []
+
+    def on_rollback(self, step: Callable[[], None]) -> None:
+        """Run ``step`` if this run's transaction is rolled back (before the rollback)."""
+        self.undo_steps.append(step)
+
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Run ``step`` once this run's transaction is committed."""
+        self.after_commit_steps.append(step)
+
+    def _run(self, steps: list[Callable[[], None]], what: str) -> None:
+        for step in reversed(steps) if what == "undo" else steps:
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - the job's outcome is settled; the rest still runs
+                log.exception("job %s: a step to %s failed", self.job_id, what)
 
     def __call__(self, done: int, total: int | None = None, phase: str | None = None) -> None:
         now = time.monotonic()
@@ -225,18 +265,25 @@ def run(job_id: int) -> None:
     job = db.session.get(Job, job_id)
     heartbeat = Heartbeat(job_id, token, _stalled_after().total_seconds() / 4)
     heartbeat.start()
+    progress = Progress(job_id, token)
+
+    def roll_back() -> None:
+        progress._run(progress.undo_steps, "undo")
+        db.session.rollback()
+
     try:
-        result = _handler(job.kind)(job, Progress(job_id, token))
+        result = _handler(job.kind)(job, progress)
         if _end(token, job_id, "done", result):
             db.session.commit()
+            progress._run(progress.after_commit_steps, "follow the commit")
         else:
-            db.session.rollback()
+            roll_back()
             log.warning("job %s was taken over by another run; this run's work is discarded", job_id)
     except JobTakenOver:
-        db.session.rollback()
+        roll_back()
         log.warning("job %s was taken over by another run; this run stopped", job_id)
     except Exception:
-        db.session.rollback()
+        roll_back()
         log.exception("job %s (%s) failed", job_id, job.kind)
         if _end(token, job_id, "failed", None, UNEXPECTED):
             db.session.commit()

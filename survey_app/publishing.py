@@ -228,22 +228,44 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict,
 
 def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
     """Freeze the survey's current draft results as the next published version (committed)."""
+    snapshot, target = publish_uncommitted(survey, generated_dir)
+    try:
+        db.session.commit()
+    except BaseException:
+        remove_unpublished(target)
+        db.session.rollback()
+        raise
+    refresh_pages(survey, generated_dir)
+    return snapshot
+
+
+def publish_uncommitted(survey: Survey, generated_dir: str | Path, progress=None) -> tuple[Snapshot, Path]:
+    """The next version's files in place and its row flushed, not committed: the caller commits,
+    or calls ``remove_unpublished(folder)`` and then rolls back (in that order, so that no other
+    publication of the same version can put its folder there in between), then refreshes the
+    pages (``refresh_pages``). On a refusal or an error nothing is left behind. ``progress(done,
+    total, phase)``, if given, hears each step (the publishing job's page)."""
+    steps = ("Checking against the published versions", "Writing the files")
+    tell = (lambda step: progress(step + 1, len(steps), steps[step])) if progress else (lambda step: None)
     if survey.status == "draft":
         raise PublishError("A survey in draft has no results to publish; open it and collect responses first.")
     draft = Path(generated_dir) / survey.slug
     results = read_results(generated_dir, survey.slug)
     if results is None:
         raise PublishError("There are no results to publish yet: run the analysis first.")
+    tell(0)
     refusal = publish_refusal(survey, generated_dir, results)
     if refusal:
         raise PublishError(refusal)
+    tell(1)
     version = (db.session.scalar(select(func.max(Snapshot.version)).where(Snapshot.survey_id == survey.id)) or 0) + 1
     published_at = utcnow()
     relative = f"{PUBLISHED_DIR}/{survey.slug}/v{version}"
     target = Path(generated_dir) / relative
     if target.exists():
         raise PublishError(f"Version {version} already exists on disk ({target}) but not in the database, "
-                           "perhaps from a database since replaced; published files are never overwritten. "
+                           "perhaps from a database since replaced, or a publication whose process was killed "
+                           "at the very moment it finished; published files are never overwritten. "
                            "Move that folder away if it belongs to no current survey, then publish again.")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=target.parent))
@@ -264,12 +286,16 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
         db.session.rollback()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    db.session.commit()
-    _refresh_pages(survey, generated_dir)
-    return snapshot
+    return snapshot, target
 
 
-def _refresh_pages(survey: Survey, generated_dir=None) -> None:
+def remove_unpublished(folder: Path) -> None:
+    """Take away the files of a version whose row was not committed (never public). Its files are
+    read-only, its folders not: removing them needs nothing more."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def refresh_pages(survey: Survey, generated_dir=None) -> None:
     """Every published version's page files again (their list of versions changed)."""
     from .results import static_pages  # the results pages import this module
 
@@ -299,4 +325,4 @@ def withdraw(snapshot: Snapshot, notice: str) -> None:
     snapshot.withdrawn_at = utcnow()
     snapshot.withdrawal_notice = notice
     db.session.commit()
-    _refresh_pages(db.session.get(Survey, snapshot.survey_id))
+    refresh_pages(db.session.get(Survey, snapshot.survey_id))

@@ -87,3 +87,34 @@ def test_the_analysis_runs_in_the_background_and_shows_its_stages(real_server, j
     assert seen, "no stage of the analysis was shown while it ran"
     expect(page.get_by_text("Analysed 20,000 responses")).to_be_visible()
     audit(page, "staff-analysis-done")
+
+    # Then publishing, also a job: from the draft's page, its steps, then the version's address.
+    page.get_by_role("link", name="Review the draft and publish it").click()
+    page.get_by_role("button", name="Publish as version 1").click()
+    page.wait_for_url(re.compile(r".*/staff/jobs/\d+$"))
+    expect(page.get_by_role("heading", name="Publishing the results")).to_be_visible()
+    expect(page.get_by_text("Published version 1.")).to_be_visible(timeout=60_000)
+    audit(page, "staff-publish-done")
+    address = page.get_by_role("link", name=re.compile(r"results.[a-z0-9-]+.v1$"))
+    assert address.get_attribute("href").endswith(f"/results/{survey.slug}/v1")
+    page.goto(f"{base}/results/{survey.slug}/v1")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(survey.title)
+
+
+def test_an_admin_backs_up_a_survey_and_downloads_it(real_server, job_worker, app, page):
+    """The survey page's backup button, as an admin: the job's page, then the file to download."""
+    from survey_app.cli import create_demo_survey
+
+    survey = create_demo_survey(responses=3_000, seed=9)
+    base = real_server.base_url
+    sign_in(page, base, make_user("admin").email)
+    page.goto(f"{base}/staff/surveys/{survey.id}")
+    page.get_by_role("button", name="Back up the survey with every response").click()
+    page.wait_for_url(re.compile(r".*/staff/jobs/\d+$"))
+    expect(page.get_by_role("heading", name="Backup of the survey")).to_be_visible()
+    expect(page.get_by_text("The backup holds the survey and its 3,000 responses")).to_be_visible(timeout=60_000)
+    audit(page, "staff-backup-done")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the backup").click()
+    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert len(lines) == 3_001 and download.value.suggested_filename.startswith(f"{survey.slug}-backup-")

@@ -93,9 +93,9 @@ def test_the_question_form_shows_the_settings_of_the_chosen_type(app, live_serve
 
 # Staff routes that are not pages a person reads: files, a JSON state, a chart image; the second
 # sign-in step (needs a half-finished sign-in: audited in test_two_factor's browser walk); a job's
-# page (audited while an import and an analysis run, tests/test_browser_jobs.py).
+# page (audited while an import, an analysis, a publication and a backup run, tests/test_browser_jobs.py).
 NOT_PAGES = {"staff.export_survey", "staff.import_template", "staff.job_state", "staff.results_draft_chart",
-             "staff.login_code", "staff.job", "staff.login"}
+             "staff.login_code", "staff.job", "staff.login", "staff.download_backup"}
 
 
 def test_every_staff_page_passes_axe_at_phone_and_desktop_width(app, live_server, page):

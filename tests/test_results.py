@@ -259,10 +259,12 @@ def test_staff_publish_from_the_review_page_and_it_is_audited(client, app):
     page = text(client.get(base))
     assert "Publish as version 1" in page and "Review the draft page" in page
     response = post(client, f"{base}/publish", {}, token_page=base)
-    assert response.status_code == 303
-    assert "Published version 1" in text(client.get(base))
+    assert response.status_code == 303 and "/staff/jobs/" in response.location  # a background job
+    outcome = text(client.get(response.location))
+    assert "Published version 1." in outcome and "http://localhost/results/small/v1" in outcome
+    assert "Version 1" in text(client.get(base)) and client.get("/results/small/v1").status_code == 200
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "results.publish")).one()
-    assert entry.details == {"version": 1}
+    assert entry.details == {"version": 1} and entry.user_email == "analyst@city.example"
     editor = app.test_client()
     sign_in(editor, make_user("editor").email)
     assert editor.get(base).status_code == 403  # editors design; analysts and admins publish

@@ -120,12 +120,12 @@ def test_only_questions_tagged_as_demographics_are_offered_for_weighting(client,
 
 def test_one_analysis_per_survey_at_a_time(client, app):
     """A second press while an analysis of the survey is running shows that one, starts nothing."""
-    from survey_app import analysis_job
+    from survey_app import jobs
     from survey_app.models import Job
 
     survey = create_demo_survey(responses=30, seed=3)
     running = Job(kind="analysis", survey_id=survey.id, status="running", done=1, total=5, attempts=1,
-                  phase="Weighting and estimating", params={}, active_key=analysis_job.active_key(survey.id))
+                  phase="Weighting and estimating", params={}, active_key=jobs.results_key(survey.id))
     db.session.add(running)
     db.session.commit()
     make_user("analyst")

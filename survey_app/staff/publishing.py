@@ -9,16 +9,16 @@ from pathlib import Path
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from .. import audit, publishing
+from .. import audit, jobs, publishing
 from ..analysis.pipeline import CHARTS_DIR, read_results
 from ..extensions import db
-from ..links import public_url
 from ..forms.staff import ConfirmForm
-from ..models import Snapshot
+from ..models import Job, Snapshot
 from ..results.routes import results_page
 from ..security import as_chart
 from . import bp
 from .access import permission_required
+from .jobs import start_survey_results_job
 from .survey_lookup import audit_target, survey_or_404
 
 
@@ -27,8 +27,10 @@ from .survey_lookup import audit_target, survey_or_404
 def results(survey_id: int):
     survey = survey_or_404(survey_id)
     draft = read_results(current_app.config["GENERATED_DIR"], survey.slug)
+    busy = db.session.scalar(select(Job).where(Job.active_key == jobs.results_key(survey.id)))
     return render_template("staff/results.html", survey=survey, draft=draft, versions=publishing.versions(survey),
-                           form=ConfirmForm(), refusal=_refusal(survey, draft), hidden=_hidden(survey, draft))
+                           form=ConfirmForm(), refusal=_refusal(survey, draft), hidden=_hidden(survey, draft),
+                           busy=busy)
 
 
 def _hidden(survey, draft) -> dict | None:
@@ -77,19 +79,11 @@ def results_draft_chart(survey_id: int, filename: str):
 @bp.post("/surveys/<int:survey_id>/results/publish")
 @permission_required("publish")
 def publish_results(survey_id: int):
+    """Publish the draft as a background job (publishing_job.py) and show its page."""
     survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        snapshot = publishing.publish(survey, current_app.config["GENERATED_DIR"])
-    except publishing.PublishError as error:
-        flash(str(error), "error")
-        return redirect(url_for(".results", survey_id=survey.id), code=303)
-    audit.record("results.publish", audit_target(survey), version=snapshot.version)
-    db.session.commit()
-    flash(f"Published version {snapshot.version}. Its address never changes: "
-          f"{public_url('results.version', slug=survey.slug, version=snapshot.version)}", "info")
-    return redirect(url_for(".results", survey_id=survey.id), code=303)
+    return start_survey_results_job("publish", survey)
 
 
 @bp.post("/surveys/<int:survey_id>/results/v<int:version>/withdraw")

@@ -3,9 +3,8 @@ the analysis. Thin views: parsing and checks are in population.py, the work in a
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
-from .. import analysis_job, audit, jobs
+from .. import audit
 from ..analysis import doubts
 from ..extensions import db
 from ..forms.staff import ConfirmForm
@@ -21,6 +20,7 @@ from ..population import (
 from ..uploads import upload_limit
 from . import bp
 from .access import permission_required
+from .jobs import start_survey_results_job
 from .survey_lookup import audit_target, survey_or_404
 
 MAX_CSV_BYTES = 512 * 1024
@@ -108,10 +108,4 @@ def run_analysis(survey_id: int):
     survey = survey_or_404(survey_id)
     if not ConfirmForm().validate_on_submit():
         return _page(survey, ["The form had expired. Please press the button again."], None, 400)
-    try:
-        job = jobs.submit("analysis", survey_id=survey.id, created_by_id=current_user.id,
-                          active_key=analysis_job.active_key(survey.id))
-    except jobs.JobAlreadyActive as active:
-        flash("An analysis of this survey is already running: here is how far it has got.", "info")
-        return redirect(url_for(".job", job_id=active.job_id), code=303)
-    return redirect(url_for(".job", job_id=job.id), code=303)
+    return start_survey_results_job("analysis", survey)
