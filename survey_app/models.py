@@ -523,3 +523,68 @@ class BankItem(db.Model):
     construct: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# What residents wrote, read and coded by staff (written_answers.py, written_masking.py,
+# written_coding.py). Keyed by the answer, deleted with it (a removed response takes its
+# masking and coding along); no time is kept next to an answer.
+
+ANSWER_KEY = ("answer.question_id", "answer.response_id")
+CODING_ROLES = ("main", "check", "final")
+
+
+class WrittenMask(db.Model):
+    """What is masked in one written answer before anyone codes or quotes it: spans of the
+    original text, each with its kind ("name", "phone", ...) and whether the rules found it or a
+    person added it. The original stays in ``answer.text`` (staff-only); ``edited`` once a person
+    changed the spans, so that better rules never undo their choice."""
+
+    __tablename__ = "written_mask"
+    __table_args__ = (
+        PrimaryKeyConstraint("question_id", "response_id", name="pk_written_mask"),
+        db.ForeignKeyConstraint(["question_id", "response_id"], list(ANSWER_KEY), ondelete="CASCADE"),
+    )
+
+    question_id: Mapped[int] = mapped_column(Integer)
+    response_id: Mapped[int] = mapped_column(RESPONSE_ID)
+    spans: Mapped[list] = mapped_column(JSON, default=list)  # [[start, end, kind, "found" | "staff"], ...]
+    rules: Mapped[int] = mapped_column(Integer)  # written_masking.RULES when found
+    edited: Mapped[bool] = mapped_column(default=False)
+
+
+class Theme(db.Model):
+    """One theme of a written question's codebook. ``number`` (1-30, never two alike in one
+    codebook) is what codings hold and the analysis's option code: a theme renamed stays the
+    same theme."""
+
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("question_id", "number", name="uq_theme_number"),
+                      UniqueConstraint("question_id", "label", name="uq_theme_label"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(120))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)  # {language: label}
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Coding(db.Model):
+    """The themes one coder gave one written answer. ``main``: the coding the results use;
+    ``check``: a second coder's, blind, on a random sample (agreement); ``final``: what the two
+    settled on where they disagreed (then the results use it). A check row with no coder is
+    drawn into the sample and waits for one."""
+
+    __tablename__ = "coding"
+    __table_args__ = (
+        PrimaryKeyConstraint("question_id", "response_id", "role", name="pk_coding"),
+        db.ForeignKeyConstraint(["question_id", "response_id"], list(ANSWER_KEY), ondelete="CASCADE"),
+        CheckConstraint(_in("role", CODING_ROLES), name="role"),
+    )
+
+    question_id: Mapped[int] = mapped_column(Integer)
+    response_id: Mapped[int] = mapped_column(RESPONSE_ID)
+    role: Mapped[str] = mapped_column(String(5))
+    coder_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    themes: Mapped[list | None] = mapped_column(JSON)  # theme numbers; None: not coded yet
+    suggested: Mapped[list | None] = mapped_column(JSON)  # theme numbers suggested when it was coded
