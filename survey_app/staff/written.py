@@ -3,7 +3,8 @@ over written_answers.py). Only for staff allowed to read them ("read_text"). The
 filters are posted, so that the words looked for stay out of the address and the logs."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from .. import written_answers as reading
 from ..forms.staff import ConfirmForm
@@ -11,6 +12,13 @@ from ..response_review import ResponseFilters
 from . import bp
 from .access import permission_required
 from .survey_lookup import survey_or_404
+
+
+def _question(survey, code: str):
+    question = next((q for q in reading.text_questions(survey) if q.code == code), None)
+    if question is None:
+        abort(404)
+    return question
 
 
 @bp.route("/surveys/<int:survey_id>/written/<code>", methods=["GET", "POST"])
@@ -22,9 +30,7 @@ def written_answers(survey_id: int, code: str):
 
     survey = survey_or_404(survey_id)
     questions = reading.text_questions(survey)
-    question = next((q for q in questions if q.code == code), None)
-    if question is None:
-        abort(404)
+    question = _question(survey, code)
     form = ConfirmForm()
     posted = request.method == "POST" and form.validate_on_submit()  # the CSRF check; else page 1, unfiltered
     values = request.form if posted else {}
@@ -37,3 +43,45 @@ def written_answers(survey_id: int, code: str):
                            groups=weighting_variables(survey), page_size=reading.PAGE_SIZE,
                            others=[q for q in questions if q.code != code],
                            waves=reading.other_waves(survey, question)), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/surveys/<int:survey_id>/written/<code>/<int:response_id>/masks", methods=["GET", "POST"])
+@permission_required("read_text")
+def written_masks(survey_id: int, code: str, response_id: int):
+    """One answer as written, with what is masked in it: unmask a false alarm, mask more words."""
+    from ..written_masking import KINDS, pieces
+
+    survey = survey_or_404(survey_id)
+    question = _question(survey, code)
+    found = reading.answer_of(question, response_id)
+    if found is None or found[1].survey_id != survey.id:
+        abort(404)
+    answer, response = found
+    form = ConfirmForm()
+    here = url_for(".written_masks", survey_id=survey.id, code=code, response_id=response_id)
+    error, typed = None, {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = "The form had expired: nothing was changed. Please try again."
+        else:
+            try:
+                if request.form.get("action") == "unmask":
+                    span = reading.unmask(question, answer, response.language, _int(request.form.get("start")),
+                                          _int(request.form.get("end")), current_user)
+                    flash(f"Unmasked a {KINDS[span.kind]}: it now shows as written wherever this answer is coded "
+                          "or quoted.", "info")
+                else:
+                    places = reading.mask_more(question, answer, response.language, request.form.get("words", ""),
+                                               request.form.get("kind", ""), current_user)
+                    flash(f"Masked {places} place{'' if places == 1 else 's'} in this answer.", "info")
+                return redirect(here, code=303)
+            except reading.MaskRefused as refused:
+                error, typed = str(refused), request.form
+    spans = reading.masks_of(question, [(answer.response_id, answer.text, response.language)])[answer.response_id]
+    return render_template("staff/written_masks.html", survey=survey, question=question, answer=answer,
+                           response=response, pieces=pieces(answer.text, spans), kinds=KINDS, form=form,
+                           error=error, typed=typed), 422 if error else 200, {"Cache-Control": "no-store"}
+
+
+def _int(value) -> int:
+    return int(value) if str(value or "").isdigit() else -1
