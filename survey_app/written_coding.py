@@ -211,6 +211,17 @@ class ToCode:
     language: str
 
 
+def themes_given(question: Question, response_ids: list[int]) -> dict[int, list[int]]:
+    """The main coding's themes of each of these answers that is coded."""
+    return dict(db.session.execute(select(Coding.response_id, Coding.themes).where(
+        Coding.question_id == question.id, Coding.role == "main", Coding.response_id.in_(response_ids))).all())
+
+
+def answer_to_code(question: Question, response_id: int) -> ToCode | None:
+    row = db.session.execute(_written(question).where(Answer.response_id == response_id)).first()
+    return ToCode(*row) if row else None
+
+
 def next_to_code(question: Question, after: int | None = None) -> ToCode | None:
     """The next answer without a main coding, in response-id order (ids are random, so the order
     is too) after ``after`` (a skipped answer), wrapping round."""

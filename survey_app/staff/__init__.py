@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import admin, auth, designer, fieldwork, jobs, publishing, responses, translations, weighting, written  # noqa: E402,F401  (register the views on bp)
+from . import admin, auth, coding, designer, fieldwork, jobs, publishing, responses, translations, weighting, written  # noqa: E402,F401  (register the views on bp)

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import written_answers as reading
+from .. import written_coding as coding
 from ..forms.staff import ConfirmForm
 from ..response_review import ResponseFilters
 from . import bp
@@ -37,12 +38,24 @@ def written_answers(survey_id: int, code: str):
     filters = ResponseFilters.from_args(values, survey, RESPONSE_MODES, LANGUAGES)
     search = reading.clean_search(values.get("search"))
     page = int(values["page"]) if str(values.get("page", "")).isdigit() else 1
+    themes = coding.themes(question)
+    if posted and values.get("action") == "bulk":
+        found = reading.matching_ids(survey, question, filters, search)
+        try:
+            gained = coding.code_in_bulk(question, found, _int(values.get("bulk_theme")), current_user)
+            label = next(t.label for t in themes if str(t.number) == values.get("bulk_theme"))
+            flash(f"Gave “{label}” to the {gained} answers found." if gained == len(found) else
+                  f"Gave “{label}” to {gained} of the {len(found)} answers found (the others had it already).", "info")
+        except coding.CodingRefused as refused:
+            flash(str(refused), "error")
     listing = reading.written_page(survey, question, page, filters, search)
     return render_template("staff/written.html", survey=survey, question=question, listing=listing, form=form,
                            filters=filters, search=search, modes=RESPONSE_MODES, languages=LANGUAGES,
                            groups=weighting_variables(survey), page_size=reading.PAGE_SIZE,
                            others=[q for q in questions if q.code != code],
-                           waves=reading.other_waves(survey, question)), 200, {"Cache-Control": "no-store"}
+                           waves=reading.other_waves(survey, question), themes=themes,
+                           given=coding.themes_given(question, [a.response_id for a in listing.answers]),
+                           bulk_theme=values.get("bulk_theme")), 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/surveys/<int:survey_id>/written/<code>/<int:response_id>/masks", methods=["GET", "POST"])

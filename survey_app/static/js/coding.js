@@ -1,0 +1,22 @@
+/* Coding page (staff/coding.html): keys 1 to 9 tick or untick the themes shown with that
+   number; Enter saves and goes on to the next answer. Not while typing in a field. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-coding]");
+  if (!form) { return; }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (target && (target.tagName === "INPUT" && target.type !== "checkbox" || target.tagName === "TEXTAREA" ||
+                   target.tagName === "SELECT")) { return; }
+    var box = form.querySelector('input[data-key="' + event.key + '"]');
+    if (box) {
+      box.checked = !box.checked;
+      box.focus();
+      event.preventDefault();
+    } else if (event.key === "Enter" && (!target || target.tagName !== "BUTTON")) {
+      form.querySelector('button[value="save"]').click();
+      event.preventDefault();
+    }
+  });
+}());

@@ -1,0 +1,140 @@
+"""The staff pages of coding what residents wrote: masks seen, undone and added; the codebook
+(removal asks first, saying what is lost); coding one at a time, again, and in bulk from a
+search; the blind second coding and the agreement page. Only roles allowed to read the words."""
+from __future__ import annotations
+
+import html
+import re
+
+from sqlalchemy import select
+
+from survey_app import written_coding
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, Coding, Question, WrittenMask
+
+from .factories import add_response, make_survey
+from .staff_helpers import make_user, post, sign_in
+
+ANSWERS = ["Officer Ramirez was rude, badge #4521", "speeding cars on Elm Street", "cars speeding at night",
+           "no street lights", "drug dealing by the park", "speeding trucks, call me 312-555-0188"]
+
+
+def text(reply) -> str:
+    return html.unescape(reply.get_data(as_text=True))
+
+
+def setup(app):
+    survey = make_survey()
+    question = db.session.scalar(select(Question).where(Question.survey_id == survey.id, Question.code == "comment"))
+    ids = [add_response(survey, trust=3, district=1 + i % 3, comment=words) for i, words in enumerate(ANSWERS)]
+    return survey, question, ids
+
+
+def base(survey) -> str:
+    return f"/staff/surveys/{survey.id}/written/comment"
+
+
+def test_reading_shows_answers_masked_and_the_masks_can_be_undone_and_added(client, app):
+    survey, question, ids = setup(app)
+    sign_in(client, make_user("editor").email)
+    page = text(client.get(base(survey)))
+    assert "Officer [name] was rude, badge [badge]" in page and "Ramirez" not in page and "4521" not in page
+    assert "speeding trucks, call me [phone]" in page and "What is masked (2)" in page
+    masks = f"{base(survey)}/{ids[0]}/masks"
+    page = text(client.get(masks))
+    # As written, on the staff page only, each masked word marked with its kind.
+    assert "Officer Ramirez [name] was rude, badge #4521 [badge]" in re.sub(r"<[^>]+>", "", page)
+    assert "“Ramirez”, masked as a name (found by the rules)" in page
+    row = db.session.get(WrittenMask, (question.id, ids[0]))
+    [name] = [s for s in row.spans if s[2] == "name"]
+    reply = post(client, masks, {"action": "unmask", "start": name[0], "end": name[1]}, token_page=masks)
+    assert reply.status_code == 303
+    assert "Officer Ramirez was rude, badge [badge]" in text(client.get(base(survey)))
+    refused = post(client, masks, {"action": "mask", "words": "Gonzalez", "kind": "name"}, token_page=masks)
+    assert refused.status_code == 422 and "Those words are not in this answer" in text(refused)
+    assert 'value="Gonzalez"' in text(refused)  # what was typed is kept
+    assert post(client, masks, {"action": "mask", "words": "ramirez", "kind": "name"}, token_page=masks).status_code == 303
+    assert "Officer [name] was rude" in text(client.get(base(survey)))
+    row = db.session.get(WrittenMask, (question.id, ids[0]))
+    db.session.refresh(row)
+    assert row.edited and [s[3] for s in row.spans if s[2] == "name"] == ["staff"]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("written.%"))
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.details["kind"]) for e in entries] == [("written.unmask", "name"), ("written.mask", "name")]
+    assert "amirez" not in repr([e.details for e in entries])  # the words never reach the log
+
+
+def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
+    survey, question, ids = setup(app)
+    sign_in(client, make_user("editor").email)
+    book = f"{base(survey)}/codebook"
+    assert "Start from the suggested codebook" not in text(client.get(book))  # not the bank's question
+    for label, spanish in (("Speeding", "Velocidad"), ("Drugs", "Drogas"), ("Lighting", "Alumbrado")):
+        assert post(client, book, {"action": "add", "label": label, "label_es": spanish}, token_page=book).status_code == 303
+    refused = post(client, book, {"action": "add", "label": "speeding"}, token_page=book)
+    assert refused.status_code == 422 and "already has a theme “Speeding”" in text(refused)
+    numbers = {t.label: t.number for t in written_coding.themes(question)}
+    assert written_coding.themes(question)[0].translations == {"es": "Velocidad"}
+
+    coding = f"{base(survey)}/coding"
+    page = text(client.get(coding))
+    first = sorted(ids)[0]
+    assert f'name="response_id" value="{first}"' in page and "keys 1 to 9" in page
+    assert post(client, coding, {"action": "skip", "response_id": first}, token_page=coding).location.endswith(
+        f"coding?after={first}")
+    reply = post(client, coding, {"action": "save", "response_id": first, "theme": [numbers["Drugs"]]},
+                 token_page=coding)
+    assert reply.status_code == 303 and f'value="{sorted(ids)[1]}"' in text(client.get(reply.location))
+    assert db.session.get(Coding, (question.id, first, "main")).themes == [numbers["Drugs"]]
+    # Coded again from the reading page, its themes ticked.
+    again = text(client.get(f"{coding}?response={first}"))
+    assert re.search(rf'id="theme-{numbers["Drugs"]}" name="theme" value="{numbers["Drugs"]}" data-key="2" checked', again)
+
+    # Bulk: search "speeding", give all three found the theme.
+    reply = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": numbers["Speeding"]},
+                 token_page=base(survey))
+    page = text(reply)
+    assert "3 of 6 answers match" in page and "Gave “Speeding” to the 3 answers found." in page
+    coded = written_coding.effective_codings(question.id)
+    assert sum(numbers["Speeding"] in themes for themes in coded.values()) == 3
+
+    # Removing a theme asks first, saying how many coded answers lose it.
+    drugs = next(t for t in written_coding.themes(question) if t.label == "Drugs")
+    ask = post(client, book, {"action": "remove", "theme_id": drugs.id}, token_page=book)
+    assert ask.status_code == 200 and "1 coded answer has this theme: it loses it" in text(ask)
+    assert "Drugs" in [t.label for t in written_coding.themes(question)]
+    done = post(client, book, {"action": "remove", "theme_id": drugs.id, "confirmed": "yes"}, token_page=book)
+    assert "Removed the theme “Drugs”; 1 coded answer lost it." in text(client.get(done.location))
+
+
+def test_blind_second_coding_and_agreement_pages(client, app):
+    survey, question, ids = setup(app)
+    first, second = make_user("editor"), make_user("admin")
+    theme = written_coding.add_theme(question, "Speeding")
+    other = written_coding.add_theme(question, "Other")
+    for response_id in ids:
+        written_coding.code_answer(question, response_id, [theme.number], first)
+    sign_in(client, first.email)
+    check = f"{base(survey)}/check"
+    assert post(client, check, {"action": "sample", "size": "4"}, token_page=check).status_code == 303
+    assert "No sampled answer is waiting for you" in text(client.get(check))  # blind: not their own
+    second_client = app.test_client()
+    sign_in(second_client, second.email)
+    for i in range(4):
+        page = text(second_client.get(check))
+        assert "suggested" not in page and "checked" not in page  # nothing of the first coding shows
+        response_id = re.search(r'name="response_id" value="(\d+)"', page).group(1)
+        chosen = [theme.number] if i < 3 else [other.number]
+        post(second_client, check, {"response_id": response_id, "theme": chosen}, token_page=check)
+    page = text(second_client.get(f"{base(survey)}/agreement"))
+    assert "4 answers coded by two staff" in page
+    # Speeding: both 3, first only 1, second only 0, neither 0 -> chance agreement 1 x .75: kappa 0.
+    assert re.search(r"<th scope=\"row\">Speeding</th><td>3</td><td>1</td><td>0</td><td>0</td>\s*<td>0.00</td>", page)
+    assert "Disagreements to settle" in page and "First coder: Speeding" in page
+
+
+def test_only_staff_allowed_to_read_the_words(client, app):
+    survey, question, ids = setup(app)
+    sign_in(client, make_user("analyst").email)
+    for path in ("codebook", "coding", "check", "agreement", f"{ids[0]}/masks"):
+        assert client.get(f"{base(survey)}/{path}").status_code == 403, path
