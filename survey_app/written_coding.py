@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from . import audit, written_masking
+from .analysis.themes import kappa
 from .extensions import db
 from .models import Answer, Coding, Question, Response, Theme
 
@@ -375,17 +376,6 @@ def check_answer(question: Question, response_id: int, numbers, user) -> None:
         raise CodingRefused("You coded this answer first: a second coding must be someone else's.")
     coding.coder_id, coding.themes = user.id, chosen
     db.session.commit()
-
-
-def kappa(both: int, only_first: int, only_second: int, neither: int) -> float | None:
-    """Cohen's kappa of two coders' yes/no for one theme (None when chance agreement is total)."""
-    n = both + only_first + only_second + neither
-    if n == 0:
-        return None
-    observed = (both + neither) / n
-    first_yes, second_yes = (both + only_first) / n, (both + only_second) / n
-    chance = first_yes * second_yes + (1 - first_yes) * (1 - second_yes)
-    return None if chance == 1 else (observed - chance) / (1 - chance)
 
 
 @dataclass(frozen=True)

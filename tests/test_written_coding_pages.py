@@ -138,3 +138,20 @@ def test_only_staff_allowed_to_read_the_words(client, app):
     sign_in(client, make_user("analyst").email)
     for path in ("codebook", "coding", "check", "agreement", f"{ids[0]}/masks"):
         assert client.get(f"{base(survey)}/{path}").status_code == 403, path
+
+
+def test_a_removed_response_takes_its_masks_and_codings_along(client, app):
+    from survey_app.response_review import remove_response
+
+    survey, question, ids = setup(app)
+    coder = make_user("editor")
+    theme = written_coding.add_theme(question, "Speeding")
+    written_coding.code_answer(question, ids[0], [theme.number], coder)
+    sign_in(client, coder.email)
+    client.get(base(survey))  # masks found and kept
+    assert db.session.get(WrittenMask, (question.id, ids[0])) is not None
+    from survey_app.response_review import find_response
+    remove_response(survey, find_response(survey, ids[0]), "Entered twice", coder)
+    db.session.expire_all()
+    assert db.session.get(WrittenMask, (question.id, ids[0])) is None
+    assert db.session.get(Coding, (question.id, ids[0], "main")) is None

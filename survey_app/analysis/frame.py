@@ -95,6 +95,8 @@ class SurveyData:
     text_counts: dict[str, int]  # written answers per text question (never the text)
     # Stored answers the frame leaves out, by question code and reason (each type's ``unusable``).
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)
+    # How the written answers behind each themes item were coded (themes.py), by item code.
+    coding: dict[str, dict] = field(default_factory=dict)
 
     @property
     def n_responses(self) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from ..questionnaire.phrasebook_es import PHRASEBOOK_ES
 from .charts import PHRASES
+from .themes import NO_THEME, NO_THEME_LABEL, SUFFIX
 
 PHRASEBOOKS = {"es": PHRASEBOOK_ES}
 # How a breakdown variable is named in a heading ("By district"); others use their question.
@@ -50,6 +51,21 @@ def load_content(connection: Connection, survey_id: int) -> dict[str, dict]:
             entry = content.setdefault(language, {"title": None, "questions": {}})["questions"]
             if fields.get("label"):
                 entry.setdefault(code, {"labels": {}})["labels"][str(option_code)] = fields["label"]
+    # The themes of a written question (themes.py): its text, the codebook's translated labels.
+    for code, number, translations in connection.execute(
+            text("SELECT q.code, t.number, t.translations FROM theme t JOIN question q ON q.id = t.question_id "
+                 "WHERE q.survey_id = :s"), {"s": survey_id}):
+        for language, label in _json(translations).items():
+            if label:
+                entry = content.setdefault(language, {"title": None, "questions": {}})["questions"]
+                entry.setdefault(code + SUFFIX, {"labels": {}})["labels"][str(number)] = label
+    for language, fields in content.items():
+        for code in [c for c in fields["questions"] if c.endswith(SUFFIX)]:
+            written = fields["questions"].get(code[:-len(SUFFIX)]) or {}
+            fields["questions"][code]["text"] = written.get("text")
+            no_theme = PHRASEBOOKS.get(language, {}).get(NO_THEME_LABEL)
+            if no_theme:
+                fields["questions"][code]["labels"][str(NO_THEME)] = no_theme
     return content
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from ..questionnaire.question_types import of_published_item, question_type
 from ..questionnaire.types import SLUG_PATTERN
-from . import charts, frame_cache
+from . import charts, frame_cache, themes
 from .breakdowns import groupings, item_estimates
 from .differencing import find_item, load_public_results, newest_published, responses_needed, with_figures
 from .disclosure import is_small
@@ -161,6 +161,8 @@ def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], b
         summary = summarise_question(data, question)
         summary["option_codes"] = [c for c, _ in question.options]
         summary["labels"] = {str(c): label for c, label in question.options}
+        if question.code in data.coding:  # the themes of a written question (themes.py)
+            summary["coding"] = data.coding[question.code]
         old = before(question.code)
         if question_type(question.type).has_estimates():
             summary["estimates"] = item_estimates(frame, design, question, codebook, k, cache, breakdowns, old)
@@ -364,7 +366,7 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     on_stage(STAGES[0])
     started = time.perf_counter()
     codebook = load_codebook(connection, slug)
-    data = frame_cache.load(connection, codebook, generated_dir)
+    data = themes.with_themes(connection, frame_cache.load(connection, codebook, generated_dir))
     timings["load"] = time.perf_counter() - started
 
     on_stage(STAGES[1])

@@ -8,6 +8,7 @@ other. Keys are the exact English text. Written for a general US Spanish-speakin
 
 PHRASEBOOK_ES: dict[str, str] = {
     # Preset scales and missing codes
+    "No theme": "Ningún tema",  # a written answer coded with no theme of its codebook (analysis/themes.py)
     "Strongly disagree": "Muy en desacuerdo",
     "Disagree": "En desacuerdo",
     "Neither agree nor disagree": "Ni de acuerdo ni en desacuerdo",

@@ -62,6 +62,7 @@ class Item:
     min_items: int | None = None
     alpha: float | None = None
     ranks: int | None = None  # a ranking's places
+    coding: dict | None = None  # the themes of a written question: how its answers were coded
 
     def label(self, option) -> str:
         return self.labels.get(str(option), str(option))
@@ -95,6 +96,11 @@ class ResultsDocument:
     trends: list[Trend]
     variables: dict[str, str]  # breakdown and weighting variable -> its name
     question_texts: dict[str, str]  # every question's text by code (notes on answers left out)
+
+    @property
+    def coded(self) -> list[Item]:
+        """The themes items (written answers coded by staff)."""
+        return [q for q in self.questions if q.coding]
 
     def variable_name(self, variable: str) -> str:
         return self.variables.get(variable) or VARIABLE_NAMES["en"].get(variable, variable.replace("_", " "))
@@ -141,7 +147,8 @@ def read(results: dict, language: str = "en") -> ResultsDocument:
             top=list(entry.get("top") or []), overall=estimates.get("overall") or [],
             breakdowns=[breakdown(b) for b in estimates.get("breakdowns") or []], chart=chart(entry),
             components=[Component(i["code"], text(i), bool(i.get("reverse_coded"))) for i in entry.get("items") or []],
-            min_items=entry.get("min_items"), alpha=entry.get("alpha"), ranks=entry.get("ranks"))
+            min_items=entry.get("min_items"), alpha=entry.get("alpha"), ranks=entry.get("ranks"),
+            coding=entry.get("coding"))
 
     questions = [item(q, False) for q in results.get("questions") or []]
     return ResultsDocument(
