@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from .analysis.frame import SurveyNotFound, left_out_lines
 from .analysis.weighting import Margin, WeightingError
 from .analysis.pipeline import analyze_survey
-from . import audit, backup, publishing
+from . import audit, backup, publishing, written_coding
 from .extensions import db
 from .models import Snapshot, Survey
 from .population import MarginsError, margins_csv, parse_margins_csv, save_margins
@@ -57,8 +57,9 @@ def seed_demo_command(responses: int, seed: int, replace: bool) -> None:
         db.session.commit()
         db.session.expunge_all()  # the deleted rows' objects must not stand in for new rows
     survey = create_demo_survey(responses, seed)
+    coded = written_coding.code_demo_answers(survey, seed=seed)
     click.echo(f"Created survey '{survey.slug}' with {len(survey.questions)} questions "
-               f"and {responses} synthetic responses (seed {seed}).")
+               f"and {responses} synthetic responses (seed {seed}); {coded} written answers coded into themes.")
 
 
 @click.command("analyze")
@@ -74,8 +75,10 @@ def analyze_command(slug: str) -> None:
         raise click.ClickException(f"The results of '{slug}' were not updated: {error} "
                                    f"(`flask margins show {slug}` lists the figures.)") from None
     results = run.results
+    themed = sum(1 for q in results["questions"] if q.get("coding"))
     click.echo(f"Analysed '{slug}': {results['n_responses']} responses, "
-               f"{len(results['questions'])} questions, {len(results['indices'])} indices, "
+               f"{len(results['questions']) - themed} questions, {len(results['indices'])} indices, "
+               + (f"themes of {themed} written question{'' if themed == 1 else 's'}, " if themed else "") +
                f"{'weighted' if results['weighted'] else 'unweighted'} -> {run.output_dir}")
     for line in left_out_lines(run.left_out):  # exact counts for staff; the results page withholds small ones
         click.echo(line)

@@ -39,16 +39,42 @@ STOPPED_EFFECT = -0.45
 DONT_KNOW_P = 0.04
 SKIP_OPTIONAL_P = 0.05
 
-PROBLEMS = [
-    "Cars speeding on residential streets",
-    "Break-ins to parked cars",
-    "Drug dealing near the park",
-    "Poor street lighting at night",
-    "Noise and fights late at night",
-    "It takes too long for police to come when we call",
-    "Packages stolen from doorsteps",
-    "Graffiti and vandalism",
-]
+# What residents write to "What is the most important safety problem in your neighbourhood?",
+# with the themes of the bank's starter codebook a person would give each (the demo codes most
+# answers with them: written_coding.code_demo_answers). A few carry personal details, as real
+# answers do, for the masking to find.
+PROBLEM_THEMES: dict[str, tuple[str, ...]] = {
+    "Cars speeding on residential streets": ("Speeding and traffic",),
+    "people fly down our street at 50 mph, kids play here": ("Speeding and traffic",),
+    "Drivers run the stop sign at 5th and Maple every morning": ("Speeding and traffic",),
+    "Street racing at night on the boulevard, nobody stops them": ("Speeding and traffic",),
+    "Break-ins to parked cars": ("Property crime",),
+    "Packages stolen from doorsteps": ("Property crime",),
+    "my car was broken into twice this year and nothing happened": ("Property crime", "Police response times"),
+    "catalytic converter thefts all over the block": ("Property crime",),
+    "Drug dealing near the park": ("Drugs",),
+    "people selling drugs outside the corner store, call me 312-555-0147": ("Drugs",),
+    "needles in the playground": ("Drugs", "Homelessness and disorder"),
+    "Noise and fights late at night": ("Violence", "Homelessness and disorder"),
+    "shootings on weekends, I don't let my kids outside": ("Violence",),
+    "gang fights near the high school": ("Violence",),
+    "It takes too long for police to come when we call": ("Police response times",),
+    "Called 911 about a break in and waited two hours": ("Police response times", "Property crime"),
+    "nobody answers the non emergency line": ("Police response times",),
+    "Officer Daniels was rude when he stopped my son for nothing": ("Police conduct",),
+    "police stop young Black men here all the time for no reason": ("Police conduct",),
+    "officers never get out of their cars to talk to people": ("Police conduct",),
+    "tents and trash under the bridge": ("Homelessness and disorder",),
+    "people sleeping in doorways and the bus shelter": ("Homelessness and disorder",),
+    "Graffiti and vandalism": ("Homelessness and disorder",),
+    "Poor street lighting at night": ("Lighting and environment",),
+    "half the street lights on my block are out": ("Lighting and environment",),
+    "overgrown lots and abandoned houses where people hide": ("Lighting and environment",),
+    "dogs off leash attack people walking": ("Other",),
+    "fireworks every night all summer": ("Other",),
+    "nothing really, it is a safe area": (),
+}
+PROBLEMS = list(PROBLEM_THEMES)
 
 
 @dataclass

@@ -436,3 +436,34 @@ def settle(question: Question, response_id: int, numbers, user) -> None:
     final.coder_id, final.themes = user.id, chosen
     audit.record("coding.settle", _target(question), user=user, question=question.code, response=response_id)
     db.session.commit()
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+def code_demo_answers(survey, share: float = 0.85, check: int = 60, seed: int = 2026) -> int:
+    """The demo's written answers coded as a person would (``synthetic.PROBLEM_THEMES``) with the
+    bank's starter codebook: ``share`` of them, and a second coding of ``check`` of those that
+    disagrees on one in ten, so that every coding page and the published themes have something
+    to show. Coded by nobody (the demo has no staff); stored in bulk. How many were coded."""
+    from sqlalchemy import insert
+
+    from .synthetic import PROBLEM_THEMES
+
+    question = next((q for q in survey.questions if q.code in STARTER_CODEBOOKS and q.type == "text"), None)
+    if question is None:
+        return 0
+    add_starter_codebook(question)
+    numbers = {t.label: t.number for t in themes(question)}
+    answers = db.session.execute(select(Answer.response_id, Answer.text).where(Answer.question_id == question.id)
+                                 .order_by(Answer.response_id)).all()
+    rng = random.Random(seed)
+    coded = [(r, sorted(numbers[label] for label in PROBLEM_THEMES.get(t, ("Other",))))
+             for r, t in answers if rng.random() < share]
+    rows = [{"question_id": question.id, "response_id": r, "role": "main", "themes": chosen} for r, chosen in coded]
+    for i, (r, chosen) in enumerate(rng.sample(coded, min(check, len(coded)))):
+        second = chosen if i % 10 else [numbers["Other"]]
+        rows.append({"question_id": question.id, "response_id": r, "role": "check", "themes": second})
+    if rows:
+        db.session.execute(insert(Coding), rows)
+    db.session.commit()
+    return len(coded)

@@ -39,7 +39,7 @@ def test_analyze_writes_results(runner, app):
     runner.invoke(args=["seed-demo", "--responses", "600"])
     result = runner.invoke(args=["analyze", DEMO_SLUG])
     assert result.exit_code == 0, result.output
-    assert "600 responses, 21 questions, 4 indices, weighted" in result.output
+    assert "600 responses, 21 questions, 4 indices, themes of 1 written question, weighted" in result.output
     assert "Timings: load" in result.output
     results_file = f"{app.config['GENERATED_DIR']}/{DEMO_SLUG}/results.json"
     with open(results_file) as handle:

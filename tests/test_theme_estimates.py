@@ -23,22 +23,14 @@ from survey_app.analysis.weighting import rake
 from survey_app.analysis.estimates import estimate_item
 from survey_app.extensions import db
 from survey_app.models import Answer, Question
+from survey_app.synthetic import PROBLEM_THEMES
 
 from .staff_helpers import make_user
 from .test_weighting import DEMO_MARGINS
 
 REL = 1e-9
-# The demo's written answers (synthetic.PROBLEMS) by the starter codebook's theme labels.
-THEMES = {
-    "Cars speeding on residential streets": ["Speeding and traffic"],
-    "Break-ins to parked cars": ["Property crime"],
-    "Drug dealing near the park": ["Drugs"],
-    "Poor street lighting at night": ["Lighting and environment"],
-    "Noise and fights late at night": ["Violence", "Homelessness and disorder"],
-    "It takes too long for police to come when we call": ["Police response times"],
-    "Packages stolen from doorsteps": ["Property crime"],
-    "Graffiti and vandalism": [],  # coded with no theme: counts in the base, under "No theme"
-}
+# The demo's written answers by the starter codebook's theme labels, as a person would code them.
+THEMES = PROBLEM_THEMES
 
 
 @pytest.fixture
@@ -165,3 +157,15 @@ def test_a_theme_in_a_small_group_is_hidden(app):
     small = [r for r in by_district["rows"] if r["group"] == 1]
     assert small and all(r.get("suppressed") and r.get("estimate") is None for r in small)
     assert any(not r.get("suppressed") for r in by_district["rows"] if r["group"] != 1)
+
+
+def test_the_demo_comes_with_coded_answers_a_second_coding_and_published_themes(app, runner):
+    assert runner.invoke(args=["seed-demo", "--responses", "600"]).exit_code == 0
+    assert runner.invoke(args=["analyze", "community-trust"]).exit_code == 0
+    item = next(q for q in read_results(app.config["GENERATED_DIR"], "community-trust")["questions"]
+                if q["code"] == "top_problem_themes")
+    coding = item["coding"]
+    assert 0.8 * coding["answered"] <= coding["coded"] <= 0.9 * coding["answered"]
+    assert coding["double_coded"] == 60 and 0.5 < coding["kappa_mean"] < 1
+    shown = [r for r in item["estimates"]["overall"] if not r.get("suppressed")]
+    assert len(shown) >= 8
