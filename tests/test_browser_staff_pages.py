@@ -113,6 +113,12 @@ def test_every_staff_page_passes_axe_at_phone_and_desktop_width(app, live_server
         analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
     question = db.session.scalars(db.select(Question).where(Question.survey_id == survey.id)).first()
     response = db.session.scalars(db.select(Response).where(Response.survey_id == with_responses.id)).first()
+    from survey_app import written_coding
+    from survey_app.models import Answer
+
+    written_coding.code_demo_answers(with_responses)  # the codebook, codings and a second coding to show
+    written = db.session.scalars(db.select(Answer.response_id).join(Question).where(
+        Question.survey_id == with_responses.id, Question.code == "top_problem")).first()
     page.goto(f"{live_server}/staff/login")
     audit(page, "staff-all-login")
     _sign_in(page, live_server, make_user("admin").email)
@@ -139,6 +145,11 @@ def test_every_staff_page_passes_axe_at_phone_and_desktop_width(app, live_server
         "staff.results": f"/staff/surveys/{with_responses.id}/results",
         "staff.results_draft": f"/staff/surveys/{with_responses.id}/results/draft",
         "staff.written_answers": f"/staff/surveys/{with_responses.id}/written/top_problem",
+        "staff.written_masks": f"/staff/surveys/{with_responses.id}/written/top_problem/{written}/masks",
+        "staff.codebook": f"/staff/surveys/{with_responses.id}/written/top_problem/codebook",
+        "staff.coding_page": f"/staff/surveys/{with_responses.id}/written/top_problem/coding",
+        "staff.coding_check": f"/staff/surveys/{with_responses.id}/written/top_problem/check",
+        "staff.coding_agreement": f"/staff/surveys/{with_responses.id}/written/top_problem/agreement",
     }
     staff_pages = {rule.endpoint for rule in app.url_map.iter_rules()
                    if rule.endpoint.startswith("staff.") and "GET" in rule.methods}
@@ -169,3 +180,57 @@ def test_reading_what_residents_wrote_searching_and_filtering(app, live_server, 
     assert word.lower() in page.locator(".written-answers mark").first.inner_text().lower()
     assert word not in page.url  # posted: the words stay out of the address
     audit(page, "staff-written-answers-searched")
+
+
+def test_coding_a_batch_as_a_staff_member_would(app, live_server, page):
+    """An editor starts the codebook from the bank's suggestion, codes answers one after another
+    with the keyboard (a number ticks a theme, Enter saves and shows the next), codes a search's
+    answers in bulk, then finds each answer's themes on the reading page; axe on each page."""
+    from survey_app import written_coding
+    from survey_app.cli import create_demo_survey
+    from survey_app.extensions import db
+    from survey_app.models import Question
+
+    survey = create_demo_survey(responses=300, seed=12)
+    question = db.session.scalar(db.select(Question).where(Question.survey_id == survey.id,
+                                                           Question.code == "top_problem"))
+    _sign_in(page, live_server, make_user("editor").email)
+    page.goto(f"{live_server}/staff/surveys/{survey.id}/written/top_problem")
+    page.get_by_role("link", name="Codebook").click()
+    page.get_by_role("button", name="Start from the suggested codebook").click()
+    expect(page.get_by_label("Theme 1", exact=True)).to_have_value("Speeding and traffic")
+    expect(page.get_by_label("Theme 2", exact=True)).to_have_value("Drugs")
+    audit(page, "staff-codebook")
+
+    page.get_by_role("link", name="Code answers").click()
+    expect(page.get_by_role("heading", name="Code answers")).to_be_visible()
+    audit(page, "staff-coding")
+    coded = []
+    for _ in range(5):
+        answer = page.locator("#answer-text").inner_text()
+        response_id = int(page.locator("input[name=response_id]").get_attribute("value"))
+        page.locator("body").press("2")  # Drugs
+        page.locator("body").press("8")  # Lighting and environment
+        expect(page.get_by_label("Drugs")).to_be_checked()
+        page.keyboard.press("Enter")
+        expect(page.locator("input[name=response_id]")).not_to_have_value(str(response_id))
+        coded.append((response_id, answer))
+    numbers = {t.label: t.number for t in written_coding.themes(question)}
+    db.session.expire_all()
+    given = written_coding.effective_codings(question.id)
+    assert [given.get(r) for r, _ in coded] == [sorted([numbers["Drugs"], numbers["Lighting and environment"]])] * 5
+
+    # In bulk: every answer that mentions "speeding", as Speeding and traffic.
+    page.get_by_role("link", name="Read the answers").click()
+    page.get_by_label("Answers containing").fill("speeding")
+    page.get_by_role("button", name="Show").click()
+    found = page.locator("#matching").inner_text()
+    page.get_by_label("Give them the theme").select_option(label="Speeding and traffic")
+    page.get_by_role("button", name=re.compile(r"^Code all \d+")).click()
+    expect(page.get_by_text(re.compile(r"Gave “Speeding and traffic” to"))).to_be_visible()
+    expect(page.locator(".written-answers").get_by_text("Themes: Speeding and traffic").first).to_be_visible()
+    audit(page, "staff-written-coded")
+    db.session.expire_all()
+    speeding = [r for r, themes in written_coding.effective_codings(question.id).items()
+                if numbers["Speeding and traffic"] in themes]
+    assert len(speeding) == int(found.split()[0].replace(",", ""))
