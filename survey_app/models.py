@@ -588,3 +588,20 @@ class Coding(db.Model):
     coder_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     themes: Mapped[list | None] = mapped_column(JSON)  # theme numbers; None: not coded yet
     suggested: Mapped[list | None] = mapped_column(JSON)  # theme numbers suggested when it was coded
+
+
+class WrittenQuote(db.Model):
+    """A few words of one written answer that a person approved for the published page: an
+    excerpt of its masked text (written_quotes.py checks both), never from a group smaller than
+    the minimum cell size. None unless someone approves one."""
+
+    __tablename__ = "written_quote"
+    __table_args__ = (
+        PrimaryKeyConstraint("question_id", "response_id", name="pk_written_quote"),
+        db.ForeignKeyConstraint(["question_id", "response_id"], list(ANSWER_KEY), ondelete="CASCADE"),
+    )
+
+    question_id: Mapped[int] = mapped_column(Integer)
+    response_id: Mapped[int] = mapped_column(RESPONSE_ID)
+    text: Mapped[str] = mapped_column(Text)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))

@@ -1,9 +1,10 @@
-"""Written answers masked and coded: written_mask, theme, coding
+"""Written answers masked and coded: written_mask, theme, coding, written_quote
 
 What residents wrote is masked (names, phone numbers, addresses... as spans of the original,
 which stays in answer.text), coded with a codebook of themes per written question, by a main
 coder, a blind second coder on a sample, and a settled final coding where they disagreed. Rows
-are keyed by the answer and deleted with it; no time is kept next to an answer.
+are keyed by the answer and deleted with it; no time is kept next to an answer. Quotes are
+excerpts of masked answers a person approved for the published page.
 
 Revision ID: e17525d6af1e
 Revises: b5e1c7d9a3f2
@@ -57,9 +58,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['question_id', 'response_id'], ['answer.question_id', 'answer.response_id'], name=op.f('fk_written_mask_question_id_answer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('question_id', 'response_id', name='pk_written_mask')
     )
+    op.create_table('written_quote',
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['staff_user.id'], name=op.f('fk_written_quote_approved_by_id_staff_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['question_id', 'response_id'], ['answer.question_id', 'answer.response_id'], name=op.f('fk_written_quote_question_id_answer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('question_id', 'response_id', name='pk_written_quote')
+    )
 
 
 def downgrade():
+    op.drop_table('written_quote')
     op.drop_table('written_mask')
     op.drop_table('coding')
     with op.batch_alter_table('theme', schema=None) as batch_op:

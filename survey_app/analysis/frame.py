@@ -97,6 +97,8 @@ class SurveyData:
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)
     # How the written answers behind each themes item were coded (themes.py), by item code.
     coding: dict[str, dict] = field(default_factory=dict)
+    # Quotes of written answers a person approved and the analysis checked (themes.py), by item code.
+    quotes: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
     def n_responses(self) -> int:

@@ -163,6 +163,8 @@ def estimate_all(data: SurveyData, frame, design: Design, indices: list[dict], b
         summary["labels"] = {str(c): label for c, label in question.options}
         if question.code in data.coding:  # the themes of a written question (themes.py)
             summary["coding"] = data.coding[question.code]
+        if question.code in data.quotes:  # residents' words a person approved (written_quotes.py)
+            summary["quotes"] = data.quotes[question.code]
         old = before(question.code)
         if question_type(question.type).has_estimates():
             summary["estimates"] = item_estimates(frame, design, question, codebook, k, cache, breakdowns, old)

@@ -1,4 +1,4 @@
-"""Themes of what residents wrote, as items of the results: the coded answers of a written
+"""Themes of what residents wrote, and the quotes staff approved, as items of the results: the coded answers of a written
 question become a multiple-choice item (one option per theme of its codebook), so its shares,
 confidence intervals, breakdowns, charts, open data and disclosure control are those of every
 other item, computed by the same code.
@@ -75,15 +75,44 @@ def coding_summary(themes: list[tuple[int, str]], by_role: dict, answered: int) 
             "kappa_mean": sum(values) / len(values) if values else None, "agreement": agreement}
 
 
+def publishable_quotes(connection: Connection, data: SurveyData, question: QuestionInfo) -> list[dict]:
+    """The quotes a person approved for the question (written_quotes.py), checked again: none if
+    fewer than the minimum cell size answered it, and none from a respondent whose group in a
+    breakdown variable now has fewer respondents than that (responses removed since)."""
+    from .breakdowns import breakdown_variables
+
+    k = data.codebook.min_cell_size
+    if data.text_counts.get(question.code, 0) < k:
+        return []
+    frame, out = data.frame, []
+    for response_id, words, language in connection.execute(
+            text("SELECT w.response_id, w.text, r.language FROM written_quote w JOIN response r ON r.id = w.response_id "
+                 "WHERE w.question_id = :q ORDER BY w.response_id"), {"q": question.id}):
+        row = frame.index.get_indexer([int(response_id)])[0]
+        if row < 0:
+            continue
+        small = False
+        for variable in breakdown_variables(data.codebook):
+            value = frame[variable.code].iloc[row]
+            if not pd.isna(value) and int((frame[variable.code] == value).sum()) < k:
+                small = True
+        if not small:
+            out.append({"text": words, "language": language})
+    return out
+
+
 def with_themes(connection: Connection, data: SurveyData) -> SurveyData:
     """``data`` with a themes item after each written question that has a codebook and coded
     answers: its column in the frame, its question in the codebook."""
     codebook, frame = data.codebook, data.frame
-    questions, columns, coding = [], {}, {}
+    questions, columns, coding, quotes = [], {}, {}, {}
     for question in codebook.questions:
         questions.append(question)
         if question_type(question.type).stored_in != "text":
             continue
+        approved = publishable_quotes(connection, data, question)
+        if approved:
+            quotes[question.code] = approved
         themes = [(int(n), label) for n, label in connection.execute(
             text("SELECT number, label FROM theme WHERE question_id = :q ORDER BY position, number"),
             {"q": question.id})]
@@ -106,7 +135,9 @@ def with_themes(connection: Connection, data: SurveyData) -> SurveyData:
         questions.append(item)
         columns[item.code] = pd.arrays.IntegerArray(masks, mask=masks == 0)
         coding[item.code] = coding_summary(themes, by_role, data.text_counts.get(question.code, 0))
+        if question.code in quotes:  # shown with the themes
+            quotes[item.code] = quotes.pop(question.code)
     if not columns:
-        return data
+        return replace(data, quotes=quotes) if quotes else data
     return replace(data, codebook=replace(codebook, questions=tuple(questions)),
-                   frame=frame.assign(**columns), coding=coding)
+                   frame=frame.assign(**columns), coding=coding, quotes=quotes)

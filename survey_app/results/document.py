@@ -63,6 +63,7 @@ class Item:
     alpha: float | None = None
     ranks: int | None = None  # a ranking's places
     coding: dict | None = None  # the themes of a written question: how its answers were coded
+    quotes: list[dict] = field(default_factory=list)  # residents' words a person approved: text, language
 
     def label(self, option) -> str:
         return self.labels.get(str(option), str(option))
@@ -148,7 +149,7 @@ def read(results: dict, language: str = "en") -> ResultsDocument:
             breakdowns=[breakdown(b) for b in estimates.get("breakdowns") or []], chart=chart(entry),
             components=[Component(i["code"], text(i), bool(i.get("reverse_coded"))) for i in entry.get("items") or []],
             min_items=entry.get("min_items"), alpha=entry.get("alpha"), ranks=entry.get("ranks"),
-            coding=entry.get("coding"))
+            coding=entry.get("coding"), quotes=list(entry.get("quotes") or []))
 
     questions = [item(q, False) for q in results.get("questions") or []]
     return ResultsDocument(

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from .. import written_coding as coding
 from .. import written_masking
+from .. import written_quotes as quoting
 from ..forms.staff import ConfirmForm
 from ..i18n import LANGUAGES
 from ..written_answers import masks_of
@@ -74,7 +75,8 @@ def codebook(survey_id: int, code: str):
     return render_template("staff/codebook.html", survey=survey, question=question, themes=coding.themes(question),
                            starter=coding.starter_codebook(question), progress=coding.progress(question),
                            languages=_other_languages(survey), form=form, error=error, typed=typed,
-                           confirm=confirm, max_themes=coding.MAX_THEMES), 422 if error else 200, NO_STORE
+                           confirm=confirm, max_themes=coding.MAX_THEMES, quotes=quoting.quotes(question),
+                           max_quotes=quoting.MAX_QUOTES), 422 if error else 200, NO_STORE
 
 
 @bp.route("/surveys/<int:survey_id>/written/<code>/coding", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import written_answers as reading
 from .. import written_coding as coding
+from .. import written_quotes as quoting
 from ..forms.staff import ConfirmForm
 from ..response_review import ResponseFilters
 from . import bp
@@ -62,7 +63,9 @@ def written_answers(survey_id: int, code: str):
 @permission_required("read_text")
 def written_masks(survey_id: int, code: str, response_id: int):
     """One answer as written, with what is masked in it: unmask a false alarm, mask more words."""
-    from ..written_masking import KINDS, pieces
+    from ..extensions import db
+    from ..models import WrittenQuote
+    from ..written_masking import KINDS, masked, pieces
 
     survey = survey_or_404(survey_id)
     question = _question(survey, code)
@@ -78,7 +81,14 @@ def written_masks(survey_id: int, code: str, response_id: int):
             error = "The form had expired: nothing was changed. Please try again."
         else:
             try:
-                if request.form.get("action") == "unmask":
+                if request.form.get("action") == "quote":
+                    quoting.approve(survey, question, response_id, request.form.get("excerpt", ""), current_user)
+                    flash("Approved as a quote: the next analysis shows it on the draft results, then publishing "
+                          "makes it public.", "info")
+                elif request.form.get("action") == "withdraw_quote":
+                    quoting.withdraw(survey, question, response_id, current_user)
+                    flash("Withdrew the quote: the next analysis and publication leave it out.", "info")
+                elif request.form.get("action") == "unmask":
                     span = reading.unmask(question, answer, response.language, _int(request.form.get("start")),
                                           _int(request.form.get("end")), current_user)
                     flash(f"Unmasked a {KINDS[span.kind]}: it now shows as written wherever this answer is coded "
@@ -88,12 +98,13 @@ def written_masks(survey_id: int, code: str, response_id: int):
                                                request.form.get("kind", ""), current_user)
                     flash(f"Masked {places} place{'' if places == 1 else 's'} in this answer.", "info")
                 return redirect(here, code=303)
-            except reading.MaskRefused as refused:
+            except (reading.MaskRefused, quoting.QuoteRefused) as refused:
                 error, typed = str(refused), request.form
     spans = reading.masks_of(question, [(answer.response_id, answer.text, response.language)])[answer.response_id]
     return render_template("staff/written_masks.html", survey=survey, question=question, answer=answer,
                            response=response, pieces=pieces(answer.text, spans), kinds=KINDS, form=form,
-                           error=error, typed=typed), 422 if error else 200, {"Cache-Control": "no-store"}
+                           error=error, typed=typed, masked_text=masked(answer.text, spans),
+                           quote=db.session.get(WrittenQuote, (question.id, response_id))), 422 if error else 200, {"Cache-Control": "no-store"}
 
 
 def _int(value) -> int:

@@ -1,0 +1,97 @@
+"""Quotes of what residents wrote on the published page (survey_app/written_quotes.py): none unless
+a person approves one; only the masked words, in order; never from a small group, checked again
+when published; withdrawn or removed with the response."""
+from __future__ import annotations
+
+import html
+
+import pytest
+from sqlalchemy import select
+
+from survey_app import publishing, written_quotes
+from survey_app.analysis.pipeline import analyze_survey, read_results
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, Question
+from survey_app.response_review import find_response, remove_response
+
+from .factories import add_response, make_survey
+from .staff_helpers import make_user, post, sign_in
+
+
+def setup(app, districts=(1, 2, 3), each=12):
+    survey = make_survey()
+    question = db.session.scalar(select(Question).where(Question.survey_id == survey.id, Question.code == "comment"))
+    ids = {}
+    for district in districts:
+        for i in range(each):
+            ids.setdefault(district, []).append(add_response(
+                survey, trust=1 + i % 5, district=district,
+                comment=f"Officer Ramirez never patrols district {district}, cars speed all night ({i})"))
+    return survey, question, ids
+
+
+def analysed_quotes(app, survey, code="comment"):
+    with db.engine.connect() as connection:
+        analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+    item = next(q for q in read_results(app.config["GENERATED_DIR"], survey.slug)["questions"] if q["code"] == code)
+    return item.get("quotes", [])
+
+
+def test_nothing_is_quoted_unless_a_person_approves_and_only_masked_words(app):
+    survey, question, ids = setup(app)
+    assert analysed_quotes(app, survey) == []  # off by default
+    editor = make_user("editor")
+    first = ids[1][0]
+    with pytest.raises(written_quotes.QuoteRefused, match="the answer's own words in order"):
+        written_quotes.approve(survey, question, first, "Officer Ramirez never patrols", editor)  # unmasked name
+    with pytest.raises(written_quotes.QuoteRefused, match="own words in order"):
+        written_quotes.approve(survey, question, first, "never patrols, ever", editor)
+    written_quotes.approve(survey, question, first, "  Officer [name] never patrols district 1,  cars speed all night",
+                           editor)
+    quotes = analysed_quotes(app, survey)
+    assert quotes == [{"text": "Officer [name] never patrols district 1, cars speed all night", "language": "en"}]
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "quote.approve")).one()
+    assert "Ramirez" not in repr(entry.details) and "patrols" not in repr(entry.details)
+    for district in (2, 3):
+        for response_id in ids[district][:2]:
+            written_quotes.approve(survey, question, response_id, "cars speed all night", editor)
+    with pytest.raises(written_quotes.QuoteRefused, match="At most 5 quotes"):
+        written_quotes.approve(survey, question, ids[1][1], "cars speed all night", editor)
+    written_quotes.withdraw(survey, question, first, editor)
+    assert len(analysed_quotes(app, survey)) == 4
+
+
+def test_never_from_a_small_group_and_checked_again_when_published(app):
+    survey, question, ids = setup(app, districts=(1, 2), each=12)
+    small = add_response(survey, trust=3, district=3, comment="speeding on my street")  # alone in district 3
+    editor = make_user("editor")
+    with pytest.raises(written_quotes.QuoteRefused, match="fewer than 10 respondents in: District"):
+        written_quotes.approve(survey, question, small, "speeding on my street", editor)
+    # Approved while district 2 had 12; then three responses are removed: 9 left, so the analysis drops it.
+    quoted = ids[2][0]
+    written_quotes.approve(survey, question, quoted, "cars speed all night", editor)
+    assert analysed_quotes(app, survey) == [{"text": "cars speed all night", "language": "en"}]
+    for response_id in ids[2][1:4]:
+        remove_response(survey, find_response(survey, response_id), "Test", editor)
+    assert analysed_quotes(app, survey) == []
+    # A removed response takes its quote along.
+    remove_response(survey, find_response(survey, quoted), "Test", editor)
+    assert written_quotes.quotes(question) == []
+
+
+def test_staff_approve_a_quote_from_the_masking_page_and_it_is_published(client, app):
+    survey, question, ids = setup(app)
+    sign_in(client, make_user("editor").email)
+    masks = f"/staff/surveys/{survey.id}/written/comment/{ids[1][0]}/masks"
+    page = html.unescape(client.get(masks).get_data(as_text=True))
+    assert "Officer [name] never patrols district 1, cars speed all night (0)</textarea>" in page
+    refused = post(client, masks, {"action": "quote", "excerpt": "Officer Ramirez"}, token_page=masks)
+    assert refused.status_code == 422 and "own words in order" in html.unescape(refused.get_data(as_text=True))
+    assert post(client, masks, {"action": "quote", "excerpt": "cars speed all night"}, token_page=masks).status_code == 303
+    assert "“cars speed all night”" in html.unescape(client.get(
+        f"/staff/surveys/{survey.id}/written/comment/codebook").get_data(as_text=True))
+    analysed_quotes(app, survey)
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    public = html.unescape(app.test_client().get(f"/results/{survey.slug}").get_data(as_text=True))
+    assert "In residents’ own words" in public and "“cars speed all night”" in public
+    assert "Ramirez" not in public
