@@ -155,3 +155,24 @@ def test_a_removed_response_takes_its_masks_and_codings_along(client, app):
     db.session.expire_all()
     assert db.session.get(WrittenMask, (question.id, ids[0])) is None
     assert db.session.get(Coding, (question.id, ids[0], "main")) is None
+
+
+def test_spanish_answers_are_masked_and_coded_with_the_same_codebook(client, app):
+    from survey_app.forms.response import AnswerValue
+    from survey_app.responses import record_response
+
+    from .factories import question as question_of
+
+    survey, question, ids = setup(app)
+    spanish = record_response(survey, [AnswerValue(question_of(survey, "trust").id, value=2),
+                                       AnswerValue(question_of(survey, "district").id, value=1),
+                                       AnswerValue(question.id, text="Me llamo Juan Pérez, venden drogas en el "
+                                                                     "parque, llámenme al 612 345 678")],
+                              language="es")
+    theme = written_coding.add_theme(question, "Drugs", {"es": "Drogas"})
+    sign_in(client, make_user("editor").email)
+    page = text(client.get(f"{base(survey)}/coding?response={spanish}"))
+    assert 'lang="es"' in page and "Me llamo [name], venden drogas en el parque, llámenme al [phone]" in page
+    post(client, f"{base(survey)}/coding", {"action": "save", "response_id": spanish, "theme": [theme.number]},
+         token_page=f"{base(survey)}/coding")
+    assert written_coding.effective_codings(question.id)[spanish] == [theme.number]
