@@ -2,9 +2,11 @@
 
 The file is JSON Lines, so that a survey with a million responses streams in and out without
 being held in memory: the first line is the survey (its definition with translations, status,
-dates, settings, population margins, invitation hashes and flags, and the published versions'
-records), then one line per response: ``{"submitted_on", "mode", "language", "answers":
-[[question code, value, number, text], ...]}``. Answers are keyed by question code, so the file
+dates, settings, population margins, invitation hashes and flags, the published versions'
+records, and each written question's codebook), then one line per response: ``{"submitted_on",
+"mode", "language", "answers": [[question code, value, number, text], ...]}``, with ``"written":
+{question code: {"mask", "codings", "quote"}}`` where staff masked, coded or quoted its written
+answers (coders by email: restored to the staff account with that email, if there is one). Answers are keyed by question code, so the file
 does not depend on database ids, and it holds exactly what the database holds: nothing that
 identifies a resident, because the database has nothing of the kind.
 
@@ -21,7 +23,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Answer, Invitation, PopulationMargin, Question, Response, Snapshot, Survey
+from .models import (Answer, Coding, Invitation, PopulationMargin, Question, Response, Snapshot, StaffUser, Survey,
+                     Theme, WrittenMask, WrittenQuote)
 from .questionnaire import settings
 from .questionnaire.definition import DefinitionError, definition_from_survey, survey_from_definition
 from .questionnaire.question_types import question_type
@@ -73,6 +76,11 @@ def export_lines(survey: Survey) -> Iterator[str]:
                        "withdrawn_at": _moment(s.withdrawn_at), "withdrawal_notice": s.withdrawal_notice}
                       for s in db.session.scalars(select(Snapshot).where(Snapshot.survey_id == survey.id)
                                                   .order_by(Snapshot.version))],
+        "codebooks": {q.code: [{"number": t.number, "label": t.label, "translations": t.translations,
+                                "position": t.position}
+                               for t in db.session.scalars(select(Theme).where(Theme.question_id == q.id)
+                                                           .order_by(Theme.position, Theme.number))]
+                      for q in survey.questions if q.type == "text"},
     }
     yield json.dumps(header, ensure_ascii=False, sort_keys=True)
     codes = {q.id: q.code for q in survey.questions}
@@ -82,13 +90,36 @@ def export_lines(survey: Survey) -> Iterator[str]:
                                    .order_by(Response.id).limit(BATCH).options(selectinload(Response.answers))).all()
         if not batch:
             break
+        written = _written_of(codes, [r.id for r in batch])
         for response in batch:
             answers = sorted([codes[a.question_id], a.value, a.number, a.text] for a in response.answers)
-            yield json.dumps({"submitted_on": response.submitted_on.isoformat(), "mode": response.mode,
-                              "language": response.language, "answers": answers},
-                             ensure_ascii=False, sort_keys=True)
+            line = {"submitted_on": response.submitted_on.isoformat(), "mode": response.mode,
+                    "language": response.language, "answers": answers}
+            if response.id in written:
+                line["written"] = written[response.id]
+            yield json.dumps(line, ensure_ascii=False, sort_keys=True)
         last_id = batch[-1].id
         db.session.expunge_all()
+
+
+def _written_of(codes: dict[int, str], response_ids: list[int]) -> dict[int, dict]:
+    """What staff did with these responses' written answers: masks, codings, quotes, by response."""
+    emails = dict(db.session.execute(select(StaffUser.id, StaffUser.email)).all())
+    out: dict[int, dict] = {}
+
+    def entry(question_id: int, response_id: int) -> dict:
+        return out.setdefault(response_id, {}).setdefault(codes[question_id], {})
+
+    for mask in db.session.scalars(select(WrittenMask).where(WrittenMask.response_id.in_(response_ids))):
+        entry(mask.question_id, mask.response_id)["mask"] = {"spans": mask.spans, "rules": mask.rules,
+                                                              "edited": mask.edited}
+    for coding in db.session.scalars(select(Coding).where(Coding.response_id.in_(response_ids))):
+        entry(coding.question_id, coding.response_id).setdefault("codings", {})[coding.role] = {
+            "themes": coding.themes, "suggested": coding.suggested, "coder": emails.get(coding.coder_id)}
+    for quote in db.session.scalars(select(WrittenQuote).where(WrittenQuote.response_id.in_(response_ids))):
+        entry(quote.question_id, quote.response_id)["quote"] = {"text": quote.text,
+                                                                "approved_by": emails.get(quote.approved_by_id)}
+    return out
 
 
 def export_survey(survey: Survey, out: IO[str]) -> int:
@@ -131,6 +162,13 @@ def import_survey(lines: IO[str]) -> tuple[Survey, int]:
                                     published_at=_parse_moment(s["published_at"]),
                                     withdrawn_at=_parse_moment(s["withdrawn_at"]),
                                     withdrawal_notice=s["withdrawal_notice"]))
+        for code, themes in (header.get("codebooks") or {}).items():
+            question = next((q for q in survey.questions if q.code == code and q.type == "text"), None)
+            if question is None:
+                raise RestoreError(f"line 1: a codebook for '{code}', which is not a written question of the survey")
+            for t in themes:
+                db.session.add(Theme(question_id=question.id, number=int(t["number"]), label=str(t["label"]),
+                                     translations=dict(t.get("translations") or {}), position=int(t["position"])))
         db.session.flush()
         question_ids = {q.code: q.id for q in survey.questions}
         count = 0
@@ -180,7 +218,32 @@ def _insert(survey: Survey, question_ids: dict[str, int], rows: list[tuple[dict,
                                 "number": number_value, "text": text})
     if answer_rows:
         db.session.execute(insert(Answer.__table__), answer_rows)
+    _insert_written(survey, question_ids, ids, rows)
     return len(rows)
+
+
+def _insert_written(survey: Survey, question_ids: dict[str, int], ids: list[int], rows) -> None:
+    """The masks, codings and quotes of a batch's written answers, under their new response ids."""
+    staff = dict(db.session.execute(select(StaffUser.email, StaffUser.id)).all())
+    masks, codings, quotes = [], [], []
+    for response_id, (row, number) in zip(ids, rows):
+        for code, done in (row.get("written") or {}).items():
+            written = {c for c, _, _, text in row["answers"] if text is not None}
+            if code not in written:
+                raise RestoreError(f"line {number}: masks or codings of '{code}', which this response did not write")
+            key = {"question_id": question_ids[code], "response_id": response_id}
+            if "mask" in done:
+                masks.append({**key, "spans": done["mask"]["spans"], "rules": int(done["mask"]["rules"]),
+                              "edited": bool(done["mask"]["edited"])})
+            for role, coding in (done.get("codings") or {}).items():
+                codings.append({**key, "role": role, "themes": coding["themes"], "suggested": coding.get("suggested"),
+                                "coder_id": staff.get(coding.get("coder"))})
+            if "quote" in done:
+                quotes.append({**key, "text": str(done["quote"]["text"]),
+                               "approved_by_id": staff.get(done["quote"].get("approved_by"))})
+    for model, values in ((WrittenMask, masks), (Coding, codings), (WrittenQuote, quotes)):
+        if values:
+            db.session.execute(insert(model.__table__), values)
 
 
 def _check_answer(question: Question, value, number_value, text, line: int) -> None:

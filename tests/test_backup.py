@@ -4,7 +4,8 @@ import math
 
 from sqlalchemy import select
 
-from survey_app import create_app, invitations, publishing
+from survey_app import create_app, invitations, publishing, written_coding, written_quotes
+from survey_app.written_answers import answer_of, mask_more, masks_of
 from survey_app.analysis.pipeline import analyze_survey
 from survey_app.cli import create_demo_survey
 from survey_app.extensions import db
@@ -13,6 +14,7 @@ from survey_app.questionnaire import translation
 
 from .conftest import fresh_database, make_test_config
 from .factories import add_response, make_survey
+from .staff_helpers import make_user
 
 
 def test_export_then_import_into_a_fresh_database_loses_nothing(app, runner, tmp_path):
@@ -20,7 +22,18 @@ def test_export_then_import_into_a_fresh_database_loses_nothing(app, runner, tmp
     survey.access_mode = "invitation"
     invitations.generate(survey, 5)
     db.session.commit()
-    add_response(survey, top_problem="Speeding on Elm Street", years_in_city=3, contact_type=[1, 3])
+    speeding = add_response(survey, top_problem="Speeding on Elm Street, call Ana at 312-555-0142", years_in_city=3,
+                            contact_type=[1, 3])
+    # What staff did with the written answers goes along: codebook, codings (and their coders),
+    # a second coding, masks a person changed, a quote.
+    written_coding.code_demo_answers(survey)
+    question = next(q for q in survey.questions if q.code == "top_problem")
+    editor = make_user("editor")
+    written_coding.code_answer(question, speeding, [1], editor, suggested=[1, 3])
+    masks_of(question, [(speeding, "Speeding on Elm Street, call Ana at 312-555-0142", "en")])
+    answer, _ = answer_of(question, speeding)
+    mask_more(question, answer, "en", "Ana", "name", editor)
+    written_quotes.approve(survey, question, speeding, "Speeding on Elm Street", editor)
     with db.engine.connect() as connection:
         analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
     publishing.publish(survey, app.config["GENERATED_DIR"])
@@ -36,6 +49,7 @@ def test_export_then_import_into_a_fresh_database_loses_nothing(app, runner, tmp
         other = create_app(make_test_config(url, tmp_path / "generated2"))
         with other.app_context():
             upgrade()
+            make_user("editor")  # the coder's account, known here by the same email
             restored = other.test_cli_runner().invoke(args=["import", str(backup)])
             assert restored.exit_code == 0 and "701 responses" in restored.output, restored.output
             again = tmp_path / "again.jsonl"
@@ -45,6 +59,13 @@ def test_export_then_import_into_a_fresh_database_loses_nothing(app, runner, tmp
             first_header.pop("exported_at"), second_header.pop("exported_at")
             assert first_header == second_header
             assert sorted(original[1:]) == sorted(second[1:])  # every response and every answer
+            assert first_header["codebooks"]["top_problem"][1]["label"] == "Drugs"
+            written = [json.loads(line)["written"]["top_problem"] for line in second[1:] if '"written"' in line]
+            assert sum("check" in w.get("codings", {}) for w in written) == 60
+            mine = next(w for w in written if w.get("quote"))
+            assert mine["quote"] == {"text": "Speeding on Elm Street", "approved_by": "editor@city.example"}
+            assert mine["codings"]["main"] == {"themes": [1], "suggested": [1, 3], "coder": "editor@city.example"}
+            assert [span[2:] for span in mine["mask"]["spans"]] == [["name", "staff"], ["phone", "found"]]
             copy = db.session.scalar(select(Survey).where(Survey.slug == "community-trust"))
             assert translation.coverage(copy, "es").complete
             # The restored data gives the same analysis.
