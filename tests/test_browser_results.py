@@ -1,4 +1,6 @@
 """The published results page in headless Chromium: charts load, axe-core finds nothing, screenshots."""
+import os
+
 import pytest
 
 from survey_app import publishing
@@ -6,13 +8,27 @@ from survey_app.analysis.pipeline import analyze_survey
 from survey_app.cli import create_demo_survey
 from survey_app.extensions import db
 
+from .conftest import SCREENSHOTS
 from .test_browser_resident import audit
 
 pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both databases
 
 
 def test_results_page_renders_its_charts_and_passes_the_audit(page, live_server, app):
+    from survey_app import written_coding, written_quotes
+    from survey_app.written_answers import masks_of
+
+    from .staff_helpers import make_user
+
     survey = create_demo_survey(responses=1500, seed=3)
+    written_coding.code_demo_answers(survey)  # the themes of what residents wrote, and a quote
+    question = next(q for q in survey.questions if q.code == "top_problem")
+    from survey_app.models import Answer
+
+    response_id, words = db.session.execute(db.select(Answer.response_id, Answer.text).where(
+        Answer.question_id == question.id, Answer.text.like("%stop sign%"))).first()
+    masks_of(question, [(response_id, words, "en")])
+    written_quotes.approve(survey, question, response_id, words, make_user("editor"))
     with db.engine.connect() as connection:
         analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
     publishing.publish(survey, app.config["GENERATED_DIR"])
@@ -32,7 +48,16 @@ def test_results_page_renders_its_charts_and_passes_the_audit(page, live_server,
     assert all(ok and alt > 20 for ok, alt in loaded), loaded
     chart_at_its_own_address(page, live_server + images.first.get_attribute("src"))
     page.get_by_text("By district").first.click()  # a breakdown opens
+    themes = page.locator("#top_problem_themes")
+    assert themes.get_by_role("heading").inner_text() == question.text
+    assert "written answers coded" in themes.inner_text() and "Property crime" in themes.inner_text()
+    assert "Drivers run the stop sign" in themes.locator("blockquote").inner_text()  # the approved quote
+    themes.get_by_text("By district").click()
+    assert themes.get_by_role("table").nth(1).get_by_role("columnheader").count() == 6  # theme + five districts
     audit(page, "results-page")
+    for width in (375, 1280):  # the themes section alone, to look at
+        page.set_viewport_size({"width": width, "height": 900})
+        themes.screenshot(path=os.path.join(SCREENSHOTS, f"results-themes-{width}.png"))
     # The printout: navigation hidden, every breakdown open.
     page.emulate_media(media="print")
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")

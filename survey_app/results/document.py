@@ -99,6 +99,13 @@ class ResultsDocument:
     question_texts: dict[str, str]  # every question's text by code (notes on answers left out)
 
     @property
+    def shown_questions(self) -> list[Item]:
+        """The questions the page shows: a written question whose answers were coded is shown
+        by its themes item alone (its own section would only say its words are not published)."""
+        themed = {q.code for q in self.questions if q.coding}
+        return [q for q in self.questions if q.code + "_themes" not in themed]
+
+    @property
     def coded(self) -> list[Item]:
         """The themes items (written answers coded by staff)."""
         return [q for q in self.questions if q.coding]
