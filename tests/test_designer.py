@@ -284,10 +284,16 @@ def test_invalid_import_names_the_field_and_imports_nothing(client, app, editor,
 
 
 def test_next_wave_copies_the_survey_into_its_series(client, app, editor):
+    from survey_app import written_coding
+    from survey_app.models import Question
+
     survey = make_survey()
     db.session.add(PopulationMargin(survey_id=survey.id, variable="district", category_code=1, population=10.0,
                                     source="Census"))
     db.session.commit()
+    comment = next(q for q in survey.questions if q.code == "comment")
+    written_coding.add_theme(comment, "Speeding", {"es": "Velocidad"})
+    written_coding.add_theme(comment, "Lighting")
     response = post(client, f"/staff/surveys/{survey.id}/next-wave", {"slug": "small-wave-2"})
     assert response.status_code == 303
     wave2 = db.session.scalar(select(Survey).where(Survey.slug == "small-wave-2"))
@@ -296,6 +302,9 @@ def test_next_wave_copies_the_survey_into_its_series(client, app, editor):
     assert {**definition_from_survey(wave2), "slug": "small"} == definition_from_survey(survey)
     margins = db.session.scalars(select(PopulationMargin).where(PopulationMargin.survey_id == wave2.id)).all()
     assert [(m.variable, m.category_code, m.population, m.source) for m in margins] == [("district", 1, 10.0, "Census")]
+    copied = db.session.scalar(select(Question).where(Question.survey_id == wave2.id, Question.code == "comment"))
+    assert [(t.number, t.label, t.translations) for t in written_coding.themes(copied)] == [
+        (1, "Speeding", {"es": "Velocidad"}), (2, "Lighting", {})]  # the same codebook, to compare waves
     taken = post(client, f"/staff/surveys/{survey.id}/next-wave", {"slug": "small-wave-2"})
     assert taken.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Survey)) == 2

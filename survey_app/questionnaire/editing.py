@@ -329,8 +329,8 @@ def next_wave(survey: Survey, slug: str) -> Survey:
     """A draft copy of ``survey`` as the next wave of its series (started if it has none).
 
     Questions, codes and options are copied exactly, so that results can be
-    compared wave by wave; population margins and settings come along as a
-    starting point for staff to update.
+    compared wave by wave; population margins, settings and the written questions'
+    codebooks come along as a starting point for staff to update.
     """
     definition = copy.deepcopy(definition_from_survey(survey))
     definition["slug"] = slug
@@ -347,7 +347,22 @@ def next_wave(survey: Survey, slug: str) -> Survey:
     copy_.access_mode = survey.access_mode
     db.session.flush()
     _copy_margins(survey, copy_)
+    _copy_codebooks(survey, copy_)
     return copy_
+
+
+def _copy_codebooks(source: Survey, target: Survey) -> None:
+    """The written questions' codebooks (themes, numbers, translations), so that each wave is coded
+    alike and the themes can be compared wave by wave; no coding comes along."""
+    from ..models import Theme
+
+    by_code = {q.code: q for q in target.questions}
+    for question in source.questions:
+        if question.code not in by_code:
+            continue
+        for theme in db.session.scalars(select(Theme).where(Theme.question_id == question.id)):
+            db.session.add(Theme(question_id=by_code[question.code].id, number=theme.number, label=theme.label,
+                                 translations=dict(theme.translations or {}), position=theme.position))
 
 
 def _copy_margins(source: Survey, target: Survey) -> None:
@@ -360,8 +375,8 @@ def _copy_margins(source: Survey, target: Survey) -> None:
 
 def duplicate(survey: Survey, title: str, slug: str) -> Survey:
     """A draft copy of ``survey`` as a survey of its own (not a wave of its series): its pages,
-    questions, options, translations and settings, and its population margins as a starting
-    point; no response, no result."""
+    questions, options, translations and settings, its population margins and codebooks as a
+    starting point; no response, no coding, no result."""
     definition = copy.deepcopy(definition_from_survey(survey))
     definition["slug"], definition["title"] = slug, title
     copy_ = create_from_definition(definition)
@@ -369,6 +384,7 @@ def duplicate(survey: Survey, title: str, slug: str) -> Survey:
     copy_.access_mode = survey.access_mode
     db.session.flush()
     _copy_margins(survey, copy_)
+    _copy_codebooks(survey, copy_)
     return copy_
 
 
