@@ -158,16 +158,22 @@ def _answer_exists(question: Question, response_id: int) -> bool:
         Answer.question_id == question.id, Answer.response_id == response_id, Answer.text.is_not(None))) == 1
 
 
+def _coding(question: Question, response_id: int, role: str, user, chosen: list[int]) -> Coding:
+    """The answer's coding in ``role``, made or replaced: ``user``'s, with the themes ``chosen``."""
+    coding = db.session.get(Coding, (question.id, response_id, role))
+    if coding is None:
+        coding = Coding(question_id=question.id, response_id=response_id, role=role)
+        db.session.add(coding)
+    coding.coder_id, coding.themes = user.id, chosen
+    return coding
+
+
 def code_answer(question: Question, response_id: int, numbers, user, suggested=None) -> Coding:
     """The main coding of an answer: the themes ticked (none is a coding too: nothing fits)."""
     chosen = _numbers(question, numbers)
     if not _answer_exists(question, response_id):
         raise CodingRefused("That answer is no longer there (its response was removed).")
-    coding = db.session.get(Coding, (question.id, response_id, "main"))
-    if coding is None:
-        coding = Coding(question_id=question.id, response_id=response_id, role="main")
-        db.session.add(coding)
-    coding.coder_id, coding.themes = user.id, chosen
+    coding = _coding(question, response_id, "main", user, chosen)
     coding.suggested = sorted(int(n) for n in suggested) if suggested is not None else None
     db.session.commit()
     return coding
@@ -429,11 +435,7 @@ def settle(question: Question, response_id: int, numbers, user) -> None:
     chosen = _numbers(question, numbers)
     if db.session.get(Coding, (question.id, response_id, "check")) is None:
         raise CodingRefused("That answer was not coded twice.")
-    final = db.session.get(Coding, (question.id, response_id, "final"))
-    if final is None:
-        final = Coding(question_id=question.id, response_id=response_id, role="final")
-        db.session.add(final)
-    final.coder_id, final.themes = user.id, chosen
+    _coding(question, response_id, "final", user, chosen)
     audit.record("coding.settle", _target(question), user=user, question=question.code, response=response_id)
     db.session.commit()
 

@@ -42,6 +42,7 @@ def test_reading_shows_answers_masked_and_the_masks_can_be_undone_and_added(clie
     assert "speeding trucks, call me [phone]" in page and "What is masked (2)" in page
     masks = f"{base(survey)}/{ids[0]}/masks"
     page = text(client.get(masks))
+    assert "<title>What is masked – Small test survey – Community surveys</title>" in page
     # As written, on the staff page only, each masked word marked with its kind.
     assert "Officer Ramirez [name] was rude, badge #4521 [badge]" in re.sub(r"<[^>]+>", "", page)
     assert "“Ramirez”, masked as a name (found by the rules)" in page
