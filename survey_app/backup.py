@@ -30,6 +30,7 @@ from .questionnaire.definition import DefinitionError, definition_from_survey, s
 from .questionnaire.question_types import question_type
 from .questionnaire.types import AnswerRefused
 from .responses import insert_responses
+from .written_answers import text_questions
 
 BACKUP_FORMAT = 1
 BATCH = 5_000
@@ -80,7 +81,7 @@ def export_lines(survey: Survey) -> Iterator[str]:
                                 "position": t.position}
                                for t in db.session.scalars(select(Theme).where(Theme.question_id == q.id)
                                                            .order_by(Theme.position, Theme.number))]
-                      for q in survey.questions if q.type == "text"},
+                      for q in text_questions(survey)},
     }
     yield json.dumps(header, ensure_ascii=False, sort_keys=True)
     codes = {q.id: q.code for q in survey.questions}
@@ -163,7 +164,7 @@ def import_survey(lines: IO[str]) -> tuple[Survey, int]:
                                     withdrawn_at=_parse_moment(s["withdrawn_at"]),
                                     withdrawal_notice=s["withdrawal_notice"]))
         for code, themes in (header.get("codebooks") or {}).items():
-            question = next((q for q in survey.questions if q.code == code and q.type == "text"), None)
+            question = next((q for q in text_questions(survey) if q.code == code), None)
             if question is None:
                 raise RestoreError(f"line 1: a codebook for '{code}', which is not a written question of the survey")
             for t in themes:

@@ -451,7 +451,9 @@ def code_demo_answers(survey, share: float = 0.85, check: int = 60, seed: int = 
 
     from .synthetic import PROBLEM_THEMES
 
-    question = next((q for q in survey.questions if q.code in STARTER_CODEBOOKS and q.type == "text"), None)
+    from .written_answers import text_questions
+
+    question = next((q for q in text_questions(survey) if q.code in STARTER_CODEBOOKS), None)
     if question is None:
         return 0
     add_starter_codebook(question)
