@@ -109,9 +109,11 @@ def test_bulk_coding_from_a_search(coded_survey):
 def test_suggestions_come_from_coded_answers_are_never_applied_and_their_take_up_is_counted(coded_survey):
     survey, question, ids = coded_survey
     coder = make_user("editor")
-    order = sorted(ids)
-    random.Random(4).shuffle(order)
-    training, rest = order[:24], order[24:]
+    # The same split every run (response ids are random): each theme's first eight answers as
+    # listed in BY_THEME are coded, its last four are left for the suggestions.
+    by_text = {text: r for r, text in ((r, written_answers.answer_of(question, r)[0].text) for r in ids)}
+    training = [by_text[t] for texts in BY_THEME.values() for t in texts[:8]]
+    rest = [by_text[t] for texts in BY_THEME.values() for t in texts[8:]]
     for i, response_id in enumerate(training):
         if i == written_coding.MIN_TRAINING - 1:
             assert written_coding.suggestions(question, "speeding cars") == []  # 19 coded: nothing yet
@@ -125,8 +127,9 @@ def test_suggestions_come_from_coded_answers_are_never_applied_and_their_take_up
         right += bool(suggested) and suggested[0][0] == number_of(question, ids[response_id])
         assert db.session.get(Coding, (question.id, response_id, "main")) is None  # shown, not applied
     # Learned from 24 short answers, the model suggests for most of the rest and is mostly right
-    # (measured: 9 of 12 get a suggestion, 8 of those right; "people run the red light" is taken
-    # for lighting, and words it never saw, "lamps", "stop sign", get no suggestion).
+    # (measured on this split: 9 of 12 get a suggestion, all 9 right; on random splits of the
+    # same answers, 7 to 9 of 9 right: "people run the red light" is taken for lighting, and
+    # words it never saw, "lamps", "stop sign", get no suggestion).
     assert made >= 0.6 * len(rest) and right >= 0.8 * made, (made, right, len(rest))
     # Two answers coded with what was suggested beside them: one taken, one not.
     a, b = rest[:2]
@@ -158,35 +161,32 @@ def test_a_blind_second_coding_of_a_sample_and_its_agreement_per_theme(coded_sur
         written_coding.code_answer(question, response_id, [number_of(question, theme)], first)
     assert written_coding.draw_sample(question, 10, first, rng=random.Random(1)) == 10
     assert written_coding.next_to_check(question, first) is None  # the first coder may not check their own
-    checked = []
+    main = {r: number_of(question, theme) for r, theme in ids.items()}
+    check = {}
     while (answer := written_coding.next_to_check(question, second)) is not None:
-        theme = ids[answer.response_id]
-        # The second coder disagrees on the first two Lighting answers: Traffic instead.
-        if theme == "Lighting" and sum(ids[r] == "Lighting" for r in checked) < 2:
-            theme = "Traffic"
-        written_coding.check_answer(question, answer.response_id, [number_of(question, theme)], second)
-        checked.append(answer.response_id)
-    assert len(checked) == 10
+        theme = main[answer.response_id]
+        if len(check) < 2:  # the second coder disagrees on the first two: the next theme instead
+            theme = theme % 3 + 1
+        written_coding.check_answer(question, answer.response_id, [theme], second)
+        check[answer.response_id] = theme
+    assert len(check) == 10
     with pytest.raises(written_coding.CodingRefused, match="not waiting"):
-        written_coding.check_answer(question, checked[0], [], second)
+        written_coding.check_answer(question, next(iter(check)), [], second)
     result = written_coding.agreement(question)
     assert result.pairs == 10 and result.waiting == 0
-    lighting_in_sample = sum(ids[r] == "Lighting" for r in checked)
-    traffic_in_sample = sum(ids[r] == "Traffic" for r in checked)
-    table = {t.theme.label: t for t in result.themes}
-    assert (table["Lighting"].both, table["Lighting"].only_main, table["Lighting"].only_check) == \
-        (lighting_in_sample - 2, 2, 0)
-    assert (table["Traffic"].both, table["Traffic"].only_check) == (traffic_in_sample, 2)
-    drugs_in_sample = sum(ids[r] == "Drugs" for r in checked)
-    assert (table["Drugs"].both, table["Drugs"].only_main, table["Drugs"].only_check) == (drugs_in_sample, 0, 0)
-    n = 10
-    expected = written_coding.kappa(lighting_in_sample - 2, 2, 0, n - lighting_in_sample)
-    assert table["Lighting"].kappa == pytest.approx(expected)
+    table = {t.theme.number: t for t in result.themes}
+    for number in (1, 2, 3):  # counted again here, pair by pair
+        both = sum(main[r] == number and c == number for r, c in check.items())
+        only_main = sum(main[r] == number and c != number for r, c in check.items())
+        only_check = sum(main[r] != number and c == number for r, c in check.items())
+        row = table[number]
+        assert (row.both, row.only_main, row.only_check, row.neither) == \
+            (both, only_main, only_check, 10 - both - only_main - only_check)
+        assert row.kappa == written_coding.kappa(both, only_main, only_check, 10 - both - only_main - only_check)
+    assert sum(t.only_main for t in result.themes) == sum(t.only_check for t in result.themes) == 2
     assert len(result.disagreements) == 2
     # Settled: the results use what the coders agreed, agreement stays as coded.
     response_id = result.disagreements[0][0]
-    written_coding.settle(question, response_id, [number_of(question, "Lighting"),
-                                                  number_of(question, "Traffic")], second)
-    assert sorted(written_coding.effective_codings(question.id)[response_id]) == sorted(
-        [number_of(question, "Lighting"), number_of(question, "Traffic")])
+    written_coding.settle(question, response_id, [1, 3], second)
+    assert written_coding.effective_codings(question.id)[response_id] == [1, 3]
     assert written_coding.agreement(question).themes == result.themes
