@@ -6,9 +6,10 @@ dates, settings, population margins, invitation hashes and flags, the published 
 records, and each written question's codebook), then one line per response: ``{"submitted_on",
 "mode", "language", "answers": [[question code, value, number, text], ...]}``, with ``"written":
 {question code: {"mask", "codings", "quote"}}`` where staff masked, coded or quoted its written
-answers (coders by email: restored to the staff account with that email, if there is one). Answers are keyed by question code, so the file
-does not depend on database ids, and it holds exactly what the database holds: nothing that
-identifies a resident, because the database has nothing of the kind.
+answers (coders by email: restored to the staff account with that email, if there is one).
+Answers are keyed by question code, so the file does not depend on database ids, and it holds
+exactly what the database holds: nothing that identifies a resident, because the database has
+nothing of the kind.
 
 Published result files live under GENERATED_DIR and are backed up with it (they never
 change); the snapshot records in the file point at them by path.

@@ -67,7 +67,8 @@ def codebook(survey_id: int, code: str):
                     confirm = (theme, coding.uses_of(question, theme))
                 elif action == "remove":
                     label, lost = theme.label, coding.remove_theme(question, theme, current_user)
-                    flash(f"Removed the theme “{label}”; {lost} coded answer{'' if lost == 1 else 's'} lost it.", "info")
+                    flash(f"Removed the theme “{label}”; {lost} coded answer{'' if lost == 1 else 's'} lost it.",
+                          "info")
                 if confirm is None:
                     return redirect(here, code=303)
             except coding.CodingRefused as refused:
@@ -110,7 +111,9 @@ def coding_page(survey_id: int, code: str):
             abort(404)
     else:
         to_code = coding.next_to_code(question, int(after) if after.isdigit() else None)
-    ticked = set(coding.themes_given(question, [to_code.response_id]).get(to_code.response_id) or []) if to_code else set()
+    ticked = set()
+    if to_code:
+        ticked = set(coding.themes_given(question, [to_code.response_id]).get(to_code.response_id) or [])
     themes = coding.themes(question)
     suggestions = coding.suggestions(question, _masked(question, to_code)) if to_code and themes else []
     return render_template("staff/coding.html", survey=survey, question=question, themes=themes, form=form,

@@ -101,10 +101,11 @@ def written_masks(survey_id: int, code: str, response_id: int):
             except (reading.MaskRefused, quoting.QuoteRefused) as refused:
                 error, typed = str(refused), request.form
     spans = reading.masks_of(question, [(answer.response_id, answer.text, response.language)])[answer.response_id]
-    return render_template("staff/written_masks.html", survey=survey, question=question, answer=answer,
+    page = render_template("staff/written_masks.html", survey=survey, question=question, answer=answer,
                            response=response, pieces=pieces(answer.text, spans), kinds=KINDS, form=form,
                            error=error, typed=typed, masked_text=masked(answer.text, spans),
-                           quote=db.session.get(WrittenQuote, (question.id, response_id))), 422 if error else 200, {"Cache-Control": "no-store"}
+                           quote=db.session.get(WrittenQuote, (question.id, response_id)))
+    return page, 422 if error else 200, {"Cache-Control": "no-store"}
 
 
 def _int(value) -> int:
