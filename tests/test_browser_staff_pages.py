@@ -210,6 +210,8 @@ def test_coding_a_batch_as_a_staff_member_would(app, live_server, page):
     for _ in range(5):
         answer = page.locator("#answer-text").inner_text()
         response_id = int(page.locator("input[name=response_id]").get_attribute("value"))
+        # The keys work once coding.js has run (it is deferred; Enter's new page may still be loading).
+        expect(page.locator("form[data-coding][data-keys-ready]")).to_be_attached()
         page.locator("body").press("2")  # Drugs
         page.locator("body").press("8")  # Lighting and environment
         expect(page.get_by_label("Drugs")).to_be_checked()

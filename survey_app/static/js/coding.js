@@ -19,4 +19,5 @@
       event.preventDefault();
     }
   });
+  form.setAttribute("data-keys-ready", "");  // the keys work from here on (tests wait for it)
 }());
