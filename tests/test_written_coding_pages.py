@@ -177,3 +177,17 @@ def test_spanish_answers_are_masked_and_coded_with_the_same_codebook(client, app
     post(client, f"{base(survey)}/coding", {"action": "save", "response_id": spanish, "theme": [theme.number]},
          token_page=f"{base(survey)}/coding")
     assert written_coding.effective_codings(question.id)[spanish] == [theme.number]
+
+
+def test_a_refused_coding_shows_the_same_answer_with_its_ticks(client, app):
+    """A theme removed meanwhile by someone else: the coder keeps their place and the other ticks."""
+    survey, question, ids = setup(app)
+    sign_in(client, make_user("editor").email)
+    gone, kept = written_coding.add_theme(question, "Drugs"), written_coding.add_theme(question, "Lighting")
+    coding, third = f"{base(survey)}/coding", sorted(ids)[2]  # not the first answer the page would show
+    written_coding.remove_theme(question, gone)
+    refused = post(client, coding, {"response_id": third, "theme": [gone.number, kept.number]}, token_page=coding)
+    page = text(refused)
+    assert refused.status_code == 422 and "no longer in the codebook" in page
+    assert f'name="response_id" value="{third}"' in page and re.search(rf'value="{kept.number}" data-key="1" checked', page)
+    assert db.session.get(Coding, (question.id, third, "main")) is None

@@ -105,14 +105,18 @@ def coding_page(survey_id: int, code: str):
             except coding.CodingRefused as refused:
                 error = str(refused)
     after, chosen = request.args.get("after", ""), request.args.get("response", "")
-    if chosen.isdigit():  # one answer again (from the reading page), with its themes ticked
+    to_code = None
+    if error and response_id is not None:  # the same answer again, with what was ticked: nothing lost
+        to_code = coding.answer_to_code(question, response_id)
+    elif chosen.isdigit():  # one answer again (from the reading page), with its themes ticked
         to_code = coding.answer_to_code(question, int(chosen))
         if to_code is None:
             abort(404)
-    else:
-        to_code = coding.next_to_code(question, int(after) if after.isdigit() else None)
+    to_code = to_code or coding.next_to_code(question, int(after) if after.isdigit() else None)
     ticked = set()
-    if to_code:
+    if error and to_code and to_code.response_id == response_id:
+        ticked = {int(n) for n in _numbers() if n.isdigit()}
+    elif to_code:
         ticked = set(coding.themes_given(question, [to_code.response_id]).get(to_code.response_id) or [])
     themes = coding.themes(question)
     suggestions = coding.suggestions(question, _masked(question, to_code)) if to_code and themes else []
@@ -148,10 +152,13 @@ def coding_check(survey_id: int, code: str):
             except coding.CodingRefused as refused:
                 error = str(refused)
     to_code = coding.next_to_check(question, current_user)
+    ticked = set()
+    if error and to_code and request.form.get("response_id") == str(to_code.response_id):
+        ticked = {int(n) for n in _numbers() if n.isdigit()}  # what was ticked is not lost
     return render_template("staff/coding.html", survey=survey, question=question, themes=coding.themes(question),
                            form=form, to_code=to_code, text=_masked(question, to_code) if to_code else None,
                            suggestions={}, progress=coding.progress(question), agreement=coding.agreement(question),
-                           error=error, action=here, check=True, ticked=set()), 422 if error else 200, NO_STORE
+                           error=error, action=here, check=True, ticked=ticked), 422 if error else 200, NO_STORE
 
 
 @bp.route("/surveys/<int:survey_id>/written/<code>/agreement", methods=["GET", "POST"])
