@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from . import audit
+from . import audit, written_masking
 from .analysis import frame_cache
 from .extensions import db
 from .models import Answer, Question, Response, Survey
@@ -126,11 +127,17 @@ class ShownAnswer:
     shown: str | None  # what the staff member reads; None for withheld free text
     withheld: bool = False  # written text this role may not read
     refused: str = ""  # why the analysis leaves this answer out ("" if it does not)
+    masked: bool = False  # a written answer whose personal details were masked (see its masking page)
 
 
 def answers_shown(survey: Survey, response: Response, may_read_text: bool) -> list[ShownAnswer]:
-    """The response's answers in questionnaire order, as words; written text only if ``may_read_text``."""
+    """The response's answers in questionnaire order, as words; written text only if ``may_read_text``,
+    and then with personal details masked as on the reading page (the masks staff kept for a
+    written question; found now for an "other" written beside a choice)."""
+    from .written_answers import masks_of, text_questions  # it builds on this module's filters
+
     stored = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.response_id == response.id))}
+    written = {q.id for q in text_questions(survey)}
     shown = []
     for question in sorted(survey.questions, key=lambda q: q.position):
         answer = stored.get(question.id)
@@ -142,8 +149,15 @@ def answers_shown(survey: Survey, response: Response, may_read_text: bool) -> li
             kind.check_stored(question, answer.value, answer.number, answer.text)
         except AnswerRefused as problem:
             refused = str(problem)
+        if may_read_text and answer.text:
+            if question.id in written:
+                spans = masks_of(question, [(response.id, answer.text, response.language)])[response.id]
+            else:
+                spans = written_masking.find(answer.text, response.language)
+            answer = SimpleNamespace(value=answer.value, number=answer.number,
+                                     text=written_masking.masked(answer.text, spans))
         text, withheld = kind.shown(question, answer, may_read_text)
-        shown.append(ShownAnswer(question, text, withheld, refused))
+        shown.append(ShownAnswer(question, text, withheld, refused, masked=question.id in written and may_read_text))
     return shown
 
 

@@ -65,6 +65,21 @@ def test_reading_shows_answers_masked_and_the_masks_can_be_undone_and_added(clie
     assert "amirez" not in repr([e.details for e in entries])  # the words never reach the log
 
 
+def test_the_whole_response_shows_the_written_answer_masked_as_kept(client, app):
+    """The response page, one click from the reading page, masks as the reading page does, with
+    the staff's own changes, and links to the answer's masking page."""
+    survey, question, ids = setup(app)
+    sign_in(client, make_user("editor").email)
+    whole = f"/staff/surveys/{survey.id}/responses/{ids[0]}"
+    page = text(client.get(whole))
+    assert "Officer [name] was rude, badge [badge]" in page and "Ramirez" not in page and "4521" not in page
+    assert f'href="{base(survey)}/{ids[0]}/masks"' in page
+    masks = f"{base(survey)}/{ids[0]}/masks"
+    name = next(s for s in db.session.get(WrittenMask, (question.id, ids[0])).spans if s[2] == "name")
+    post(client, masks, {"action": "unmask", "start": name[0], "end": name[1]}, token_page=masks)
+    assert "Officer Ramirez was rude, badge [badge]" in text(client.get(whole))
+
+
 def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
     survey, question, ids = setup(app)
     sign_in(client, make_user("editor").email)
