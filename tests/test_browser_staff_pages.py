@@ -218,10 +218,19 @@ def test_coding_a_batch_as_a_staff_member_would(app, live_server, page):
         page.keyboard.press("Enter")
         expect(page.locator("input[name=response_id]")).not_to_have_value(str(response_id))
         coded.append((response_id, answer))
+    # Enter on a link follows it: the answer on the page is not saved by it.
+    waiting = int(page.locator("input[name=response_id]").get_attribute("value"))
+    expect(page.locator("form[data-coding][data-keys-ready]")).to_be_attached()
+    page.locator("body").press("2")
+    page.get_by_role("navigation", name="This written question").get_by_role("link", name="Codebook").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Codebook")).to_be_visible()
     numbers = {t.label: t.number for t in written_coding.themes(question)}
     db.session.expire_all()
     given = written_coding.effective_codings(question.id)
     assert [given.get(r) for r, _ in coded] == [sorted([numbers["Drugs"], numbers["Lighting and environment"]])] * 5
+    assert waiting not in given
+    page.go_back()
 
     # In bulk: every answer that mentions "speeding", as Speeding and traffic.
     page.get_by_role("link", name="Read the answers").click()

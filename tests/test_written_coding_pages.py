@@ -95,7 +95,7 @@ def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
     coding = f"{base(survey)}/coding"
     page = text(client.get(coding))
     first = sorted(ids)[0]
-    assert f'name="response_id" value="{first}"' in page and "keys 1 to 9" in page
+    assert f'name="response_id" value="{first}"' in page and "keys 1 to 3 tick the themes numbered so" in page
     assert post(client, coding, {"action": "skip", "response_id": first}, token_page=coding).location.endswith(
         f"coding?after={first}")
     reply = post(client, coding, {"action": "save", "response_id": first, "theme": [numbers["Drugs"]]},
@@ -206,3 +206,30 @@ def test_a_refused_coding_shows_the_same_answer_with_its_ticks(client, app):
     assert refused.status_code == 422 and "no longer in the codebook" in page
     assert f'name="response_id" value="{third}"' in page and re.search(rf'value="{kept.number}" data-key="1" checked', page)
     assert db.session.get(Coding, (question.id, third, "main")) is None
+
+
+def test_an_answer_fitting_no_theme_is_said_so_never_by_a_stray_save(client, app):
+    survey, question, ids = setup(app)
+    editor = make_user("editor")
+    sign_in(client, editor.email)
+    theme = written_coding.add_theme(question, "Speeding")
+    coding, first = f"{base(survey)}/coding", sorted(ids)[0]
+    refused = post(client, coding, {"action": "save", "response_id": first}, token_page=coding)
+    assert refused.status_code == 422 and "Tick at least one theme; if none fits, use the “no theme” button." in text(refused)
+    assert f'name="response_id" value="{first}"' in text(refused)
+    assert db.session.get(Coding, (question.id, first, "main")) is None
+    assert post(client, coding, {"action": "none", "response_id": first, "theme": [theme.number]},
+                token_page=coding).status_code == 303
+    assert db.session.get(Coding, (question.id, first, "main")).themes == []
+    assert "Themes: no theme fits" in text(client.get(base(survey)))
+
+    # Settling a disagreement on no theme is a button of its own too.
+    second = make_user("admin")
+    written_coding.code_answer(question, sorted(ids)[1], [theme.number], editor)
+    written_coding.draw_sample(question, 2, editor)
+    for response_id in (first, sorted(ids)[1]):
+        written_coding.check_answer(question, response_id, [theme.number] if response_id == first else [], second)
+    agreement = f"{base(survey)}/agreement"
+    assert post(client, agreement, {"action": "save", "response_id": first}, token_page=agreement).status_code == 422
+    assert post(client, agreement, {"action": "none", "response_id": first}, token_page=agreement).status_code == 303
+    assert db.session.get(Coding, (question.id, first, "final")).themes == []

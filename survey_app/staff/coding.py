@@ -22,8 +22,16 @@ NO_STORE = {"Cache-Control": "no-store"}
 EXPIRED = "The form had expired: nothing was changed. Please try again."
 
 
+NONE_TICKED = "Tick at least one theme; if none fits, use the “no theme” button."
+
+
 def _numbers() -> list[str]:
-    return request.form.getlist("theme")
+    """The themes ticked; CodingRefused for "Save" with none (an answer fitting no theme is said
+    so with its own button, never by a stray Enter)."""
+    ticked = request.form.getlist("theme")
+    if not ticked and request.form.get("action") != "none":
+        raise coding.CodingRefused(NONE_TICKED)
+    return [] if request.form.get("action") == "none" else ticked
 
 
 def _masked(question, to_code) -> str:
@@ -115,7 +123,7 @@ def coding_page(survey_id: int, code: str):
     to_code = to_code or coding.next_to_code(question, int(after) if after.isdigit() else None)
     ticked = set()
     if error and to_code and to_code.response_id == response_id:
-        ticked = {int(n) for n in _numbers() if n.isdigit()}
+        ticked = {int(n) for n in request.form.getlist("theme") if n.isdigit()}
     elif to_code:
         ticked = set(coding.themes_given(question, [to_code.response_id]).get(to_code.response_id) or [])
     themes = coding.themes(question)
@@ -154,7 +162,7 @@ def coding_check(survey_id: int, code: str):
     to_code = coding.next_to_check(question, current_user)
     ticked = set()
     if error and to_code and request.form.get("response_id") == str(to_code.response_id):
-        ticked = {int(n) for n in _numbers() if n.isdigit()}  # what was ticked is not lost
+        ticked = {int(n) for n in request.form.getlist("theme") if n.isdigit()}  # what was ticked is not lost
     return render_template("staff/coding.html", survey=survey, question=question, themes=coding.themes(question),
                            form=form, to_code=to_code, text=_masked(question, to_code) if to_code else None,
                            suggestions={}, progress=coding.progress(question), agreement=coding.agreement(question),

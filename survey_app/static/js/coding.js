@@ -1,5 +1,6 @@
 /* Coding page (staff/coding.html): keys 1 to 9 tick or untick the themes shown with that
-   number; Enter saves and goes on to the next answer. Not while typing in a field. */
+   number; Enter (on the page or a theme) saves and goes on to the next answer. Not while typing in
+   a field. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-coding]");
@@ -14,7 +15,8 @@
       box.checked = !box.checked;
       box.focus();
       event.preventDefault();
-    } else if (event.key === "Enter" && (!target || target.tagName !== "BUTTON")) {
+    } else if (event.key === "Enter" && (!target || target === document.body || target.type === "checkbox")) {
+      // Only from the page itself or a theme: Enter on a link or button does what it says.
       form.querySelector('button[value="save"]').click();
       event.preventDefault();
     }
