@@ -279,7 +279,7 @@ def test_same_input_gives_byte_identical_svg(tmp_path):
     second = save(bar_chart(question), tmp_path / "b", "q")
     assert (tmp_path / "a" / first["svg"]).read_bytes() == (tmp_path / "b" / second["svg"]).read_bytes()
     assert alt_text(question) == ("Bar chart of 30 answers to “A question?”: Yes 67% (95% CI 50% to 80%); "
-                                  "No not shown (too few answers).")
+                                  "No not shown (withheld to protect privacy).")
 
 
 def test_analysis_package_does_not_import_flask():

@@ -52,6 +52,8 @@ def test_results_page_renders_its_charts_and_passes_the_audit(page, live_server,
     assert themes.get_by_role("heading").inner_text() == question.text
     assert "written answers coded" in themes.inner_text() and "Property crime" in themes.inner_text()
     assert "Drivers run the stop sign" in themes.locator("blockquote").inner_text()  # the approved quote
+    assert "only the few quotes below are published" in themes.inner_text()
+    assert "never published" not in page.locator("main").inner_text()
     themes.get_by_text("By district").click()
     assert themes.get_by_role("table").nth(1).get_by_role("columnheader").count() == 6  # theme + five districts
     audit(page, "results-page")

@@ -22,7 +22,7 @@ from survey_app.analysis.variance import Design
 from survey_app.analysis.weighting import rake
 from survey_app.analysis.estimates import estimate_item
 from survey_app.extensions import db
-from survey_app.models import Answer, Question
+from survey_app.models import Answer, Question, Survey
 from survey_app.synthetic import PROBLEM_THEMES
 
 from .staff_helpers import make_user
@@ -169,3 +169,34 @@ def test_the_demo_comes_with_coded_answers_a_second_coding_and_published_themes(
     assert coding["double_coded"] == 60 and 0.5 < coding["kappa_mean"] < 1
     shown = [r for r in item["estimates"]["overall"] if not r.get("suppressed")]
     assert len(shown) >= 8
+
+
+def test_the_coding_summary_counted_by_hand():
+    """Four answers coded twice: two the coders themed alike, two differently, of which one was
+    settled; one main coding whose coder is not on record."""
+    from survey_app.analysis.themes import coding_summary
+
+    by_role = {"main": {1: ([1], 7), 2: ([1, 2], 7), 3: ([2], 8), 4: ([], 7), 5: ([1], None)},
+               "check": {1: ([1], 9), 2: ([2, 1], 9), 3: ([1], 9), 4: ([2], 9), 6: (None, None)},
+               "final": {3: ([1, 2], 7)}}
+    summary = coding_summary([(1, "Speeding"), (2, "Drugs")], by_role, answered=9)
+    assert (summary["coded"], summary["coders"], summary["unrecorded"]) == (5, 2, 1)
+    assert (summary["double_coded"], summary["disagreed"], summary["settled"]) == (4, 2, 1)
+    # Speeding: both yes 2 (1, 2), first only 0, second only 1 (3), neither 1 (4): observed .75,
+    # chance .5 x .75 + .5 x .25 = .5, kappa .5.
+    assert summary["agreement"][0]["kappa"] == pytest.approx(0.5)
+
+
+def test_the_methodology_says_how_many_answers_the_coders_themed_differently(app, runner):
+    assert runner.invoke(args=["seed-demo", "--responses", "600"]).exit_code == 0
+    assert runner.invoke(args=["analyze", "community-trust"]).exit_code == 0
+    coding = next(q for q in read_results(app.config["GENERATED_DIR"], "community-trust")["questions"]
+                  if q["code"] == "top_problem_themes")["coding"]
+    assert coding["disagreed"] > 0 and coding["settled"] == 0 and coding["unrecorded"] == coding["coded"]
+    survey = db.session.scalar(select(Survey).where(Survey.slug == "community-trust"))
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    page = " ".join(app.test_client().get("/results/community-trust").get_data(as_text=True).split())
+    assert (f"They gave {coding['disagreed']} of them different themes; none was settled yet, so the first "
+            "coder’s themes are used.") in page
+    assert f"Who coded {coding['coded']:,} answers is not on record." in page
+    assert "Written answers are never published." in page and "Residents’ own words are never published." in page

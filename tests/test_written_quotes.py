@@ -95,3 +95,8 @@ def test_staff_approve_a_quote_from_the_masking_page_and_it_is_published(client,
     public = html.unescape(app.test_client().get(f"/results/{survey.slug}").get_data(as_text=True))
     assert "In residents’ own words" in public and "“cars speed all night”" in public
     assert "Ramirez" not in public
+    # The page no longer says no words are published: it says which are.
+    words = " ".join(public.split())
+    assert "never published" not in words
+    assert "Other written answers are not published, to protect the privacy" in words
+    assert "Written answers are not published, but for a few short quotes chosen by city staff" in words

@@ -56,8 +56,9 @@ def _codings(connection: Connection, question_id: int) -> dict[str, dict[int, tu
 
 
 def coding_summary(themes: list[tuple[int, str]], by_role: dict, answered: int) -> dict:
-    """How the answers were coded, for the methodology: how many, by how many coders, and the
-    agreement of the double-coded sample per theme."""
+    """How the answers were coded, for the methodology: how many, by how many coders (and how
+    many codings' coder is no longer on record), and the agreement of the double-coded sample per
+    theme, with how many of its answers the two coded differently and how many of those were settled."""
     pairs = [(set(by_role["main"][r][0] or []), set(c[0])) for r, c in by_role["check"].items()
              if c[0] is not None and r in by_role["main"]]
     agreement = []
@@ -69,9 +70,13 @@ def coding_summary(themes: list[tuple[int, str]], by_role: dict, answered: int) 
                           "kappa": kappa(both, only_main, only_check, len(pairs) - both - only_main - only_check)})
     values = [a["kappa"] for a in agreement if a["kappa"] is not None]
     coders = {coder for role in ("main", "final") for _, coder in by_role[role].values() if coder is not None}
+    disagreed = [r for r, c in by_role["check"].items()
+                 if c[0] is not None and r in by_role["main"] and set(by_role["main"][r][0] or []) != set(c[0])]
     return {"answered": answered, "coded": len(by_role["main"]), "coders": len(coders),
+            "unrecorded": sum(1 for _, coder in by_role["main"].values() if coder is None),
+            "disagreed": len(disagreed), "settled": sum(1 for r in disagreed if r in by_role["final"]),
             "second_coders": len({c[1] for c in by_role["check"].values() if c[0] is not None}),
-            "double_coded": len(pairs), "settled": len(by_role["final"]),
+            "double_coded": len(pairs),
             "kappa_mean": sum(values) / len(values) if values else None, "agreement": agreement}
 
 
