@@ -179,6 +179,26 @@ def code_answer(question: Question, response_id: int, numbers, user, suggested=N
     return coding
 
 
+@dataclass(frozen=True)
+class BulkPreview:
+    """What giving ``theme`` to the answers found would do, said before it is done."""
+    theme: Theme
+    found: int
+    gaining: int  # answers that would gain the theme
+    coded: int  # of those, answers already coded (they keep their other themes)
+    sampled: int  # of those, answers in the blind second coder's sample (the first coding changes)
+
+
+def bulk_preview(question: Question, response_ids: list[int], theme: Theme) -> BulkPreview:
+    have = dict(db.session.execute(select(Coding.response_id, Coding.themes).where(
+        Coding.question_id == question.id, Coding.role == "main", Coding.response_id.in_(response_ids))).all())
+    sampled = set(db.session.scalars(select(Coding.response_id).where(
+        Coding.question_id == question.id, Coding.role == "check", Coding.response_id.in_(response_ids))))
+    gaining = [r for r in response_ids if theme.number not in (have.get(r) or [])]
+    return BulkPreview(theme, len(response_ids), len(gaining), sum(1 for r in gaining if r in have),
+                       sum(1 for r in gaining if r in sampled))
+
+
 def code_in_bulk(question: Question, response_ids: list[int], number: int, user) -> int:
     """Add one theme to the main coding of each answer (the answers a search found); how many
     answers gained it. Audited as one entry."""

@@ -107,12 +107,27 @@ def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
     assert re.search(rf'id="theme-{numbers["Drugs"]}" name="theme" value="{numbers["Drugs"]}" data-key="2" checked', again)
 
     # Bulk: search "speeding", give all three found the theme.
-    reply = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": numbers["Speeding"]},
-                 token_page=base(survey))
-    page = text(reply)
-    assert "3 of 6 answers match" in page and "Gave “Speeding” to the 3 answers found." in page
+    # First asked, saying how many answers gain it; nothing changes until confirmed.
+    refused = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": ""},
+                   token_page=base(survey), follow_redirects=True)
+    assert "Choose the theme to give the answers found." in text(refused)
+    asked = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": numbers["Speeding"]},
+                 token_page=base(survey), follow_redirects=True)
+    page = " ".join(text(asked).split())
+    assert "3 of 6 answers match" in page and "Give “Speeding” to the answers found?" in page
+    assert "3 of the 3 answers found would gain the theme." in page
+    assert "Give “Speeding” to 3 answers</button>" in page
+    assert not any(numbers["Speeding"] in t for t in written_coding.effective_codings(question.id).values())
+    assert "Give “Speeding” to the answers found?" not in text(client.get(base(survey)))  # asked once
+    done = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": numbers["Speeding"],
+                                       "confirmed": "yes"}, token_page=base(survey), follow_redirects=True)
+    assert "Gave “Speeding” to the 3 answers found." in text(done) and "3 of 6 answers match" in text(done)
     coded = written_coding.effective_codings(question.id)
     assert sum(numbers["Speeding"] in themes for themes in coded.values()) == 3
+    # Asked again: all three have it already.
+    again = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": numbers["Speeding"]},
+                 token_page=base(survey), follow_redirects=True)
+    assert "0 of the 3 answers found would gain the theme (3 have it already)." in " ".join(text(again).split())
 
     # Removing a theme asks first, saying how many coded answers lose it.
     drugs = next(t for t in written_coding.themes(question) if t.label == "Drugs")
@@ -233,3 +248,15 @@ def test_an_answer_fitting_no_theme_is_said_so_never_by_a_stray_save(client, app
     assert post(client, agreement, {"action": "save", "response_id": first}, token_page=agreement).status_code == 422
     assert post(client, agreement, {"action": "none", "response_id": first}, token_page=agreement).status_code == 303
     assert db.session.get(Coding, (question.id, first, "final")).themes == []
+
+
+def test_the_bulk_preview_counts_what_would_change(app):
+    survey, question, ids = setup(app)
+    editor = make_user("editor")
+    speeding, drugs = written_coding.add_theme(question, "Speeding"), written_coding.add_theme(question, "Drugs")
+    written_coding.code_answer(question, ids[0], [drugs.number], editor)  # coded, and sampled
+    written_coding.code_answer(question, ids[1], [speeding.number], editor)  # has it already
+    written_coding.code_answer(question, ids[2], [drugs.number], editor)  # coded, not sampled
+    written_coding.draw_sample(question, 3, editor)
+    preview = written_coding.bulk_preview(question, ids[:4], speeding)
+    assert (preview.found, preview.gaining, preview.coded, preview.sampled) == (4, 3, 2, 2)

@@ -1,9 +1,10 @@
 """What residents wrote: a question's written answers, paged, filtered and searched (thin views
 over written_answers.py). Only for staff allowed to read them ("read_text"). The search and
-filters are posted, so that the words looked for stay out of the address and the logs."""
+filters are posted and kept in the session (see KEPT), so that the words looked for stay out of
+the address and the logs."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from .. import written_answers as reading
@@ -23,6 +24,16 @@ def _question(survey, code: str):
     return question
 
 
+# What the reading page is narrowed to, kept in the (signed) session cookie between requests:
+# posted, then shown by a redirect (so Back and reload never ask to send a form again), and never
+# in an address or a log.
+KEPT = ("search", "mode", "language", "since", "until", "page")
+
+
+def _kept_key(survey, code: str) -> str:
+    return f"written:{survey.id}:{code}"
+
+
 @bp.route("/surveys/<int:survey_id>/written/<code>", methods=["GET", "POST"])
 @permission_required("read_text")
 def written_answers(survey_id: int, code: str):
@@ -34,29 +45,62 @@ def written_answers(survey_id: int, code: str):
     questions = reading.text_questions(survey)
     question = _question(survey, code)
     form = ConfirmForm()
-    posted = request.method == "POST" and form.validate_on_submit()  # the CSRF check; else page 1, unfiltered
-    values = request.form if posted else {}
+    here, key = url_for(".written_answers", survey_id=survey.id, code=code), _kept_key(survey, code)
+    themes = coding.themes(question)
+    if request.method == "POST" and form.validate_on_submit():
+        kept = {k: v for k, v in request.form.items() if k in KEPT or k.startswith("g_")}
+        if request.form.get("action") == "bulk":
+            kept["confirm_theme"] = _bulk(survey, question, themes, kept, request.form)
+        session[key] = kept
+        return redirect(here, code=303)
+    if "clear" in request.args:
+        session.pop(key, None)
+        return redirect(here, code=303)
+    values = session.get(key, {})
     filters = ResponseFilters.from_args(values, survey, RESPONSE_MODES, LANGUAGES)
     search = reading.clean_search(values.get("search"))
     page = int(values["page"]) if str(values.get("page", "")).isdigit() else 1
-    themes = coding.themes(question)
-    if posted and values.get("action") == "bulk":
-        found = reading.matching_ids(survey, question, filters, search)
-        try:
-            gained = coding.code_in_bulk(question, found, _int(values.get("bulk_theme")), current_user)
-            label = next(t.label for t in themes if str(t.number) == values.get("bulk_theme"))
-            flash(f"Gave “{label}” to the {gained} answers found." if gained == len(found) else
-                  f"Gave “{label}” to {gained} of the {len(found)} answers found (the others had it already).", "info")
-        except coding.CodingRefused as refused:
-            flash(str(refused), "error")
     listing = reading.written_page(survey, question, page, filters, search)
+    confirm, asked = None, values.get("confirm_theme")
+    theme = next((t for t in themes if t.number == asked), None)
+    if theme is not None:  # a bulk coding to confirm: asked once, on the answers found now
+        session[key] = {k: v for k, v in values.items() if k != "confirm_theme"}
+        confirm = coding.bulk_preview(question, reading.matching_ids(survey, question, filters, search), theme)
     return render_template("staff/written.html", survey=survey, question=question, listing=listing, form=form,
                            filters=filters, search=search, modes=RESPONSE_MODES, languages=LANGUAGES,
                            groups=weighting_variables(survey), page_size=reading.PAGE_SIZE,
                            others=[q for q in questions if q.code != code],
                            waves=reading.other_waves(survey, question), themes=themes,
                            given=coding.themes_given(question, [a.response_id for a in listing.answers]),
-                           bulk_theme=values.get("bulk_theme")), 200, {"Cache-Control": "no-store"}
+                           confirm=confirm), 200, {"Cache-Control": "no-store"}
+
+
+def _bulk(survey, question, themes, kept: dict, posted) -> int | None:
+    """Give the chosen theme to every answer the search and filters find: first asked (the theme
+    to confirm is returned, and the page then says how many answers gain it), done once confirmed."""
+    from ..i18n import LANGUAGES
+    from ..models import RESPONSE_MODES
+
+    number = _int(posted.get("bulk_theme"))
+    theme = next((t for t in themes if t.number == number), None)
+    filters = ResponseFilters.from_args(kept, survey, RESPONSE_MODES, LANGUAGES)
+    search = reading.clean_search(kept.get("search"))
+    if theme is None:
+        flash("Choose the theme to give the answers found.", "error")
+    elif not (filters.active() or search):
+        flash("Search or filter the answers first: all of them at once are not coded in bulk.", "error")
+    elif posted.get("confirmed") != "yes":
+        return number
+    else:
+        found = reading.matching_ids(survey, question, filters, search)
+        try:
+            gained = coding.code_in_bulk(question, found, number, current_user)
+            flash(f"Gave “{theme.label}” to the {gained:,} answers found." if gained == len(found) else
+                  f"Gave “{theme.label}” to {gained:,} of the {len(found):,} answers found (the others had it "
+                  "already).", "info")
+        except coding.CodingRefused as refused:
+            flash(str(refused), "error")
+    return None
 
 
 @bp.route("/surveys/<int:survey_id>/written/<code>/<int:response_id>/masks", methods=["GET", "POST"])
