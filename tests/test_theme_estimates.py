@@ -200,3 +200,33 @@ def test_the_methodology_says_how_many_answers_the_coders_themed_differently(app
             "coder’s themes are used.") in page
     assert f"Who coded {coding['coded']:,} answers is not on record." in page
     assert "Written answers are never published." in page and "Residents’ own words are never published." in page
+
+
+def test_a_theme_without_a_spanish_name_is_flagged_before_the_results_go_out_in_english_only(coded, app, client):
+    from .staff_helpers import sign_in
+
+    survey, question, numbers, coded_ids, texts = coded
+    noise = written_coding.add_theme(question, "Noise")  # no Spanish name
+    sign_in(client, "editor@city.example")  # the fixture's coder
+    book = " ".join(client.get(f"/staff/surveys/{survey.id}/written/top_problem/codebook").get_data(as_text=True).split())
+    assert "No name in Español yet for 1 theme: “Noise”." in book
+    with db.engine.connect() as connection:
+        analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+    results = read_results(app.config["GENERATED_DIR"], survey.slug)
+    assert "es" not in results["translations"]
+    [doubt] = [d for d in results["methodology"]["doubts"] if d["kind"] == "untranslated"]
+    assert doubt["language"] == "es" and doubt["missing"] == 1 and not doubt["public"]
+    assert "published in English only, not in Spanish" in doubt["message"]
+    assert f"the theme “Noise” of “{question.text}”" in doubt["message"]
+    publisher = app.test_client()
+    sign_in(publisher, make_user("admin").email)
+    staff = publisher.get(f"/staff/surveys/{survey.id}/results").get_data(as_text=True)
+    assert "Check before publishing" in staff and "published in English only, not in Spanish" in staff
+
+    written_coding.change_theme(question, noise, "Noise", {"es": "Ruido"})
+    assert "No name in" not in client.get(f"/staff/surveys/{survey.id}/written/top_problem/codebook").get_data(as_text=True)
+    with db.engine.connect() as connection:
+        analyze_survey(connection, survey.slug, app.config["GENERATED_DIR"])
+    results = read_results(app.config["GENERATED_DIR"], survey.slug)
+    assert "es" in results["translations"]
+    assert not [d for d in results["methodology"]["doubts"] if d["kind"] == "untranslated"]

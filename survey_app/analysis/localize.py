@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 
+from babel import Locale
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -69,17 +70,42 @@ def load_content(connection: Connection, survey_id: int) -> dict[str, dict]:
     return content
 
 
-def _complete(results: dict, content: dict) -> bool:
-    if not content.get("title"):
-        return False
+def _missing(results: dict, content: dict) -> list[str]:
+    """What the results show that has no translation in ``content``, in words (English)."""
+    missing = [] if content.get("title") else ["the survey's title"]
     questions = content["questions"]
     for item in results["questions"]:
         entry = questions.get(item["code"]) or {}
         if not entry.get("text"):
-            return False
-        if any(str(code) not in entry.get("labels", {}) for code in (item.get("labels") or {})):
-            return False
-    return True
+            missing.append(f"the question “{item['text']}”")
+        labels = item.get("labels") or {}
+        kind = "theme" if item["code"].endswith(SUFFIX) else "answer"
+        missing += [f"the {kind} “{label}” of “{item['text']}”" for code, label in labels.items()
+                    if str(code) not in entry.get("labels", {})]
+    return missing
+
+
+def _complete(results: dict, content: dict) -> bool:
+    return not _missing(results, content)
+
+
+def untranslated(results: dict, content_by_language: dict[str, dict]) -> list[dict]:
+    """A doubt (doubts.py) for each language the survey is offered in (its title is translated)
+    whose results would be in English only, saying what to translate."""
+    found = []
+    for language, content in sorted(content_by_language.items()):
+        if language not in PHRASES or language == "en" or not content.get("title"):
+            continue
+        missing = _missing(results, content)
+        if missing:
+            shown = "; ".join(missing[:5]) + (f"; and {len(missing) - 5} more" if len(missing) > 5 else "")
+            name = Locale.parse(language).get_display_name("en")
+            found.append({"kind": "untranslated", "public": False, "language": language, "missing": len(missing),
+                          "message": f"These results will be published in English only, not in {name}, "
+                                     f"until these have a translation: {shown}. Add them on the survey's "
+                                     "translation page (a theme's on its codebook page) and run the analysis "
+                                     "again."})
+    return found
 
 
 def _group_labels(results: dict, content: dict) -> dict[str, dict[str, str]]:

@@ -44,7 +44,7 @@ from .estimates import summarise_question
 from .fieldwork import load_fieldwork, margin_of_error
 from .frame import SurveyData, load_codebook, series_slugs
 from .indices import add_indices
-from .localize import load_content, localized_item, translate
+from .localize import load_content, localized_item, translate, untranslated
 from .variance import Design
 from .waves import trend_table
 from .weighting import Margin, WeightingError, load_margins, rake, rake_tolerance, unweighted
@@ -381,7 +381,9 @@ def analyze_survey(connection: Connection, slug: str, generated_dir: str | Path,
     results["methodology"]["fieldwork"] = load_fieldwork(
         connection, codebook.survey_id, codebook.min_cell_size,
         [p["methodology"].get("fieldwork") or {} for p in public if "methodology" in p])
-    results["translations"] = translate(results, load_content(connection, codebook.survey_id))
+    content = load_content(connection, codebook.survey_id)
+    results["translations"] = translate(results, content)
+    results["methodology"]["doubts"] += untranslated(results, content)
     on_stage(STAGES[2])
     started = time.perf_counter()
     if not results["suppressed"]:

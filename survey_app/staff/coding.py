@@ -12,6 +12,7 @@ from .. import written_masking
 from .. import written_quotes as quoting
 from ..forms.staff import ConfirmForm
 from ..i18n import LANGUAGES
+from ..questionnaire import translation
 from ..written_answers import masks_of
 from . import bp
 from .access import permission_required
@@ -81,7 +82,11 @@ def codebook(survey_id: int, code: str):
                     return redirect(here, code=303)
             except coding.CodingRefused as refused:
                 error, typed = str(refused), request.form
-    return render_template("staff/codebook.html", survey=survey, question=question, themes=coding.themes(question),
+    themes = coding.themes(question)
+    offered = translation.available_languages(survey, _other_languages(survey))[1:]
+    unnamed = {LANGUAGES[lang]: [t.label for t in themes if not t.translations.get(lang)] for lang in offered}
+    return render_template("staff/codebook.html", survey=survey, question=question, themes=themes,
+                           unnamed={name: labels for name, labels in unnamed.items() if labels},
                            starter=coding.starter_codebook(question), progress=coding.progress(question),
                            languages=_other_languages(survey), form=form, error=error, typed=typed,
                            confirm=confirm, max_themes=coding.MAX_THEMES, quotes=quoting.quotes(question),
