@@ -191,9 +191,14 @@ def publish_refusal(survey: Survey, generated_dir: str | Path, results: dict,
                 "version cannot be checked against it. Restore them (from the backup of GENERATED_DIR), "
                 "then run the analysis again and publish.")
     checked = set((results.get("differencing") or {}).get("checked_versions", []))
-    # A version made from this very draft (published twice, or again after a withdrawal) is no news.
-    since = [d["version"] for d in public
-             if d["version"] not in checked and {k: v for k, v in d.items() if k != "version"} != results]
+    same = {d["version"] for d in public if {k: v for k, v in d.items() if k != "version"} == results}
+    still_public = [v.version for v in versions(survey, fresh=True) if v.version in same and v.status == "published"]
+    if still_public:
+        return (f"This analysis is public already, as version {still_public[0]}: publishing it again would add an "
+                "identical version. Run the analysis again after new responses or a change (weighting, coding, "
+                "translations), then publish.")
+    # A version made from this very draft (again after a withdrawal) is no news.
+    since = [d["version"] for d in public if d["version"] not in checked and d["version"] not in same]
     if since:
         which = (f"Version {since[0]} was" if len(since) == 1
                  else f"Versions {', '.join(str(v) for v in since[:-1])} and {since[-1]} were")

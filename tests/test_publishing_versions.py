@@ -279,10 +279,14 @@ def test_a_version_published_since_the_analysis_is_checked_first(app):
     first_forty(survey)
     analyse(app, survey)
     draft_without_versions = read_results(app.config["GENERATED_DIR"], survey.slug)
-    publishing.publish(survey, app.config["GENERATED_DIR"])
-    # The same draft again is fine (nothing new in it) ...
-    publishing.publish(survey, app.config["GENERATED_DIR"])
-    # ... but an analysis made before v1 and v2 existed, and different from them, is refused.
+    first = publishing.publish(survey, app.config["GENERATED_DIR"])
+    # The same draft again, while version 1 is public, would add an identical version: refused ...
+    with pytest.raises(publishing.PublishError, match="This analysis is public already, as version 1"):
+        publishing.publish(survey, app.config["GENERATED_DIR"])
+    # ... but once version 1 is withdrawn, it may come back as version 2 (nothing new in it) ...
+    publishing.withdraw(first, "Withdrawn by mistake.")
+    assert publishing.publish(survey, app.config["GENERATED_DIR"]).version == 2
+    # ... while an analysis made before v1 and v2 existed, and different from them, is refused.
     for _ in range(10):
         newcomer(survey)
     changed = {**draft_without_versions, "n_responses": 50}
