@@ -6,7 +6,8 @@ byte for byte to ``<GENERATED_DIR>/published/<slug>/v<N>/``, adds the open data 
 ``data.json``) and a ``manifest.json`` with the SHA-256 of every file, and records a
 ``Snapshot`` row. A published folder is never written again (its files are made read-only):
 republishing makes version N+1 beside it, and withdrawing only changes the row, so that the
-public page shows the notice instead of the figures.
+public page shows the notice instead of the figures. The one exception is a resident's words:
+a quote staff withdraw is taken out of every version (``take_out_quote``), its figures untouched.
 
 Every version ever published stays in the public's hands (withdrawing does not take back what
 was downloaded), so a new version must not let anyone subtract an earlier one from it and see
@@ -32,7 +33,7 @@ from sqlalchemy import func, select
 
 from .analysis.differencing import (check_draft, load_public_results, newest_published, responses_needed,
                                     trend_mismatches, with_figures)
-from .analysis.pipeline import read_results
+from .analysis.pipeline import RESULTS_FILE, read_results
 from . import spreadsheet_csv
 from .extensions import db
 from .models import Snapshot, Survey, utcnow
@@ -292,6 +293,50 @@ def publish_uncommitted(survey: Survey, generated_dir: str | Path, progress=None
         shutil.rmtree(work, ignore_errors=True)
         raise
     return snapshot, target
+
+
+def take_out_quote(survey: Survey, text: str, generated_dir: str | Path) -> list[int]:
+    """Take a withdrawn quote (its words) out of the draft results and out of every version's
+    results and open data, whose manifest is made again; the pages follow. Privacy comes before
+    a folder never changing: the figures, the only thing the differencing rule looks at, stay
+    byte for byte the same. The versions it was in, oldest first."""
+    def without(results: dict) -> bool:
+        found = False
+        for item in results.get("questions", []):
+            quoted = item.get("quotes") or []
+            kept = [q for q in quoted if q.get("text") != text]
+            if len(kept) != len(quoted):
+                found = True
+                item["quotes"] = kept
+        return found
+
+    def rewrite(path: Path, content: str) -> None:
+        temporary = path.with_name(f".{path.name}.new")
+        temporary.write_text(content, "utf-8")
+        os.chmod(temporary, os.stat(path).st_mode & 0o777)
+        temporary.replace(path)
+
+    draft = Path(generated_dir) / survey.slug / RESULTS_FILE
+    results = read_results(generated_dir, survey.slug)
+    if results is not None and without(results):
+        rewrite(draft, json.dumps(results, indent=1, ensure_ascii=False))
+    changed = []
+    for snapshot in sorted(versions(survey, fresh=True), key=lambda v: v.version):
+        folder = snapshot_dir(generated_dir, snapshot)
+        if not (folder / RESULTS_FILE).is_file():
+            continue
+        results = json.loads((folder / RESULTS_FILE).read_text("utf-8"))
+        if not without(results):
+            continue
+        rewrite(folder / RESULTS_FILE, json.dumps(results, indent=1, ensure_ascii=False))
+        document = json.loads((folder / DATA_JSON).read_text("utf-8"))
+        without(document["results"])
+        rewrite(folder / DATA_JSON, json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True))
+        rewrite(folder / MANIFEST, json.dumps(manifest(folder), indent=1, sort_keys=True))
+        changed.append(snapshot.version)
+    if changed:
+        refresh_pages(survey, generated_dir)
+    return changed
 
 
 def remove_unpublished(folder: Path) -> None:

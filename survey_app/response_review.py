@@ -4,7 +4,8 @@ Removal is for a response entered by mistake, a test, or one clearly not genuine
 response and its answers for good, in one transaction with an audit entry that says who removed
 it, why, and the response's survey, mode, language and date, never its answers. Nothing is
 cached: the counts, the next analysis and the next published version leave it out at once
-(published versions keep what they showed; the rule across versions treats it as a change).
+(published versions keep the figures they showed, and the rule across versions treats it as a
+change; a quote of its words is taken out of them, written_quotes.take_out).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import delete, func, select
 from . import audit, written_masking
 from .analysis import frame_cache
 from .extensions import db
-from .models import Answer, Question, Response, Survey
+from .models import Answer, Question, Response, Survey, WrittenQuote
 from .questionnaire.question_types import question_type
 from .questionnaire.types import AnswerRefused
 
@@ -175,6 +176,10 @@ def remove_response(survey: Survey, response: Response, reason: str, user=None) 
     if len(reason) > MAX_REASON:
         raise RemovalRefused(f"Shorten the reason to {MAX_REASON:,} characters (it is {len(reason):,} now).")
     submitted_on: dt.date = response.submitted_on
+    from . import written_quotes  # it builds on the reading pages, which build on this module
+
+    for quote in db.session.scalars(select(WrittenQuote).where(WrittenQuote.response_id == response.id)):
+        written_quotes.take_out(survey, quote.text)  # a removed response's words leave what is public too
     try:
         audit.record("response.remove", f"survey {survey.slug}", user=user, reason=reason, mode=response.mode,
                      language=response.language, submitted_on=submitted_on.isoformat())

@@ -4,13 +4,15 @@ excerpt must be words of the masked text, in order, so nothing unmasked can be t
 most MAX_QUOTES per question, and never from a resident whose group in any breakdown variable
 (district, age band...) has fewer respondents than the minimum cell size, or from a question
 fewer than that many answered. The analysis checks the groups again when it publishes them
-(analysis/themes.py); a removed response takes its quote along. Approving and withdrawing are
-audited (without the words)."""
+(analysis/themes.py). A quote withdrawn, changed or whose response is removed is taken out of
+the draft results and every published version at once (publishing.take_out_quote), not only
+left out of the next. Approving and withdrawing are audited (without the words)."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 
-from . import audit, written_masking
+from . import audit, publishing, written_masking
 from .extensions import db
 from .models import Answer, Question, Response, Survey, WrittenQuote
 from .population import weighting_variables
@@ -83,16 +85,27 @@ def approve(survey: Survey, question: Question, response_id: int, excerpt: str, 
     if quote is None:
         quote = WrittenQuote(question_id=question.id, response_id=response_id)
         db.session.add(quote)
+    elif quote.text != excerpt:  # the words first approved are no longer approved
+        take_out(survey, quote.text)
     quote.text, quote.approved_by_id = excerpt, user.id
     audit.record("quote.approve", f"survey {survey.slug}", user=user, question=question.code, response=response_id)
     db.session.commit()
     return quote
 
 
-def withdraw(survey: Survey, question: Question, response_id: int, user) -> None:
+def take_out(survey: Survey, text: str) -> list[int]:
+    """The quote's words out of the draft results and every published version (those it was in)."""
+    return publishing.take_out_quote(survey, text, current_app.config["GENERATED_DIR"])
+
+
+def withdraw(survey: Survey, question: Question, response_id: int, user) -> list[int]:
+    """Withdraw an approved quote: out of the results already, before the row goes (so that a
+    failure leaves the quote approved, never published without approval). The versions it was in."""
     quote = db.session.get(WrittenQuote, (question.id, response_id))
     if quote is None:
         raise QuoteRefused("That quote is not approved (anymore).")
+    versions = take_out(survey, quote.text)
     db.session.delete(quote)
     audit.record("quote.withdraw", f"survey {survey.slug}", user=user, question=question.code, response=response_id)
     db.session.commit()
+    return versions

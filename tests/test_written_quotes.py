@@ -100,3 +100,52 @@ def test_staff_approve_a_quote_from_the_masking_page_and_it_is_published(client,
     assert "never published" not in words
     assert "Other written answers are not published, to protect the privacy" in words
     assert "Written answers are not published, but for a few short quotes chosen by city staff" in words
+
+
+def test_a_withdrawn_quote_leaves_every_published_version_at_once(client, app):
+    """Withdrawn on the masking page: out of the draft, of each version's page, results and open
+    data (its manifest made again), its figures untouched; changing a quote's words and removing
+    its response take the old words out the same way."""
+    import hashlib
+    import json
+
+    survey, question, ids = setup(app)
+    editor = make_user("editor")
+    first, second = ids[1][0], ids[2][0]
+    written_quotes.approve(survey, question, first, "cars speed all night (0)", editor)
+    written_quotes.approve(survey, question, second, "never patrols district 2", editor)
+    analysed_quotes(app, survey)
+    generated = app.config["GENERATED_DIR"]
+    v1 = publishing.publish(survey, generated)
+    folder = publishing.snapshot_dir(generated, v1)
+    csv_before = (folder / "data.csv").read_bytes()
+    reader = app.test_client()
+    assert "cars speed all night (0)" in html.unescape(reader.get(f"/results/{survey.slug}").get_data(as_text=True))
+
+    sign_in(client, editor.email)
+    masks = f"/staff/surveys/{survey.id}/written/comment/{first}/masks"
+    done = post(client, masks, {"action": "withdraw_quote"}, token_page=masks, follow_redirects=True)
+    assert "no results show it any more; it was taken out of published version 1 too" in html.unescape(
+        done.get_data(as_text=True))
+    for address in (f"/results/{survey.slug}", f"/results/{survey.slug}/v1", f"/results/{survey.slug}/v1/data.json"):
+        page = html.unescape(reader.get(address).get_data(as_text=True))
+        assert "cars speed all night (0)" not in page and "never patrols district 2" in page
+    assert "cars speed all night (0)" not in json.dumps(read_results(generated, survey.slug))  # nor the draft
+    assert (folder / "data.csv").read_bytes() == csv_before  # the figures as they were
+    kept = json.loads((folder / "manifest.json").read_text())
+    assert kept == {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in kept}
+    assert publishing.publish_refusal(survey, generated, read_results(generated, survey.slug)).startswith(
+        "This analysis is public already, as version 1")  # the draft is still that version
+
+    # Changed words: the old ones go.
+    written_quotes.approve(survey, question, second, "never patrols", editor)
+    assert "never patrols district 2" not in reader.get(f"/results/{survey.slug}/v1/data.json").get_data(as_text=True)
+    # A removed response: its quote goes (the new words had never been published: nothing to take out).
+    analysed_quotes(app, survey)
+    for _ in range(10):
+        add_response(survey, trust=3, district=1, comment="more")
+    analysed_quotes(app, survey)
+    publishing.publish(survey, generated)
+    assert "“never patrols”" in html.unescape(reader.get(f"/results/{survey.slug}").get_data(as_text=True))
+    remove_response(survey, find_response(survey, second), "A test entry.", editor)
+    assert "never patrols" not in html.unescape(reader.get(f"/results/{survey.slug}").get_data(as_text=True))

@@ -30,15 +30,16 @@ def _generated_dir() -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _load(path: str) -> dict:
-    # Snapshot files never change once published, so a parsed copy can be kept.
+def _load(path: str, modified: int) -> dict:
+    # A parsed copy per version of the file: a snapshot's results change only when a withdrawn
+    # quote is taken out of them (publishing.take_out_quote), in any process.
     return json.loads(Path(path).read_text("utf-8"))
 
 
 def snapshot_results(snapshot: Snapshot, generated_dir=None) -> dict:
     path = publishing.snapshot_dir(generated_dir or _generated_dir(), snapshot) / RESULTS_FILE
     try:
-        return _load(str(path))
+        return _load(str(path), path.stat().st_mtime_ns)
     except FileNotFoundError:
         current_app.logger.error("snapshot files missing: %s", path)
         abort(404)

@@ -130,8 +130,11 @@ def written_masks(survey_id: int, code: str, response_id: int):
                     flash("Approved as a quote: the next analysis shows it on the draft results, then publishing "
                           "makes it public.", "info")
                 elif request.form.get("action") == "withdraw_quote":
-                    quoting.withdraw(survey, question, response_id, current_user)
-                    flash("Withdrew the quote: the next analysis and publication leave it out.", "info")
+                    taken = quoting.withdraw(survey, question, response_id, current_user)
+                    where = (f"; it was taken out of published version{'s' if len(taken) > 1 else ''} "
+                             f"{', '.join(map(str, taken))} too (a copy a visitor's browser kept may show it for "
+                             "up to five minutes)" if taken else "")
+                    flash(f"Withdrew the quote: no results show it any more{where}.", "info")
                 elif request.form.get("action") == "unmask":
                     span = reading.unmask(question, answer, response.language, _int(request.form.get("start")),
                                           _int(request.form.get("end")), current_user)
