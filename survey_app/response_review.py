@@ -69,6 +69,10 @@ class ResponseFilters:
                     setattr(found, name, dt.date.fromisoformat(raw))
                 except ValueError:
                     found.problems.append(f"{label}: “{raw}” is not a date; write it as YYYY-MM-DD, e.g. 2026-11-30.")
+        if found.since and found.until and found.since > found.until:
+            found.problems.append(f"From ({found.since.isoformat()}) is after To ({found.until.isoformat()}): no "
+                                  "response could match, so neither date is used. Swap them or change one.")
+            found.since = found.until = None
         for code, variable in weighting_variables(survey).items():
             raw = args.get(f"g_{code}", "")
             if raw and raw.lstrip("-").isdigit() and int(raw) in {c for c, _ in variable.options}:

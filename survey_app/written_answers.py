@@ -66,6 +66,11 @@ class Written:
         parts = re.split(f"({re.escape(self.search)})", self.text, flags=re.IGNORECASE)
         return [(part, i % 2 == 1) for i, part in enumerate(parts) if part]
 
+    @property
+    def found_in_mask(self) -> bool:
+        """Searched for, but the words found are masked here (the search reads the words as written)."""
+        return bool(self.search) and not any(found for _, found in self.pieces())
+
 
 @dataclass(frozen=True)
 class WrittenPage:

@@ -31,8 +31,9 @@ import regex
 
 RULES = 1  # raise when the rules change: answers masked by older rules (and never edited) are masked again
 
-KINDS = {"name": "name", "phone": "phone", "email": "email", "address": "address", "plate": "plate",
-         "badge": "badge"}
+# What is masked, by its mark in the masked text ("[name]"), in words for staff.
+KINDS = {"name": "a name", "phone": "a phone number", "email": "an email address", "address": "a street address",
+         "plate": "a licence plate", "badge": "a badge number"}
 _ENTITY = {"PERSON": "name", "PHONE_NUMBER": "phone", "EMAIL_ADDRESS": "email", "STREET_ADDRESS": "address",
            "LICENCE_PLATE": "plate", "BADGE_NUMBER": "badge"}
 MIN_SCORE = 0.35  # Presidio's phone recognizer scores a valid number 0.4 without a cue word

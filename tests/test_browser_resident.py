@@ -21,9 +21,36 @@ pytestmark = pytest.mark.sqlite_leg  # the pages in a browser: the same on both 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
+# Links, buttons and fields whose boxes (each line's box, for a link broken across lines) cross
+# another's by more than a pixel or two: one drawn over the other, as a wrapped button over its
+# neighbour was. Nested controls (a link in a label) and hidden ones (1 px) do not count.
+OVERLAPPING_CONTROLS = """() => {
+  const controls = Array.from(document.querySelectorAll('a[href], button, input, select, textarea, summary'))
+    .filter(el => el.checkVisibility({visibilityProperty: true}));  // not in a closed <details>, not hidden
+  const boxes = [];
+  for (const el of controls) {
+    for (const r of el.getClientRects()) {
+      if (r.width > 2 && r.height > 2) boxes.push([el, r]);
+    }
+  }
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, r] = boxes[i], [b, q] = boxes[j];
+      if (a === b || a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+      const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+      if (w > 2 && h > 2) found.push([a.outerHTML.slice(0, 80), b.outerHTML.slice(0, 80)]);
+    }
+  }
+  return found.slice(0, 5);
+}"""
+
+
 def audit(page, name: str) -> None:
     """No axe-core violations on the page as it is now; then screenshots at phone and desktop width,
-    and no sideways scrolling at 320 px (WCAG 1.4.10, reflow: what 400% zoom of 1280 px gives)."""
+    with no controls drawn over one another at either, and no sideways scrolling at 320 px (WCAG
+    1.4.10, reflow: what 400% zoom of 1280 px gives)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
@@ -32,6 +59,9 @@ def audit(page, name: str) -> None:
     assert violations == [], f"{name}: {violations}"
     for width in (375, 1280):
         screenshot(page, f"{name}-{width}", width=width)
+        page.set_viewport_size({"width": width, "height": 900})
+        overlaps = page.evaluate(OVERLAPPING_CONTROLS)
+        assert overlaps == [], f"{name}: controls drawn over one another at {width}px: {overlaps}"
     page.set_viewport_size({"width": 320, "height": 800})
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{name}: scrolls sideways by {overflow}px at 320px"

@@ -223,6 +223,9 @@ def test_the_list_filters_by_mode_language_dates_and_district(client, survey):
     bad = page_text(client.get(f"{path}?mode=web&since=30/11/2026"))
     assert "From: “30/11/2026” is not a date; write it as YYYY-MM-DD" in bad and "of 34 responses match." in bad
     assert 'value="30/11/2026"' in bad
+    crossed = page_text(client.get(f"{path}?mode=paper&since=2026-10-20&until=2026-10-05"))
+    assert "From (2026-10-20) is after To (2026-10-05): no response could match, so neither date is used." in crossed
+    assert "10 of 34 responses match." in crossed  # the paper ones, whatever their date
     for day in range(40):  # more than a page of web responses: the pages' links keep the filter
         store_response(survey.id, [], "web", "en", submitted_on=first)
     db.session.commit()

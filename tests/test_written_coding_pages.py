@@ -46,6 +46,11 @@ def test_reading_shows_answers_masked_and_the_masks_can_be_undone_and_added(clie
     # As written, on the staff page only, each masked word marked with its kind.
     assert "Officer Ramirez [name] was rude, badge #4521 [badge]" in re.sub(r"<[^>]+>", "", page)
     assert "“Ramirez”, masked as a name (found by the rules)" in page
+    assert '<option value="email">an email address</option>' in page  # what to mask more as, in words
+    found = text(post(client, base(survey), {"search": "ramirez"}, token_page=base(survey), follow_redirects=True))
+    assert "1 of 6 answers match" in found and "Ramirez" not in found
+    assert "The words searched for are in this answer, where it is masked." in found
+    client.get(f"{base(survey)}?clear=1")
     row = db.session.get(WrittenMask, (question.id, ids[0]))
     [name] = [s for s in row.spans if s[2] == "name"]
     reply = post(client, masks, {"action": "unmask", "start": name[0], "end": name[1]}, token_page=masks)
@@ -89,6 +94,12 @@ def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
         assert post(client, book, {"action": "add", "label": label, "label_es": spanish}, token_page=book).status_code == 303
     refused = post(client, book, {"action": "add", "label": "speeding"}, token_page=book)
     assert refused.status_code == 422 and "already has a theme “Speeding”" in text(refused)
+    lighting = written_coding.themes(question)[2]
+    renamed = post(client, book, {"action": "change", "theme_id": lighting.id, "label": "Drugs", "label_es": "Luz"},
+                   token_page=book)
+    page = text(renamed)
+    assert renamed.status_code == 422 and "Theme 3 (“Lighting”): The codebook already has a theme “Drugs”." in page
+    assert f'id="label-{lighting.id}" name="label" value="Drugs"' in page and 'value="Luz"' in page  # kept
     numbers = {t.label: t.number for t in written_coding.themes(question)}
     assert written_coding.themes(question)[0].translations == {"es": "Velocidad"}
 

@@ -82,6 +82,9 @@ def codebook(survey_id: int, code: str):
                     return redirect(here, code=303)
             except coding.CodingRefused as refused:
                 error, typed = str(refused), request.form
+                if action == "change":  # which of the themes, as the page numbers them
+                    number = next(i for i, t in enumerate(coding.themes(question), start=1) if t.id == theme.id)
+                    error = f"Theme {number} (“{theme.label}”): {error}"
     themes = coding.themes(question)
     offered = translation.available_languages(survey, _other_languages(survey))[1:]
     unnamed = {LANGUAGES[lang]: [t.label for t in themes if not t.translations.get(lang)] for lang in offered}

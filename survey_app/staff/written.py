@@ -138,7 +138,7 @@ def written_masks(survey_id: int, code: str, response_id: int):
                 elif request.form.get("action") == "unmask":
                     span = reading.unmask(question, answer, response.language, _int(request.form.get("start")),
                                           _int(request.form.get("end")), current_user)
-                    flash(f"Unmasked a {KINDS[span.kind]}: it now shows as written wherever this answer is coded "
+                    flash(f"Unmasked {KINDS[span.kind]}: it now shows as written wherever this answer is coded "
                           "or quoted.", "info")
                 else:
                     places = reading.mask_more(question, answer, response.language, request.form.get("words", ""),
