@@ -43,9 +43,13 @@ demo: db
 	$(BIN)/flask publish community-trust --if-unpublished
 	@echo "Survey:  http://$(HOST):$(PORT)/s/community-trust"
 	@echo "Results: http://$(HOST):$(PORT)/results/community-trust"
-	@# The job worker (CSV imports) runs beside the server and stops with it.
-	$(BIN)/flask jobs worker & worker=$$!; trap 'kill -INT $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "Staff:   http://$(HOST):$(PORT)/staff/login"
+	@cat instance/demo-admin.txt 2>/dev/null || true
+	@# The job worker (imports, analyses, publishing) runs beside the server and stops with it; both
+	@# make links with the address served here.
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null' EXIT INT TERM; \
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # TEST_DATABASE_URL=postgresql://... runs the same suite against PostgreSQL.
 test: venv translations

@@ -1,6 +1,8 @@
 """The app's own ``flask`` commands: seed-demo, analyze."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
 from sqlalchemy import delete, select
@@ -46,7 +48,9 @@ def _survey(slug: str) -> Survey:
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--replace", is_flag=True, help="Delete an existing demo survey and its responses first.")
 def seed_demo_command(responses: int, seed: int, replace: bool) -> None:
-    """Create the "Community Trust in Policing" demo survey with synthetic responses."""
+    """Create the "Community Trust in Policing" demo survey with synthetic responses, and a
+    staff account to look at it with when the site has none (not in production)."""
+    _demo_admin()
     existing = db.session.scalar(select(Survey).where(Survey.slug == DEMO_SLUG))
     if existing is not None:
         if not replace:
@@ -60,6 +64,36 @@ def seed_demo_command(responses: int, seed: int, replace: bool) -> None:
     coded = written_coding.code_demo_answers(survey, seed=seed)
     click.echo(f"Created survey '{survey.slug}' with {len(survey.questions)} questions "
                f"and {responses} synthetic responses (seed {seed}); {coded} written answers coded into themes.")
+
+
+DEMO_ADMIN = "demo-admin@city.example"
+
+
+def _demo_admin() -> None:
+    """A first admin account for a demo site with none, its random password written to
+    DEMO_ADMIN_FILE (never in production: there the first account is `flask create-admin`'s)."""
+    import secrets
+    from pathlib import Path
+
+    from sqlalchemy import func
+
+    from .accounts import create_user
+    from .models import StaffUser
+
+    kept = Path(current_app.config["DEMO_ADMIN_FILE"])
+    if current_app.config["SURVEY_ENV"] == "production":
+        return
+    if db.session.scalar(select(func.count()).select_from(StaffUser)):
+        return
+    password = secrets.token_urlsafe(12)
+    user = create_user(DEMO_ADMIN, "Demo Admin", password, "admin")
+    audit.record("staff.create", f"staff {user.email}", user=user, role="admin", via="flask seed-demo")
+    db.session.commit()
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"Staff sign-in for the demo: {DEMO_ADMIN}, password {password}\n")
+    click.echo(f"Created the demo's staff account {DEMO_ADMIN}; its password is in {kept}.")
 
 
 @click.command("analyze")

@@ -53,6 +53,9 @@ def default_config(instance_path: str) -> dict:
         "DB_PING_AFTER_IDLE_SECONDS": 10.0,
         # Analysis output (tables as JSON, charts) lives here, one folder per survey.
         "GENERATED_DIR": os.path.join(instance_path, "generated"),
+        # `flask seed-demo` on a site with no staff account writes its demo admin's sign-in here
+        # (readable by its owner only; never in production).
+        "DEMO_ADMIN_FILE": os.path.join(instance_path, "demo-admin.txt"),
         # Fewest respondents for which any result is shown (disclosure control).
         "MIN_CELL_SIZE": 10,
         # A whole survey form is small; this bounds what a POST can make us parse.

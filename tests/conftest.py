@@ -32,6 +32,7 @@ def make_test_config(database_url: str, generated_dir) -> dict:
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "GENERATED_DIR": str(generated_dir),
+        "DEMO_ADMIN_FILE": os.path.join(str(generated_dir), "..", "demo-admin.txt"),
         "PUBLIC_BASE_URL": "http://localhost",  # the test client's host
         # Every request sees a change at once (tests change a survey and look at once);
         # tests/test_survey_cache.py tests the welcome page's second of grace itself.

@@ -23,6 +23,45 @@ def test_seed_demo_creates_open_survey_with_responses(runner, app):
     assert demo_response_count() == 40
 
 
+def test_seed_demo_gives_a_site_without_staff_a_demo_admin_to_sign_in_with(runner, app, client):
+    """Once, on a site with no account; its password only in a file its owner alone may read;
+    and it signs in. Never in production."""
+    import os
+    import re
+    import stat
+
+    from survey_app.models import StaffUser
+
+    from .staff_helpers import token_from
+
+    result = runner.invoke(args=["seed-demo", "--responses", "10"])
+    kept = app.config["DEMO_ADMIN_FILE"]
+    assert result.exit_code == 0 and f"Created the demo's staff account demo-admin@city.example; its password is in {kept}" \
+        in result.output
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
+    email, password = re.fullmatch(r"Staff sign-in for the demo: (\S+), password (\S+)\n", open(kept).read()).groups()
+    assert password not in result.output
+    token = token_from(client.get("/staff/login").get_data(as_text=True))
+    signed_in = client.post("/staff/login", data={"csrf_token": token, "email": email, "password": password})
+    assert signed_in.status_code == 302 and client.get("/staff/").status_code == 200
+    os.remove(kept)
+    assert "Created the demo's" not in runner.invoke(args=["seed-demo", "--responses", "10"]).output  # has one now
+    assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 1 and not os.path.exists(kept)
+
+
+def test_seed_demo_makes_no_demo_admin_in_production(runner, app):
+    import os
+
+    app.config["SURVEY_ENV"] = "production"
+    try:
+        assert runner.invoke(args=["seed-demo", "--responses", "10"]).exit_code == 0
+    finally:
+        app.config["SURVEY_ENV"] = "development"
+    from survey_app.models import StaffUser
+    assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0
+    assert not os.path.exists(app.config["DEMO_ADMIN_FILE"])
+
+
 def test_seed_demo_keeps_existing_unless_replaced(runner, app):
     runner.invoke(args=["seed-demo", "--responses", "30"])
     result = runner.invoke(args=["seed-demo", "--responses", "10"])
