@@ -140,6 +140,11 @@ def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
                  token_page=base(survey), follow_redirects=True)
     assert "0 of the 3 answers found would gain the theme (3 have it already)." in " ".join(text(again).split())
 
+    # A theme added once answers are coded: the page says they do not have it, and how to give it.
+    added = post(client, book, {"action": "add", "label": "Noise"}, token_page=book, follow_redirects=True)
+    coded_now = written_coding.progress(question).coded
+    assert (f"Added the theme “Noise”. {coded_now} answers were coded before it existed and do not have it"
+            in text(added))
     # Removing a theme asks first, saying how many coded answers lose it.
     drugs = next(t for t in written_coding.themes(question) if t.label == "Drugs")
     ask = post(client, book, {"action": "remove", "theme_id": drugs.id}, token_page=book)

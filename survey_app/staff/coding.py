@@ -68,7 +68,12 @@ def codebook(survey_id: int, code: str):
                     flash(f"Added the {added} suggested themes; rename, translate or remove any of them.", "info")
                 elif action == "add":
                     theme = coding.add_theme(question, request.form.get("label", ""), translations, current_user)
-                    flash(f"Added the theme “{theme.label}”.", "info")
+                    coded = coding.progress(question).coded
+                    flash(f"Added the theme “{theme.label}”." + (
+                        f" {coded:,} answer{' was' if coded == 1 else 's were'} coded before it existed and "
+                        "do not have it: search the answers for words that go with it and give it to those "
+                        "found at once, or the results will show it as mentioned by almost no one."
+                        if coded else ""), "info")
                 elif action == "change":
                     coding.change_theme(question, theme, request.form.get("label", ""), translations, current_user)
                     flash(f"Saved the theme “{theme.label}”.", "info")
