@@ -7,7 +7,8 @@ byte for byte to ``<GENERATED_DIR>/published/<slug>/v<N>/``, adds the open data 
 ``Snapshot`` row. A published folder is never written again (its files are made read-only):
 republishing makes version N+1 beside it, and withdrawing only changes the row, so that the
 public page shows the notice instead of the figures. The one exception is a resident's words:
-a quote staff withdraw is taken out of every version (``take_out_quote``), its figures untouched.
+a quote staff withdraw is taken out of every version (``take_out_quotes``), its figures untouched;
+publishing never copies a quote no one approves any more.
 
 Every version ever published stays in the public's hands (withdrawing does not take back what
 was downloaded), so a new version must not let anyone subtract an earlier one from it and see
@@ -242,6 +243,7 @@ def publish(survey: Survey, generated_dir: str | Path) -> Snapshot:
         db.session.rollback()
         raise
     refresh_pages(survey, generated_dir)
+    drop_unapproved_quotes(survey, generated_dir)  # one withdrawn while this was being published
     return snapshot
 
 
@@ -277,6 +279,9 @@ def publish_uncommitted(survey: Survey, generated_dir: str | Path, progress=None
     work = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=target.parent))
     try:
         shutil.copytree(draft, work, dirs_exist_ok=True)  # results.json and charts, byte for byte
+        # ... but for a quote withdrawn since the analysis read it: never published without approval.
+        if _without_quotes(results, _quoted(results) - approved_quotes(survey)):
+            (work / RESULTS_FILE).write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")
         (work / DATA_CSV).write_bytes(open_data_csv(results, version))
         (work / DATA_JSON).write_bytes(open_data_json(results, version, published_at.isoformat(timespec="seconds")))
         (work / MANIFEST).write_text(json.dumps(manifest(work), indent=1, sort_keys=True), "utf-8")
@@ -295,48 +300,94 @@ def publish_uncommitted(survey: Survey, generated_dir: str | Path, progress=None
     return snapshot, target
 
 
-def take_out_quote(survey: Survey, text: str, generated_dir: str | Path) -> list[int]:
-    """Take a withdrawn quote (its words) out of the draft results and out of every version's
-    results and open data, whose manifest is made again; the pages follow. Privacy comes before
-    a folder never changing: the figures, the only thing the differencing rule looks at, stay
-    byte for byte the same. The versions it was in, oldest first."""
-    def without(results: dict) -> bool:
-        found = False
-        for item in results.get("questions", []):
-            quoted = item.get("quotes") or []
-            kept = [q for q in quoted if q.get("text") != text]
-            if len(kept) != len(quoted):
-                found = True
-                item["quotes"] = kept
-        return found
+def _quoted(results: dict) -> set[str]:
+    return {q.get("text") for item in results.get("questions", []) for q in item.get("quotes") or []}
 
-    def rewrite(path: Path, content: str) -> None:
-        temporary = path.with_name(f".{path.name}.new")
-        temporary.write_text(content, "utf-8")
+
+def _without_quotes(results: dict, texts: set[str]) -> bool:
+    """Take the quotes with these words out of ``results`` (in place); whether any was there."""
+    found = False
+    for item in results.get("questions", []):
+        quoted = item.get("quotes") or []
+        kept = [q for q in quoted if q.get("text") not in texts]
+        if len(kept) != len(quoted):
+            found, item["quotes"] = True, kept
+    return found
+
+
+def _rewrite(path: Path, content: str) -> None:
+    """Replace a file at once (a reader gets the old or the new), keeping its permissions."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(content)
         os.chmod(temporary, os.stat(path).st_mode & 0o777)
-        temporary.replace(path)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
-    draft = Path(generated_dir) / survey.slug / RESULTS_FILE
-    results = read_results(generated_dir, survey.slug)
-    if results is not None and without(results):
-        rewrite(draft, json.dumps(results, indent=1, ensure_ascii=False))
+
+def approved_quotes(survey: Survey) -> set[str]:
+    from .models import Question, WrittenQuote
+
+    return set(db.session.scalars(select(WrittenQuote.text).join(Question, Question.id == WrittenQuote.question_id)
+                                  .where(Question.survey_id == survey.id)))
+
+
+def take_out_quotes(survey: Survey, texts: set[str], generated_dir: str | Path) -> list[int]:
+    """Take quotes (by their words) out of the draft results and out of every version's results
+    and open data, whose manifest is made again, then render the pages again. Privacy comes
+    before a folder never changing: the figures, all the differencing rule looks at, stay byte for
+    byte the same. Each file is checked on its own, so that running it again finishes what a
+    failure left half done; one survey's take-outs run one at a time. The versions changed."""
+    import fcntl
+
+    if not texts:
+        return []
+    folder = Path(generated_dir) / PUBLISHED_DIR / survey.slug
+    folder.mkdir(parents=True, exist_ok=True)
     changed = []
-    for snapshot in sorted(versions(survey, fresh=True), key=lambda v: v.version):
-        folder = snapshot_dir(generated_dir, snapshot)
-        if not (folder / RESULTS_FILE).is_file():
-            continue
-        results = json.loads((folder / RESULTS_FILE).read_text("utf-8"))
-        if not without(results):
-            continue
-        rewrite(folder / RESULTS_FILE, json.dumps(results, indent=1, ensure_ascii=False))
-        document = json.loads((folder / DATA_JSON).read_text("utf-8"))
-        without(document["results"])
-        rewrite(folder / DATA_JSON, json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True))
-        rewrite(folder / MANIFEST, json.dumps(manifest(folder), indent=1, sort_keys=True))
-        changed.append(snapshot.version)
-    if changed:
+    with open(folder / ".quotes.lock", "a") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        results = read_results(generated_dir, survey.slug)
+        if results is not None and _without_quotes(results, texts):
+            _rewrite(Path(generated_dir) / survey.slug / RESULTS_FILE, json.dumps(results, indent=1, ensure_ascii=False))
+        for snapshot in sorted(versions(survey, fresh=True), key=lambda v: v.version):
+            here = snapshot_dir(generated_dir, snapshot)
+            if not (here / RESULTS_FILE).is_file():
+                continue
+            touched = False
+            if (here / DATA_JSON).is_file():
+                document = json.loads((here / DATA_JSON).read_text("utf-8"))
+                if _without_quotes(document["results"], texts):
+                    _rewrite(here / DATA_JSON, json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True))
+                    touched = True
+            results = json.loads((here / RESULTS_FILE).read_text("utf-8"))
+            if _without_quotes(results, texts):
+                _rewrite(here / RESULTS_FILE, json.dumps(results, indent=1, ensure_ascii=False))
+                touched = True
+            made = manifest(here)
+            if touched or json.loads((here / MANIFEST).read_text("utf-8")) != made:
+                _rewrite(here / MANIFEST, json.dumps(made, indent=1, sort_keys=True))
+                changed.append(snapshot.version)
         refresh_pages(survey, generated_dir)
     return changed
+
+
+def drop_unapproved_quotes(survey: Survey, generated_dir: str | Path) -> list[int]:
+    """Take out of every version (and the draft) each quote no one has approved any more: after a
+    withdrawal, and after publishing (an analysis or a publication that read a quote before it was
+    withdrawn and finished after). The versions changed."""
+    found = set()
+    draft = read_results(generated_dir, survey.slug)
+    if draft is not None:
+        found |= _quoted(draft)
+    for snapshot in versions(survey, fresh=True):
+        path = snapshot_dir(generated_dir, snapshot) / RESULTS_FILE
+        if path.is_file():
+            found |= _quoted(json.loads(path.read_text("utf-8")))
+    return take_out_quotes(survey, found - approved_quotes(survey), generated_dir)
 
 
 def remove_unpublished(folder: Path) -> None:

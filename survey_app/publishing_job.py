@@ -29,6 +29,7 @@ def run_job(job, progress) -> dict:
         return {"refused": str(error)}
     progress.on_rollback(lambda: publishing.remove_unpublished(folder))
     progress.after_commit(lambda: publishing.refresh_pages(survey, generated_dir))
+    progress.after_commit(lambda: publishing.drop_unapproved_quotes(survey, generated_dir))  # withdrawn meanwhile
     creator = db.session.get(StaffUser, job.created_by_id) if job.created_by_id else None
     audit.record("results.publish", f"survey {survey.slug}", user=creator, version=snapshot.version)
     return {"version": snapshot.version}

@@ -182,8 +182,9 @@ def remove_response(survey: Survey, response: Response, reason: str, user=None) 
     submitted_on: dt.date = response.submitted_on
     from . import written_quotes  # it builds on the reading pages, which build on this module
 
-    for quote in db.session.scalars(select(WrittenQuote).where(WrittenQuote.response_id == response.id)):
-        written_quotes.take_out(survey, quote.text)  # a removed response's words leave what is public too
+    quoted = db.session.scalars(select(WrittenQuote).where(WrittenQuote.response_id == response.id)).all()
+    for quote in quoted:
+        written_quotes.take_out(survey, quote)  # a removed response's words leave what is public too
     try:
         audit.record("response.remove", f"survey {survey.slug}", user=user, reason=reason, mode=response.mode,
                      language=response.language, submitted_on=submitted_on.isoformat())
@@ -194,3 +195,5 @@ def remove_response(survey: Survey, response: Response, reason: str, user=None) 
         db.session.rollback()
         raise
     frame_cache.forget(current_app.config["GENERATED_DIR"], survey.slug)  # nothing of it stays behind
+    if quoted:
+        written_quotes.settle(survey)

@@ -5,7 +5,7 @@ most MAX_QUOTES per question, and never from a resident whose group in any break
 (district, age band...) has fewer respondents than the minimum cell size, or from a question
 fewer than that many answered. The analysis checks the groups again when it publishes them
 (analysis/themes.py). A quote withdrawn, changed or whose response is removed is taken out of
-the draft results and every published version at once (publishing.take_out_quote), not only
+the draft results and every published version at once (publishing.take_out_quotes), not only
 left out of the next. Approving and withdrawing are audited (without the words)."""
 from __future__ import annotations
 
@@ -86,16 +86,43 @@ def approve(survey: Survey, question: Question, response_id: int, excerpt: str, 
         quote = WrittenQuote(question_id=question.id, response_id=response_id)
         db.session.add(quote)
     elif quote.text != excerpt:  # the words first approved are no longer approved
-        take_out(survey, quote.text)
+        take_out(survey, quote)
+    changed = quote.text is not None and quote.text != excerpt
     quote.text, quote.approved_by_id = excerpt, user.id
     audit.record("quote.approve", f"survey {survey.slug}", user=user, question=question.code, response=response_id)
     db.session.commit()
+    if changed:
+        settle(survey)
     return quote
 
 
-def take_out(survey: Survey, text: str) -> list[int]:
-    """The quote's words out of the draft results and every published version (those it was in)."""
-    return publishing.take_out_quote(survey, text, current_app.config["GENERATED_DIR"])
+def take_out(survey: Survey, quote: WrittenQuote) -> list[int]:
+    """This quote's words out of the draft results and every published version, unless another
+    resident's approved quote has the very same words; the versions changed. Called before the
+    quote's row goes or changes (a failure leaves it approved, so withdrawing again finishes)."""
+    same = db.session.scalar(select(func.count()).select_from(WrittenQuote).join(
+            Question, Question.id == WrittenQuote.question_id).where(
+        Question.survey_id == survey.id, WrittenQuote.text == quote.text,
+        (WrittenQuote.question_id != quote.question_id) | (WrittenQuote.response_id != quote.response_id)))
+    if same:
+        return []
+    return publishing.take_out_quotes(survey, {quote.text}, current_app.config["GENERATED_DIR"])
+
+
+def settle(survey: Survey) -> list[int]:
+    """Once the change is committed: whatever is published that no one approves any more goes
+    (a publication that read the quote before the change, and finished after it)."""
+    return publishing.drop_unapproved_quotes(survey, current_app.config["GENERATED_DIR"])
+
+
+def after_masking(survey: Survey, question: Question, response_id: int, user) -> bool:
+    """Words just masked in an answer whose quote holds them: the quote is withdrawn (it would
+    publish what is now masked); whether it was."""
+    quote = db.session.get(WrittenQuote, (question.id, response_id))
+    if quote is None or quote.text in " ".join((masked_text(question, response_id) or "").split()):
+        return False
+    withdraw(survey, question, response_id, user)
+    return True
 
 
 def withdraw(survey: Survey, question: Question, response_id: int, user) -> list[int]:
@@ -104,8 +131,8 @@ def withdraw(survey: Survey, question: Question, response_id: int, user) -> list
     quote = db.session.get(WrittenQuote, (question.id, response_id))
     if quote is None:
         raise QuoteRefused("That quote is not approved (anymore).")
-    versions = take_out(survey, quote.text)
+    versions = take_out(survey, quote)
     db.session.delete(quote)
     audit.record("quote.withdraw", f"survey {survey.slug}", user=user, question=question.code, response=response_id)
     db.session.commit()
-    return versions
+    return sorted(set(versions) | set(settle(survey)))

@@ -130,6 +130,14 @@ def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
     assert "Give “Speeding” to 3 answers</button>" in page
     assert not any(numbers["Speeding"] in t for t in written_coding.effective_codings(question.id).values())
     assert "Give “Speeding” to the answers found?" not in text(client.get(base(survey)))  # asked once
+    # Confirmed with another search typed in meanwhile: not done, asked again for the new one.
+    moved = post(client, base(survey), {"search": "cars", "action": "bulk", "bulk_theme": numbers["Speeding"],
+                                        "confirmed": "yes"}, token_page=base(survey), follow_redirects=True)
+    page = " ".join(text(moved).split())
+    assert "The search or filters changed since you were asked" in page and "3 of the 3 answers found" not in page
+    assert "Give “Speeding” to the answers found?" in page and "2 of the 2 answers found would gain" in page
+    assert not any(numbers["Speeding"] in t for t in written_coding.effective_codings(question.id).values())
+    post(client, base(survey), {"search": "speeding", "action": "show"}, token_page=base(survey))
     done = post(client, base(survey), {"search": "speeding", "action": "bulk", "bulk_theme": numbers["Speeding"],
                                        "confirmed": "yes"}, token_page=base(survey), follow_redirects=True)
     assert "Gave “Speeding” to the 3 answers found." in text(done) and "3 of 6 answers match" in text(done)

@@ -4,6 +4,7 @@ when published; withdrawn or removed with the response."""
 from __future__ import annotations
 
 import html
+import json
 
 import pytest
 from sqlalchemy import select
@@ -134,6 +135,7 @@ def test_a_withdrawn_quote_leaves_every_published_version_at_once(client, app):
     assert (folder / "data.csv").read_bytes() == csv_before  # the figures as they were
     kept = json.loads((folder / "manifest.json").read_text())
     assert kept == {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in kept}
+    assert kept == publishing.manifest(folder) and not [p for p in folder.iterdir() if p.name.startswith(".")]
     assert publishing.publish_refusal(survey, generated, read_results(generated, survey.slug)).startswith(
         "This analysis is public already, as version 1")  # the draft is still that version
 
@@ -149,3 +151,78 @@ def test_a_withdrawn_quote_leaves_every_published_version_at_once(client, app):
     assert "“never patrols”" in html.unescape(reader.get(f"/results/{survey.slug}").get_data(as_text=True))
     remove_response(survey, find_response(survey, second), "A test entry.", editor)
     assert "never patrols" not in html.unescape(reader.get(f"/results/{survey.slug}").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])  # the draft, data.json, results.json, the manifest
+def test_a_take_out_that_failed_half_way_is_finished_by_withdrawing_again(client, app, monkeypatch, fail_at):
+    survey, question, ids = setup(app)
+    editor = make_user("editor")
+    written_quotes.approve(survey, question, ids[1][0], "cars speed all night (0)", editor)
+    analysed_quotes(app, survey)
+    generated = app.config["GENERATED_DIR"]
+    folder = publishing.snapshot_dir(generated, publishing.publish(survey, generated))
+    real, calls = publishing._rewrite, []
+
+    def fails_once(path, content):
+        calls.append(path.name)
+        if len(calls) == fail_at:
+            raise OSError("disk full")
+        real(path, content)
+
+    monkeypatch.setattr(publishing, "_rewrite", fails_once)
+    with pytest.raises(OSError):
+        written_quotes.withdraw(survey, question, ids[1][0], editor)
+    assert written_quotes.quotes(question)  # still approved: withdrawing again is possible
+    monkeypatch.setattr(publishing, "_rewrite", real)
+    assert written_quotes.withdraw(survey, question, ids[1][0], editor) == [1]
+    for name in ("data.json", "results.json"):
+        assert "cars speed all night (0)" not in (folder / name).read_text()
+    assert json.loads((folder / "manifest.json").read_text()) == publishing.manifest(folder)
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_the_same_words_quoted_from_another_resident_stay(app):
+    survey, question, ids = setup(app)
+    editor = make_user("editor")
+    for response_id in (ids[1][0], ids[2][0]):
+        written_quotes.approve(survey, question, response_id, "cars speed all night", editor)
+    analysed_quotes(app, survey)
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    assert written_quotes.withdraw(survey, question, ids[1][0], editor) == []  # the other still has them
+    assert "“cars speed all night”" in html.unescape(app.test_client().get(f"/results/{survey.slug}").get_data(as_text=True))
+
+
+def test_masking_words_of_an_approved_quote_withdraws_it_everywhere(client, app):
+    survey, question, ids = setup(app)
+    editor = make_user("editor")
+    response_id = ids[1][0]
+    written_quotes.approve(survey, question, response_id, "never patrols district 1, cars speed", editor)
+    analysed_quotes(app, survey)
+    publishing.publish(survey, app.config["GENERATED_DIR"])
+    sign_in(client, editor.email)
+    masks = f"/staff/surveys/{survey.id}/written/comment/{response_id}/masks"
+    # Words elsewhere in the answer: the quote stays.
+    post(client, masks, {"action": "mask", "words": "all night", "kind": "address"}, token_page=masks)
+    assert written_quotes.quotes(question)
+    done = post(client, masks, {"action": "mask", "words": "district 1", "kind": "address"}, token_page=masks,
+                follow_redirects=True)
+    assert "Its approved quote held those words, so it was withdrawn" in html.unescape(done.get_data(as_text=True))
+    assert written_quotes.quotes(question) == []
+    assert "district 1, cars" not in app.test_client().get(f"/results/{survey.slug}/v1/data.json").get_data(as_text=True)
+
+
+def test_a_quote_withdrawn_after_the_analysis_read_it_is_not_published(app):
+    """The analysis ran with the quote; it was withdrawn before publishing (as if the two had
+    crossed): the new version leaves it out all the same."""
+    from survey_app.models import WrittenQuote
+
+    survey, question, ids = setup(app)
+    written_quotes.approve(survey, question, ids[1][0], "cars speed all night (0)", make_user("editor"))
+    assert analysed_quotes(app, survey)
+    db.session.delete(db.session.get(WrittenQuote, (question.id, ids[1][0])))  # gone, the draft untouched
+    db.session.commit()
+    snapshot = publishing.publish(survey, app.config["GENERATED_DIR"])
+    folder = publishing.snapshot_dir(app.config["GENERATED_DIR"], snapshot)
+    for name in ("data.json", "results.json"):
+        assert "cars speed all night (0)" not in (folder / name).read_text()
+    assert json.loads((folder / "manifest.json").read_text()) == publishing.manifest(folder)

@@ -32,7 +32,7 @@ def _generated_dir() -> str:
 @functools.lru_cache(maxsize=64)
 def _load(path: str, modified: int) -> dict:
     # A parsed copy per version of the file: a snapshot's results change only when a withdrawn
-    # quote is taken out of them (publishing.take_out_quote), in any process.
+    # quote is taken out of them (publishing.take_out_quotes), in any process.
     return json.loads(Path(path).read_text("utf-8"))
 
 

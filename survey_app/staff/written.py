@@ -50,7 +50,8 @@ def written_answers(survey_id: int, code: str):
     if request.method == "POST" and form.validate_on_submit():
         kept = {k: v for k, v in request.form.items() if k in KEPT or k.startswith("g_")}
         if request.form.get("action") == "bulk":
-            kept["confirm_theme"] = _bulk(survey, question, themes, kept, request.form)
+            previewed = session.get(key, {})  # what the confirmation was shown for
+            kept["confirm_theme"] = _bulk(survey, question, themes, kept, request.form, previewed)
         session[key] = kept
         return redirect(here, code=303)
     if "clear" in request.args:
@@ -75,9 +76,10 @@ def written_answers(survey_id: int, code: str):
                            confirm=confirm), 200, {"Cache-Control": "no-store"}
 
 
-def _bulk(survey, question, themes, kept: dict, posted) -> int | None:
+def _bulk(survey, question, themes, kept: dict, posted, previewed: dict) -> int | None:
     """Give the chosen theme to every answer the search and filters find: first asked (the theme
-    to confirm is returned, and the page then says how many answers gain it), done once confirmed."""
+    to confirm is returned, and the page then says how many answers gain it), done once confirmed
+    for the very search and filters ``previewed`` (changed since: asked again)."""
     from ..i18n import LANGUAGES
     from ..models import RESPONSE_MODES
 
@@ -90,6 +92,9 @@ def _bulk(survey, question, themes, kept: dict, posted) -> int | None:
     elif not (filters.active() or search):
         flash("Search or filter the answers first: all of them at once are not coded in bulk.", "error")
     elif posted.get("confirmed") != "yes":
+        return number
+    elif {k: v for k, v in kept.items() if k != "page"} != {k: v for k, v in previewed.items() if k != "page"}:
+        flash("The search or filters changed since you were asked: here is what the new ones would do.", "error")
         return number
     else:
         found = reading.matching_ids(survey, question, filters, search)
@@ -138,12 +143,15 @@ def written_masks(survey_id: int, code: str, response_id: int):
                 elif request.form.get("action") == "unmask":
                     span = reading.unmask(question, answer, response.language, _int(request.form.get("start")),
                                           _int(request.form.get("end")), current_user)
-                    flash(f"Unmasked {KINDS[span.kind]}: it now shows as written wherever this answer is coded "
-                          "or quoted.", "info")
+                    flash(f"Unmasked {KINDS[span.kind]}: it now shows as written wherever this answer is read or "
+                          "coded (an approved quote keeps the words it was approved with).", "info")
                 else:
                     places = reading.mask_more(question, answer, response.language, request.form.get("words", ""),
                                                request.form.get("kind", ""), current_user)
-                    flash(f"Masked {places} place{'' if places == 1 else 's'} in this answer.", "info")
+                    withdrawn = quoting.after_masking(survey, question, response_id, current_user)
+                    flash(f"Masked {places} place{'' if places == 1 else 's'} in this answer." + (
+                        " Its approved quote held those words, so it was withdrawn, from every published version "
+                        "too: approve it again as masked now if it should stay." if withdrawn else ""), "info")
                 return redirect(here, code=303)
             except (reading.MaskRefused, quoting.QuoteRefused) as refused:
                 error, typed = str(refused), request.form
