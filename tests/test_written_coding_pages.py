@@ -106,7 +106,7 @@ def test_codebook_coding_one_at_a_time_again_and_in_bulk(client, app):
     coding = f"{base(survey)}/coding"
     page = text(client.get(coding))
     first = sorted(ids)[0]
-    assert f'name="response_id" value="{first}"' in page and "keys 1 to 3 tick the themes numbered so" in page
+    assert f'name="response_id" value="{first}"' in page and "keys 1 to 3 tick a theme; Enter saves" in page
     assert post(client, coding, {"action": "skip", "response_id": first}, token_page=coding).location.endswith(
         f"coding?after={first}")
     reply = post(client, coding, {"action": "save", "response_id": first, "theme": [numbers["Drugs"]]},
