@@ -57,6 +57,11 @@ def small_groups(survey: Survey, response_id: int) -> list[str]:
     return small
 
 
+def _words_of(excerpt: str, masked: str) -> bool:
+    """Whether a quote is the masked answer's own words, in order (spaces aside)."""
+    return excerpt in " ".join(masked.split())
+
+
 def approve(survey: Survey, question: Question, response_id: int, excerpt: str, user) -> WrittenQuote:
     masked = masked_text(question, response_id)
     if masked is None:
@@ -66,7 +71,7 @@ def approve(survey: Survey, question: Question, response_id: int, excerpt: str, 
         raise QuoteRefused("Choose the words to quote: the whole answer, or a part of it as it is written.")
     if len(excerpt) > MAX_LENGTH:
         raise QuoteRefused(f"Keep a quote under {MAX_LENGTH} characters: choose a part of the answer.")
-    if excerpt not in " ".join(masked.split()):
+    if not _words_of(excerpt, masked):
         raise QuoteRefused("A quote must be the answer's own words in order, as masked: cut words from its start "
                            "or end, but do not change or add any (mask more on the answer's masking page first).")
     existing = quotes(question)
@@ -85,9 +90,9 @@ def approve(survey: Survey, question: Question, response_id: int, excerpt: str, 
     if quote is None:
         quote = WrittenQuote(question_id=question.id, response_id=response_id)
         db.session.add(quote)
-    elif quote.text != excerpt:  # the words first approved are no longer approved
-        take_out(survey, quote)
     changed = quote.text is not None and quote.text != excerpt
+    if changed:  # the words first approved are no longer approved
+        take_out(survey, quote)
     quote.text, quote.approved_by_id = excerpt, user.id
     audit.record("quote.approve", f"survey {survey.slug}", user=user, question=question.code, response=response_id)
     db.session.commit()
@@ -119,7 +124,7 @@ def after_masking(survey: Survey, question: Question, response_id: int, user) ->
     """Words just masked in an answer whose quote holds them: the quote is withdrawn (it would
     publish what is now masked); whether it was."""
     quote = db.session.get(WrittenQuote, (question.id, response_id))
-    if quote is None or quote.text in " ".join((masked_text(question, response_id) or "").split()):
+    if quote is None or _words_of(quote.text, masked_text(question, response_id) or ""):
         return False
     withdraw(survey, question, response_id, user)
     return True
